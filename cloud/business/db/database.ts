@@ -1,0 +1,114 @@
+import pg from 'pg'
+import { ConfigError, type Logger } from '../../../common/index.js'
+import { toPostgresError } from './pg-error.js'
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js'
+
+export type Queryable = Pick<pg.PoolClient, 'query'>
+
+export interface DatabaseOptions {
+  /** postgres:// URL of a server. Default: undefined, meaning start the embedded server under `<dataDir>/postgres`. */
+  databaseUrl?: string
+  /** Data directory for the embedded server. Default: `./data`. */
+  dataDir?: string
+  /** Pool size. Default: 4. */
+  maxConnections?: number
+  /** Logger. Default: required. */
+  logger: Logger
+}
+
+export interface Database extends AsyncDisposable {
+  /** The URL in use, password masked. */
+  readonly displayUrl: string
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>
+  /** Run `fn` in one transaction on one connection; rolls back on throw. */
+  tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+// Dates stay 'YYYY-MM-DD' strings (no timezone drift); bigint and numeric come back as numbers (our values fit).
+const types = {
+  getTypeParser(oid: number, format?: string): (v: string) => unknown {
+    if (oid === 1082) return (v: string) => v
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v)
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
+/** Validate a connection string: must be a postgres:// or postgresql:// URL. */
+export function parseDatabaseUrl(url: string): URL {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": not a URL (expected postgres://user:pass@host:5432/db)`)
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": scheme must be postgres:// or postgresql://, got ${u.protocol}//`)
+  }
+  if (u.hostname === '') throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": missing host`)
+  if (u.pathname.length <= 1) throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": missing database name`)
+  return u
+}
+
+function mask(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@')
+}
+
+/** Open the business database: a server from a URL, or the embedded server. Verifies the connection. */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  let embedded: EmbeddedPostgresHandle | undefined
+  let url: string
+  if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
+    parseDatabaseUrl(opts.databaseUrl)
+    url = opts.databaseUrl
+  } else {
+    embedded = await startEmbeddedPostgres({ dir: `${opts.dataDir ?? './data'}/postgres`, logger: opts.logger })
+    url = embedded.url
+  }
+  const pool = new pg.Pool({ connectionString: url, max: opts.maxConnections ?? 4, types, connectionTimeoutMillis: 10_000 })
+  // An idle client error (server restart) must not crash the process; the next query reports it.
+  pool.on('error', (err) => opts.logger.warn({ err }, 'idle PostgreSQL connection error'))
+  const displayUrl = mask(url)
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    await pool.end().catch(() => undefined)
+    await embedded?.close()
+    throw toPostgresError(err, `cannot connect to ${displayUrl}`)
+  }
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await pool.end()
+    await embedded?.close()
+  }
+  return {
+    displayUrl,
+    async query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]) {
+      try {
+        return await pool.query<R>(sql, params)
+      } catch (err) {
+        throw toPostgresError(err, 'query failed')
+      }
+    },
+    async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+      const c = await pool.connect().catch((err: unknown) => { throw toPostgresError(err, 'connect failed') })
+      try {
+        await c.query('BEGIN')
+        // Bulk simulation writes need no per-commit flush; a crash loses at most the last day, which is re-run.
+        await c.query('SET LOCAL synchronous_commit = off')
+        const out = await fn(c)
+        await c.query('COMMIT')
+        return out
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined)
+        throw err instanceof Error && 'sqlState' in err ? err : toPostgresError(err, 'transaction failed')
+      } finally {
+        c.release()
+      }
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}

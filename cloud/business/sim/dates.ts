@@ -1,0 +1,74 @@
+import { ConfigError } from '../../../common/index.js'
+
+/** Simulated days are 'YYYY-MM-DD' strings in UTC; months are 'YYYY-MM'. All arithmetic is calendar-exact. */
+const DAY_MS = 86_400_000
+
+export function dayToMs(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`)
+}
+
+export function msToDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+export function addDays(day: string, n: number): string {
+  return msToDay(dayToMs(day) + n * DAY_MS)
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((dayToMs(to) - dayToMs(from)) / DAY_MS)
+}
+
+export function monthOf(day: string): string {
+  return day.slice(0, 7)
+}
+
+export function monthStart(month: string): string {
+  return `${month}-01`
+}
+
+export function addMonths(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  const idx = y * 12 + (m - 1) + n
+  return `${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, '0')}`
+}
+
+/** Last day of a month. */
+export function monthEnd(month: string): string {
+  return addDays(monthStart(addMonths(month, 1)), -1)
+}
+
+export function dayOfMonth(day: string): number {
+  return Number(day.slice(8, 10))
+}
+
+/** 0 = Sunday. */
+export function weekday(day: string): number {
+  return new Date(dayToMs(day)).getUTCDay()
+}
+
+/** A timestamp inside a day, `seconds` after midnight UTC. */
+export function tsInDay(day: string, seconds: number): string {
+  return new Date(dayToMs(day) + Math.floor(seconds * 1000)).toISOString()
+}
+
+export function parseDay(s: string, what: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(dayToMs(s)) || msToDay(dayToMs(s)) !== s) {
+    throw new ConfigError(`invalid ${what} "${s}": expected a date YYYY-MM-DD`)
+  }
+  return s
+}
+
+export function parseMonth(s: string, what = 'month'): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(s)
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new ConfigError(`invalid ${what} "${s}": expected YYYY-MM, e.g. 2025-01`)
+  return s
+}
+
+/** Same day-of-month n months later, clamped to the month's end (Jan 31 + 1 → Feb 28). */
+export function addMonthsToDay(day: string, n: number): string {
+  const m = addMonths(monthOf(day), n)
+  const end = monthEnd(m)
+  const d = `${m}-${day.slice(8, 10)}`
+  return d > end ? end : d
+}

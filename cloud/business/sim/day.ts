@@ -1,0 +1,74 @@
+import type { Queryable } from '../db/database.js'
+import { addDays } from './dates.js'
+import { DayContext } from './context.js'
+import { createCustomer } from './entities.js'
+import { tapCount } from './names.js'
+import { runMarketing, runSales } from './sales.js'
+import { runTrials, runLifecycle, driftEngagement } from './lifecycle.js'
+import { runSupport } from './support.js'
+import { runUsage } from './usage.js'
+import { runBilling } from './billing.js'
+import { runCosts, INITIAL_TEAMS } from './costs.js'
+import { loadWorld } from './world.js'
+import type { SimState } from './state.js'
+import type { DeviceFailureSource } from './failures.js'
+
+export interface DayResult {
+  day: string
+  rowsWritten: number
+  events: number
+  failures: number
+}
+
+/** Simulate one day inside the caller's transaction. Mutates `state` (counters, lastDay) only on success. */
+export async function simulateDay(c: Queryable, state: SimState, day: string, source: DeviceFailureSource): Promise<DayResult> {
+  const world = await loadWorld(c, day)
+  const counters = { ...state.counters }
+  const ctx = new DayContext(day, state.seed, state.config, counters, world)
+  if (state.lastDay === null) bootstrap(ctx)
+  runMarketing(ctx)
+  runSales(ctx)
+  runTrials(ctx)
+  driftEngagement(ctx)
+  const failures = await runSupport(ctx, source)
+  const events = runUsage(ctx)
+  runLifecycle(ctx)
+  runBilling(ctx)
+  runCosts(ctx)
+  persistEntities(ctx)
+  const rowsWritten = await ctx.batch.flush(c)
+  state.counters = counters
+  state.lastDay = day
+  return { day, rowsWritten, events, failures }
+}
+
+/** The book of business that exists before the first simulated day. */
+function bootstrap(ctx: DayContext): void {
+  const rng = ctx.rng('bootstrap')
+  for (const t of INITIAL_TEAMS) {
+    ctx.batch.insert('teams', [t.id, t.name, t.fn, t.headcount, t.salaryPerHeadCents])
+    ctx.world.teams.push({ ...t })
+  }
+  for (let i = 0; i < ctx.cfg.initialCustomers; i++) {
+    createCustomer(ctx, {
+      channel: rng.pick(['organic', 'referral', 'google_ads', 'trade_show']), campaignId: null, taps: tapCount(rng),
+      createdDay: addDays(ctx.day, -rng.int(30, 720)), status: 'active',
+    })
+  }
+}
+
+/** Write back mutable entity state touched during the day. */
+function persistEntities(ctx: DayContext): void {
+  const acc: unknown[][] = []
+  const subs: unknown[][] = []
+  const venues: unknown[][] = []
+  for (const a of ctx.world.accounts) {
+    acc.push([a.id, a.status, a.churnedDay, a.engagement, a.usageScore, a.adoption, a.failureScore])
+    const s = a.sub
+    if (s?.dirty) subs.push([s.id, s.tier, s.licences, s.mrrCents, s.status, s.billingAnchor, s.contractStart, s.contractValueCents, s.status === 'canceled' ? ctx.day : null])
+    for (const v of a.venues) if (v.dirty) venues.push([v.id, v.taps])
+  }
+  ctx.batch.update('accounts', ['account_id', 'text'], [['status', 'text'], ['churned_day', 'date'], ['engagement', 'float8'], ['usage_score', 'float8'], ['adoption', 'float8'], ['failure_score', 'float8']], acc)
+  ctx.batch.update('subscriptions', ['subscription_id', 'text'], [['tier', 'text'], ['licences', 'int4'], ['mrr_cents', 'int8'], ['status', 'text'], ['billing_anchor', 'int4'], ['contract_start', 'date'], ['contract_value_cents', 'int8'], ['canceled_day', 'date']], subs)
+  ctx.batch.update('venues', ['venue_id', 'text'], [['taps', 'int4']], venues)
+}

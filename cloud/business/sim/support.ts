@@ -1,0 +1,48 @@
+import type { DayContext } from './context.js'
+import type { DeviceFailureSource, VenueTaps } from './failures.js'
+
+/** Device failures (from the injected source) open tickets; open tickets get solved at their own pace. */
+export async function runSupport(ctx: DayContext, source: DeviceFailureSource): Promise<number> {
+  const rng = ctx.rng('support')
+  const solved: unknown[][] = []
+  for (const t of ctx.world.tickets) {
+    const p = Math.max(0.03, (0.35 / t.difficulty) * (t.priority === 'high' ? 1.3 : 1))
+    if (!rng.chance(p)) continue
+    solved.push([t.id, 'solved', ctx.day])
+    const a = ctx.world.byId.get(t.accountId)
+    if (a) a.openTickets = Math.max(0, a.openTickets - 1)
+  }
+  ctx.batch.update('support_tickets', ['ticket_id', 'text'], [['status', 'text'], ['resolved_day', 'date']], solved)
+
+  const venues: VenueTaps[] = []
+  for (const a of ctx.world.accounts) {
+    if (a.status === 'churned') continue
+    for (const v of a.venues) venues.push({ venueId: v.id, accountId: a.id, taps: v.taps, failureRate: v.failureRate })
+  }
+  const failures = await source.failuresOn(ctx.day, venues)
+  for (const f of failures) {
+    const a = ctx.world.byId.get(f.accountId)
+    if (!a) continue
+    ctx.batch.insert('device_failures', [ctx.nextId('failure'), f.venueId, f.accountId, f.deviceId, ctx.day, f.kind, f.source])
+    a.failuresToday++
+    if (!rng.chance(0.85)) continue // some failures are fixed on site without a ticket
+    openTicket(ctx, a.id, f.venueId, f.deviceId, 'device_failure', f.kind === 'offline' || f.kind === 'cooling' ? 'high' : 'normal')
+  }
+  for (const a of ctx.world.accounts) {
+    if (a.status === 'churned') continue
+    if (rng.chance(0.002 * a.users.length)) openTicket(ctx, a.id, null, null, 'how_to', 'low')
+    a.failureScore = 0.95 * a.failureScore + a.failuresToday
+  }
+  return failures.length
+}
+
+function openTicket(ctx: DayContext, accountId: string, venueId: string | null, deviceId: string | null, category: string, priority: string): void {
+  const rng = ctx.rng('tickets')
+  const difficulty = Math.exp(rng.normal(0, 0.6))
+  ctx.batch.insert('support_tickets', [ctx.id('ticket', 'TCK_', 7), accountId, venueId, deviceId, category, priority, 'open', ctx.day, difficulty])
+  const a = ctx.world.byId.get(accountId)
+  if (a) {
+    a.openTickets++
+    if (a.oldestOpenTicket === null) a.oldestOpenTicket = ctx.day
+  }
+}
