@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander'
+import type { Logger } from '../../common/index.js'
+import { port, url } from '../options.js'
+import { onShutdown } from '../shutdown.js'
+import { startGatewayStack } from '../stack.js'
+
+export function registerGateway(program: Command, deps: { logger: Logger }): void {
+  program
+    .command('gateway')
+    .description('run the edge gateway alone: MQTT in (embedded broker or --broker), ClickHouse out')
+    .addOption(new Option('--broker <url>', 'subscribe to an external broker (Mosquitto, EMQX) via $share/tapflow-gateway/… instead of embedding one').argParser(url(['mqtt:', 'mqtts:'])))
+    .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB').argParser(url(['http:', 'https:'])))
+    .addOption(new Option('--data-dir <dir>', 'where embedded ClickHouse data and the stack file live').default('./data'))
+    .addOption(new Option('--host <addr>', 'bind address for every listener').default('127.0.0.1'))
+    .addOption(new Option('--mqtt-port <port>', 'embedded MQTT broker port').default(1883).argParser(port))
+    .addOption(new Option('--web-port <port>', 'status and /metrics port').default(8080).argParser(port))
+    .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port (embedded chDB only)').default(8123).argParser(port))
+    .action(async (o: GatewayCliOptions) => {
+      const stack = await startGatewayStack({ ...o, logger: deps.logger })
+      onShutdown(() => stack.close(), deps.logger)
+      process.stderr.write(`\nTapFlow gateway is up\n  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status\n` + (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}\n` : '') + '\n')
+    })
+}
+
+interface GatewayCliOptions {
+  broker?: string
+  clickhouseUrl?: string
+  dataDir: string
+  host: string
+  mqttPort: number
+  webPort: number
+  sqlPort: number
+}

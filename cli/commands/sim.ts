@@ -1,0 +1,53 @@
+import { Command, Option } from 'commander'
+import type { Logger } from '../../common/index.js'
+import { MqttTransport, SimClock, Simulator, buildFleet, parseShard } from '../../firmware-sim/index.js'
+import { duration, instant, int, speed, url } from '../options.js'
+import { onShutdown } from '../shutdown.js'
+
+export function registerSim(program: Command, deps: { logger: Logger }): void {
+  program
+    .command('sim')
+    .description('run the simulated fleet alone, publishing to a broker (for multi-process and multi-machine runs)')
+    .addOption(new Option('--broker <url>', 'MQTT broker').default('mqtt://127.0.0.1:1883').argParser(url(['mqtt:', 'mqtts:'])))
+    .addOption(new Option('--devices <n>', 'number of smart taps in the whole fleet').default(2000).argParser(int(1, 1_000_000)))
+    .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
+    .addOption(new Option('--shard <i/N>', 'run only shard i of N (devices whose index % N == i)').default('0/1'))
+    .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
+    .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
+    .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
+    .addOption(new Option('--qos <n>', 'MQTT QoS for telemetry').default(1).argParser(int(0, 1)))
+    .action(async (o: SimOptions) => {
+      const log = deps.logger
+      const shard = parseShard(o.shard)
+      const start = typeof o.start === 'number' ? o.start : Date.now()
+      const clock = new SimClock({ start, speed: o.speed })
+      const fleet = buildFleet({ devices: o.devices, seed: o.seed })
+      const transport = new MqttTransport({ url: o.broker, qos: o.qos as 0 | 1, logger: log })
+      const sim = new Simulator({ fleet, clock, transport, shard, logger: log, until: o.duration === undefined ? undefined : start + o.duration })
+      const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
+      let stopped: Promise<void> | undefined
+      const stop = (): Promise<void> =>
+        (stopped ??= (async () => {
+          clearInterval(progress)
+          await sim.close()
+          log.info({ ...transport.stats, frames: sim.stats.frames }, 'fleet stopped')
+        })())
+      onShutdown(stop, log)
+      await sim.start()
+      if (stopped === undefined) {
+        await stop()
+        process.exit(0)
+      }
+    })
+}
+
+interface SimOptions {
+  broker: string
+  devices: number
+  seed: number
+  shard: string
+  speed: number | 'max'
+  start: number | string
+  duration?: number
+  qos: number
+}

@@ -1,0 +1,71 @@
+import { Command, Option } from 'commander'
+import type { Logger } from '../../common/index.js'
+import { MqttTransport, SimClock, Simulator, buildFleet } from '../../firmware-sim/index.js'
+import { duration, instant, int, port, speed } from '../options.js'
+import { onShutdown } from '../shutdown.js'
+import { startGatewayStack } from '../stack.js'
+
+export function registerUp(program: Command, deps: { logger: Logger }): void {
+  program
+    .command('up')
+    .description('run the whole stack embedded: MQTT broker, edge gateway, ClickHouse (chDB) and a simulated fleet')
+    .addOption(new Option('--devices <n>', 'number of smart taps').default(2000).argParser(int(1, 100_000)))
+    .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
+    .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
+    .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
+    .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
+    .addOption(new Option('--data-dir <dir>', 'where ClickHouse data and the stack file live').default('./data'))
+    .addOption(new Option('--host <addr>', 'bind address for every listener').default('127.0.0.1'))
+    .addOption(new Option('--mqtt-port <port>', 'embedded MQTT broker port').default(1883).argParser(port))
+    .addOption(new Option('--web-port <port>', 'status and /metrics port').default(8080).argParser(port))
+    .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql`').default(8123).argParser(port))
+    .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB'))
+    .action(async (o: UpOptions) => {
+      const log = deps.logger
+      const start = typeof o.start === 'number' ? o.start : Date.now()
+      const clock = new SimClock({ start, speed: o.speed })
+      const stack = await startGatewayStack({ ...o, clock, logger: log })
+      const fleet = buildFleet({ devices: o.devices, seed: o.seed })
+      const transport = new MqttTransport({ url: stack.mqttUrl, logger: log })
+      const sim = new Simulator({ fleet, clock, transport, logger: log, until: o.duration === undefined ? undefined : start + o.duration })
+      const progress = setInterval(() => {
+        log.info({ published: transport.stats.acked, landed: stack.gateway.stats.rowsInserted, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
+      }, 10_000)
+      let stopped: Promise<void> | undefined
+      const stop = (): Promise<void> => (stopped ??= shutdown())
+      const shutdown = async (): Promise<void> => {
+        clearInterval(progress)
+        await sim.close()
+        await stack.close()
+        const landed = stack.gateway.stats.rowsInserted - stack.gateway.stats.deadLettered
+        log.info({ published: transport.stats.acked, landed, deadLettered: stack.gateway.stats.deadLettered }, 'stopped: every acknowledged frame is in ClickHouse')
+      }
+      onShutdown(stop, log)
+      process.stderr.write(
+        `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
+          `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
+          (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}  (read-only ClickHouse HTTP)\n` : '') +
+          `  try      tapflow sql "SELECT count() FROM tapflow.pours"\n  Ctrl-C stops and flushes every frame.\n\n`,
+      )
+      await sim.start()
+      if (stopped === undefined) {
+        log.info('simulated duration reached')
+        await stop()
+        process.exit(0)
+      }
+    })
+}
+
+interface UpOptions {
+  devices: number
+  seed: number
+  speed: number | 'max'
+  start: number | string
+  duration?: number
+  dataDir: string
+  host: string
+  mqttPort: number
+  webPort: number
+  sqlPort: number
+  clickhouseUrl?: string
+}

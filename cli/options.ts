@@ -1,0 +1,50 @@
+import { InvalidArgumentError } from 'commander'
+import type { Speed } from '../firmware-sim/index.js'
+
+/** Option parsers for commander: each throws InvalidArgumentError, which commander prints as one line. */
+export function int(min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`)
+    return n
+  }
+}
+
+export const port = int(0, 65_535)
+
+export function speed(v: string): Speed {
+  if (v === 'max') return 'max'
+  const n = Number(v.replace(/x$/, ''))
+  if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`expected a positive number (e.g. 1, 60, 3600) or 'max'`)
+  return n
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** "90s", "15m", "24h", "30d" → milliseconds. */
+export function duration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim())
+  if (!m) throw new InvalidArgumentError(`expected a duration like 90s, 15m, 24h or 7d`)
+  return Number(m[1]) * UNITS[m[2]!]!
+}
+
+/** ISO date-time or "now" → ms since the epoch. */
+export function instant(v: string): number {
+  if (v === 'now') return Date.now()
+  const t = Date.parse(v)
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`expected an ISO date-time such as 2026-11-20T18:00:00Z, or 'now'`)
+  return t
+}
+
+export function url(protocols: readonly string[]) {
+  return (v: string): string => {
+    let u: URL
+    try {
+      u = new URL(v)
+    } catch {
+      throw new InvalidArgumentError(`not a URL`)
+    }
+    if (!protocols.includes(u.protocol)) throw new InvalidArgumentError(`expected ${protocols.map((p) => p + '//').join(' or ')}`)
+    return v
+  }
+}

@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
+import {
+  EmbeddedBroker, ExternalSource, Gateway, GatewayMetrics, QueryServer, StatusServer, openClickHouse,
+  type ClickHouseHandle, type FrameSource,
+} from '../edge-gateway/index.js'
+import { readStackInfo, removeStackInfo, writeStackInfo } from './stack-file.js'
+
+export interface GatewayStackOptions {
+  dataDir: string
+  host: string
+  mqttPort: number
+  webPort: number
+  sqlPort: number
+  /** External broker; absent means the embedded aedes broker. */
+  broker?: string
+  clickhouseUrl?: string
+  clock?: Clock
+  logger: Logger
+}
+
+/** Everything on the gateway side of the wire, started in order and closed in reverse. */
+export interface GatewayStack {
+  gateway: Gateway
+  clickhouse: ClickHouseHandle
+  mqttUrl: string
+  sqlUrl: string | undefined
+  webUrl: string
+  close(): Promise<void>
+}
+
+export async function startGatewayStack(o: GatewayStackOptions): Promise<GatewayStack> {
+  mkdirSync(o.dataDir, { recursive: true })
+  if (o.clickhouseUrl === undefined) {
+    const running = readStackInfo(o.dataDir)
+    if (running !== undefined && running.pid !== process.pid) {
+      throw new ClickHouseError(`another tapflow (pid ${running.pid}) is using ${o.dataDir}; stop it or pass --data-dir`)
+    }
+  }
+  // Closed in reverse: stack file, web, sql, gateway (stops the source, flushes), then ClickHouse.
+  const closers: (() => Promise<void>)[] = []
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c()
+  }
+  try {
+    const clickhouse = openClickHouse({ url: o.clickhouseUrl, path: join(o.dataDir, 'clickhouse') })
+    closers.push(() => clickhouse.client.close())
+    let source: FrameSource
+    let mqttUrl: string
+    if (o.broker === undefined) {
+      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger })
+      await broker.listen()
+      source = broker
+      mqttUrl = broker.url
+    } else {
+      source = new ExternalSource({ url: o.broker, logger: o.logger })
+      mqttUrl = o.broker
+    }
+    const metrics = new GatewayMetrics({ processMetrics: true })
+    const gateway = new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics })
+    closers.push(() => gateway.close())
+    await gateway.start()
+    let sqlUrl: string | undefined
+    if (clickhouse.engine === 'chdb') {
+      // A second chDB session on the same directory: its readonly setting sticks to it, not to the gateway's inserts.
+      const reader = openClickHouse({ path: clickhouse.location })
+      closers.push(() => reader.client.close())
+      const qs = new QueryServer({ client: reader.client, host: o.host, port: o.sqlPort, logger: o.logger })
+      await qs.listen()
+      closers.push(() => qs.close())
+      sqlUrl = qs.url
+    }
+    const web = new StatusServer({
+      registries: [metrics.registry],
+      host: o.host,
+      port: o.webPort,
+      logger: o.logger,
+      status: () => {
+        metrics.connectedDevices.set(source.connectedDevices() ?? 0)
+        metrics.pendingRows.set(gateway.pendingRows)
+        return { ok: true, source: source.description, clickhouse: clickhouse.location, ...gateway.stats, pendingRows: gateway.pendingRows }
+      },
+    })
+    await web.listen()
+    closers.push(() => web.close())
+    writeStackInfo(o.dataDir, { pid: process.pid, startedAt: new Date().toISOString(), mqttUrl, sqlUrl, webUrl: web.url })
+    closers.push(async () => removeStackInfo(o.dataDir))
+    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, close }
+  } catch (err) {
+    await close().catch(() => undefined)
+    throw err
+  }
+}

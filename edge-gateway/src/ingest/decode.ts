@@ -1,0 +1,118 @@
+import { HealthFrame, PourEvent, TemperatureReading, isFrameKind, parseTopic, type FrameKind } from '../../../proto/index.js'
+import type { RejectReason, Row } from './rows.js'
+
+export interface ValidationOptions {
+  /** Reject frames stamped further than this ahead of the gateway clock, ms. Default: 5 min. */
+  futureToleranceMs: number
+  /** Keep but flag frames older than this, ms. Default: 48 h. */
+  lateAfterMs: number
+}
+
+export const DEFAULT_VALIDATION: ValidationOptions = { futureToleranceMs: 5 * 60_000, lateAfterMs: 48 * 3_600_000 }
+
+export interface Accepted {
+  ok: true
+  kind: FrameKind
+  deviceId: string
+  seq: number
+  tsMs: number
+  row: Row
+}
+
+export interface Rejected {
+  ok: false
+  reason: RejectReason
+  detail: string
+  deviceId: string
+}
+
+export type Decoded = Accepted | Rejected
+
+/** Ranges a real tap can produce; anything outside is a sensor or firmware fault, not data. */
+const RANGES = {
+  volume_ml: [0, 5_000],
+  duration_ms: [0, 600_000],
+  flow_rate_ml_s: [0, 1_000],
+  foam_ratio: [0, 1],
+  waste_ml: [0, 5_000],
+  keg_remaining_ml: [0, 200_000],
+  temp_c: [-40, 100],
+  rssi_dbm: [-150, 0],
+  supply_voltage_v: [0, 60],
+} as const
+
+class Invalid extends Error {
+  constructor(readonly reason: RejectReason, message: string) {
+    super(message)
+  }
+}
+
+function num(name: string, v: number, [lo, hi]: readonly [number, number]): number {
+  if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${name} is ${v}`)
+  if (v < lo || v > hi) throw new Invalid('invalid_value', `${name}=${v} outside [${lo}, ${hi}]`)
+  return v
+}
+
+/**
+ * Decodes and validates one frame from its topic and payload. Never throws: every failure comes back
+ * as a reason for the dead-letter table.
+ */
+export function decodeFrame(topic: string, payload: Uint8Array, nowMs: number, opts: ValidationOptions = DEFAULT_VALIDATION): Decoded {
+  const t = parseTopic(topic)
+  if (t === undefined || !isFrameKind(t.suffix)) {
+    return { ok: false, reason: 'unknown_topic', detail: `not a telemetry topic: ${topic.slice(0, 200)}`, deviceId: t?.deviceId ?? '' }
+  }
+  const kind = t.suffix
+  try {
+    const msg = decodeMessage(kind, payload)
+    if (msg.device_id !== t.deviceId) {
+      throw new Invalid('device_mismatch', `payload device_id '${String(msg.device_id).slice(0, 64)}' != topic device '${t.deviceId}'`)
+    }
+    if (!(msg.seq >= 1)) throw new Invalid('missing_field', 'seq must be >= 1')
+    if (!(msg.ts_ms > 0)) throw new Invalid('missing_field', 'ts_ms must be set')
+    if (msg.ts_ms > nowMs + opts.futureToleranceMs) {
+      throw new Invalid('future_timestamp', `ts_ms ${msg.ts_ms} is ${Math.round((msg.ts_ms - nowMs) / 1000)} s ahead of the gateway clock`)
+    }
+    const late = msg.ts_ms < nowMs - opts.lateAfterMs
+    const head = [t.deviceId, t.venueId, msg.seq, msg.ts_ms]
+    let row: Row
+    if (kind === 'pour') {
+      const m = msg as PourEvent
+      row = [
+        ...head, m.line_id, m.beverage_id, num('volume_ml', m.volume_ml, RANGES.volume_ml),
+        num('duration_ms', m.duration_ms, RANGES.duration_ms), num('flow_rate_ml_s', m.flow_rate_ml_s, RANGES.flow_rate_ml_s),
+        num('foam_ratio', m.foam_ratio, RANGES.foam_ratio), num('waste_ml', m.waste_ml, RANGES.waste_ml), m.keg_id,
+        num('keg_remaining_ml', m.keg_remaining_ml, RANGES.keg_remaining_ml), num('beverage_temp_c', m.beverage_temp_c, RANGES.temp_c),
+        late, nowMs,
+      ]
+    } else if (kind === 'temp') {
+      const m = msg as TemperatureReading
+      row = [
+        ...head, m.line_id, num('line_temp_c', m.line_temp_c, RANGES.temp_c), num('keg_temp_c', m.keg_temp_c, RANGES.temp_c),
+        num('ambient_temp_c', m.ambient_temp_c, RANGES.temp_c), late, nowMs,
+      ]
+    } else {
+      const m = msg as HealthFrame
+      row = [
+        ...head, m.firmware_version, m.uptime_s, num('rssi_dbm', m.rssi_dbm, RANGES.rssi_dbm),
+        num('supply_voltage_v', m.supply_voltage_v, RANGES.supply_voltage_v), m.valve_cycles, m.error_codes, m.reboot_count,
+        late, nowMs,
+      ]
+    }
+    return { ok: true, kind, deviceId: t.deviceId, seq: msg.seq, tsMs: msg.ts_ms, row }
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, reason: err.reason, detail: err.message, deviceId: t.deviceId }
+    return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err), deviceId: t.deviceId }
+  }
+}
+
+function decodeMessage(kind: FrameKind, payload: Uint8Array): PourEvent | TemperatureReading | HealthFrame {
+  switch (kind) {
+    case 'pour':
+      return PourEvent.decode(payload)
+    case 'temp':
+      return TemperatureReading.decode(payload)
+    case 'health':
+      return HealthFrame.decode(payload)
+  }
+}

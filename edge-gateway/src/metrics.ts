@@ -1,0 +1,26 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** Prometheus metrics for the gateway, on their own registry so several gateways can live in one process. */
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly framesIn = new Counter({ name: 'tapflow_gateway_frames_in_total', help: 'Frames received', labelNames: ['kind'] as const, registers: [this.registry] })
+  readonly rowsOut = new Counter({ name: 'tapflow_gateway_rows_inserted_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'] as const, registers: [this.registry] })
+  readonly deadLetters = new Counter({ name: 'tapflow_gateway_dead_letters_total', help: 'Frames dead-lettered', labelNames: ['reason'] as const, registers: [this.registry] })
+  readonly duplicates = new Counter({ name: 'tapflow_gateway_duplicates_total', help: 'Frames dropped as duplicates of a seq already seen', registers: [this.registry] })
+  readonly gaps = new Counter({ name: 'tapflow_gateway_seq_gaps_total', help: 'Seq gaps opened (frames missing)', registers: [this.registry] })
+  readonly missing = new Gauge({ name: 'tapflow_gateway_frames_missing', help: 'Frames currently missing across all open gaps', registers: [this.registry] })
+  readonly batchRows = new Histogram({
+    name: 'tapflow_gateway_batch_rows', help: 'Rows per insert', labelNames: ['table'] as const,
+    buckets: [1, 10, 100, 1_000, 5_000, 10_000, 25_000, 50_000, 100_000], registers: [this.registry],
+  })
+  readonly insertSeconds = new Histogram({
+    name: 'tapflow_gateway_insert_seconds', help: 'ClickHouse insert latency', labelNames: ['table'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
+  })
+  readonly pendingRows = new Gauge({ name: 'tapflow_gateway_pending_rows', help: 'Rows buffered and not yet durable', registers: [this.registry] })
+  readonly connectedDevices = new Gauge({ name: 'tapflow_gateway_connected_devices', help: 'MQTT sessions open on the embedded broker', registers: [this.registry] })
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics ?? false) collectDefaultMetrics({ register: this.registry, prefix: 'tapflow_' })
+  }
+}

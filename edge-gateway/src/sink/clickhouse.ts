@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs'
+import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { createChdbConnection } from 'chdb/connection'
+import { ClickHouseError, ConfigError, errorMessage } from '../../../common/index.js'
+
+export type { ClickHouseClient }
+
+export interface ClickHouseOptions {
+  /** Server URL (http://user:pass@host:8123). Default: none, which means embedded chDB at `path`. */
+  url?: string
+  /** chDB data directory when no URL is given. Default: ./data/clickhouse. */
+  path?: string
+}
+
+export interface ClickHouseHandle {
+  client: ClickHouseClient
+  /** 'chdb' for the embedded engine, 'server' for a URL. */
+  engine: 'chdb' | 'server'
+  /** Where the data lives: the chDB path or the server URL without credentials. */
+  location: string
+}
+
+/** One code path for both engines: @clickhouse/client over chDB, or over HTTP to a server. */
+export function openClickHouse(opts: ClickHouseOptions = {}): ClickHouseHandle {
+  if (opts.url !== undefined) {
+    let u: URL
+    try {
+      u = new URL(opts.url)
+    } catch {
+      throw new ConfigError(`--clickhouse-url is not a URL: '${opts.url}'`)
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new ConfigError(`--clickhouse-url must be http:// or https://, got '${u.protocol}'`)
+    }
+    const client = createClient({ url: opts.url, request_timeout: 60_000 })
+    u.username = ''
+    u.password = ''
+    return { client, engine: 'server', location: u.toString() }
+  }
+  const path = opts.path ?? './data/clickhouse'
+  mkdirSync(path, { recursive: true })
+  try {
+    // chdb types the connection against its own copy of @clickhouse/client-common; the runtime shape matches.
+    const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection']
+    const client = createClient({ connection })
+    return { client, engine: 'chdb', location: path }
+  } catch (err) {
+    throw asClickHouseError(err, `cannot open the embedded ClickHouse at ${path} (is another tapflow process using it?)`)
+  }
+}
+
+/** Wraps client errors, keeping ClickHouse's numeric code. */
+export function asClickHouseError(err: unknown, context: string): ClickHouseError {
+  if (err instanceof ClickHouseError) return err
+  const code = (err as { code?: unknown }).code
+  const n = typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : typeof code === 'number' ? code : undefined
+  return new ClickHouseError(`${context}: ${errorMessage(err)}`, n, { cause: err })
+}

@@ -1,0 +1,138 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { MqttError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
+import { topicFor } from '../../../proto/index.js'
+import type { DeviceSpec, Frame } from '../device/types.js'
+import type { DeviceTransport, TransportStats } from './transport.js'
+
+export interface MqttTransportOptions {
+  /** Broker URL. Default: mqtt://127.0.0.1:1883. */
+  url?: string
+  /** QoS for telemetry. Default: 1. */
+  qos?: 0 | 1
+  /** Unacknowledged frames across the fleet before the scheduler is held back. Default: 4000. */
+  maxInFlight?: number
+  /** Sessions opened at once while connecting. Default: 250. */
+  connectConcurrency?: number
+  /** Password for device `id`; the broker may require one. Default: none. */
+  credentials?: (deviceId: string) => { username: string; password: string } | undefined
+  /** Give up connecting a device after this long, ms. Default: 30000. */
+  connectTimeoutMs?: number
+  logger?: Logger
+}
+
+/**
+ * One MQTT session per device, as a real tap has: client id = device id, a retained `online` on
+ * …/status, and a Last Will that turns it to `offline` if the session dies.
+ */
+export class MqttTransport implements DeviceTransport {
+  readonly stats: TransportStats = { sent: 0, acked: 0, failed: 0 }
+  private readonly opts: Required<Omit<MqttTransportOptions, 'credentials' | 'logger'>>
+  private readonly credentials: MqttTransportOptions['credentials']
+  private readonly log: Logger
+  private readonly clients = new Map<string, MqttClient>()
+  private readonly statusTopics = new Map<string, string>()
+  private inFlight = 0
+  private waiters: (() => void)[] = []
+  private drained: (() => void)[] = []
+
+  constructor(opts: MqttTransportOptions = {}) {
+    this.opts = {
+      url: opts.url ?? 'mqtt://127.0.0.1:1883',
+      qos: opts.qos ?? 1,
+      maxInFlight: opts.maxInFlight ?? 4000,
+      connectConcurrency: opts.connectConcurrency ?? 250,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
+    }
+    this.credentials = opts.credentials
+    this.log = (opts.logger ?? silentLogger).child({ component: 'sim-mqtt' })
+  }
+
+  get unacked(): number {
+    return this.inFlight
+  }
+
+  async connect(devices: readonly DeviceSpec[]): Promise<void> {
+    const queue = [...devices]
+    const worker = async (): Promise<void> => {
+      for (let d = queue.shift(); d !== undefined; d = queue.shift()) await this.connectOne(d)
+    }
+    await Promise.all(Array.from({ length: Math.min(this.opts.connectConcurrency, queue.length) }, worker))
+    this.log.info({ devices: devices.length, url: this.opts.url }, 'device sessions connected')
+  }
+
+  private connectOne(d: DeviceSpec): Promise<void> {
+    const status = topicFor(d.venueId, d.deviceId, 'status')
+    const options: IClientOptions = {
+      clientId: d.deviceId,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 60,
+      reconnectPeriod: 1000,
+      connectTimeout: this.opts.connectTimeoutMs,
+      will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...this.credentials?.(d.deviceId),
+    }
+    const client = mqtt.connect(this.opts.url, options)
+    this.clients.set(d.deviceId, client)
+    this.statusTopics.set(d.deviceId, status)
+    client.on('connect', () => {
+      client.publish(status, 'online', { qos: 1, retain: true })
+    })
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error & { code?: number }): void => {
+        client.end(true)
+        reject(new MqttError(`device ${d.deviceId} could not connect to ${this.opts.url}: ${errorMessage(err)}`, err.code ?? 0x80, { cause: err }))
+      }
+      client.once('error', onError)
+      client.once('connect', () => {
+        client.off('error', onError)
+        client.on('error', (err) => this.log.warn({ device: d.deviceId, err: errorMessage(err) }, 'mqtt error'))
+        resolve()
+      })
+    })
+  }
+
+  publish(frame: Frame): void {
+    const client = this.clients.get(frame.deviceId)
+    if (client === undefined) throw new MqttError(`no session for device ${frame.deviceId}`, 0x80)
+    this.stats.sent++
+    this.inFlight++
+    client.publish(frame.topic, frame.payload as Buffer, { qos: this.opts.qos }, (err) => {
+      this.inFlight--
+      if (err) {
+        this.stats.failed++
+        this.log.warn({ device: frame.deviceId, seq: frame.seq, err: errorMessage(err) }, 'publish failed')
+      } else {
+        this.stats.acked++
+      }
+      if (this.inFlight <= this.opts.maxInFlight / 2 && this.waiters.length > 0) this.release(this.waiters)
+      if (this.inFlight === 0 && this.drained.length > 0) this.release(this.drained)
+    })
+  }
+
+  backpressure(): Promise<void> | undefined {
+    if (this.inFlight < this.opts.maxInFlight) return undefined
+    return new Promise((r) => this.waiters.push(r))
+  }
+
+  flush(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve()
+    return new Promise((r) => this.drained.push(r))
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await Promise.all(
+      [...this.clients].map(async ([id, c]) => {
+        if (c.connected) await c.publishAsync(this.statusTopics.get(id)!, 'offline', { qos: 1, retain: true }).catch(() => undefined)
+        await c.endAsync()
+      }),
+    )
+    this.clients.clear()
+  }
+
+  private release(list: (() => void)[]): void {
+    const fns = list.splice(0)
+    for (const fn of fns) fn()
+  }
+}
