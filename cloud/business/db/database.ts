@@ -65,7 +65,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     embedded = await startEmbeddedPostgres({ dir: `${opts.dataDir ?? './data'}/postgres`, logger: opts.logger })
     url = embedded.url
   }
-  const pool = new pg.Pool({ connectionString: url, max: opts.maxConnections ?? 4, types, connectionTimeoutMillis: 10_000 })
+  // UTC sessions: simulated days are UTC dates, and date↔timestamptz casts must agree with them.
+  const pool = new pg.Pool({ connectionString: url, max: opts.maxConnections ?? 4, types, connectionTimeoutMillis: 10_000, options: '-c TimeZone=UTC' })
   // An idle client error (server restart) must not crash the process; the next query reports it.
   pool.on('error', (err) => opts.logger.warn({ err }, 'idle PostgreSQL connection error'))
   const displayUrl = mask(url)

@@ -252,8 +252,8 @@ CREATE TABLE events (
   timestamp timestamptz NOT NULL,
   received_at timestamptz NOT NULL
 );
-CREATE INDEX events_timestamp ON events USING brin (timestamp) WITH (pages_per_range = 16);
-CREATE INDEX events_received ON events USING brin (received_at) WITH (pages_per_range = 16);
+CREATE INDEX events_timestamp ON events (timestamp);
+CREATE INDEX events_received ON events (received_at);
 
 CREATE TABLE device_failures (
   id bigint PRIMARY KEY,

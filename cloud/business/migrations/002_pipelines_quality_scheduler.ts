@@ -42,6 +42,17 @@ CREATE TABLE pipeline_growth_monthly (
   data_through date NOT NULL
 );
 
+-- One row per user per day with activity: the base for DAU/WAU without rescanning raw events.
+CREATE TABLE pipeline_engagement_user_daily (
+  day date NOT NULL,
+  distinct_id text NOT NULL,
+  account_id text,
+  events int NOT NULL,
+  sessions int NOT NULL,
+  session_minutes double precision NOT NULL,
+  PRIMARY KEY (day, distinct_id)
+);
+
 CREATE TABLE pipeline_engagement_daily (
   day date PRIMARY KEY,
   dau int NOT NULL,

@@ -13,6 +13,8 @@ const MAX_ATTEMPTS = RETRY_GAPS.length + 1
 
 /** Invoices on each subscription's billing anchor, charges, refunds, dunning, and the ledger postings. */
 export function runBilling(ctx: DayContext): void {
+  // Retries first, so an account that recovers today is billed on its anchor like any other.
+  retryOpenInvoices(ctx)
   const rng = ctx.rng('billing')
   const dom = dayOfMonth(ctx.day)
   for (const a of ctx.world.accounts) {
@@ -43,7 +45,6 @@ export function runBilling(ctx: DayContext): void {
       sub.dirty = true
     }
   }
-  retryOpenInvoices(ctx)
 }
 
 function retryOpenInvoices(ctx: DayContext): void {

@@ -2,9 +2,9 @@ import { ConfigError } from '../../../common/index.js'
 
 /** Volumes and injected data issues. Every field has a default; see DEFAULT_SIM_CONFIG. */
 export interface SimConfig {
-  /** Paying customers already on the books on the first simulated day. Default: 200. */
+  /** Paying customers already on the books on the first simulated day. Default: 400. */
   initialCustomers: number
-  /** Mean new customers (trial signups) per day before campaign boosts. Default: 3. Full scale (the seed's 100–200/day): 150. */
+  /** Mean new customers (trial signups) per day before campaign boosts. Default: 1.5. Full scale (the seed's 100–200/day): 150. */
   signupsPerDay: number
   /** Mean product events per active user session. Default: 5. */
   eventsPerSession: number
@@ -23,8 +23,8 @@ export interface SimConfig {
 }
 
 export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
-  initialCustomers: 200,
-  signupsPerDay: 3,
+  initialCustomers: 400,
+  signupsPerDay: 1.5,
   eventsPerSession: 5,
   tapFailureRate: 0.002,
   lateEventRate: 0.01,

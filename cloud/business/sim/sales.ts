@@ -11,9 +11,9 @@ const PASS_P = 0.8
 /** Leads per expected signup: 1 / (PASS_P^4) ≈ 2.44. */
 const LEADS_PER_SIGNUP = 1 / PASS_P ** 4
 
-/** Scale of marketing spend relative to the default volume of 3 signups a day. */
+/** Scale of marketing spend relative to the default volume of 1.5 signups a day. */
 function scale(ctx: DayContext): number {
-  return Math.max(0.2, ctx.cfg.signupsPerDay / 3)
+  return Math.max(0.2, ctx.cfg.signupsPerDay / 1.5)
 }
 
 /** Launch campaigns now and then and book the day's spend of the running ones. */

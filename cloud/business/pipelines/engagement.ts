@@ -1,0 +1,71 @@
+import type { Queryable } from '../db/database.js'
+import { markFresh } from './freshness.js'
+
+/**
+ * One scan of the raw events (JSON properties parsed once) feeds both the per-user and the per-account tables.
+ * Session time is last event − first event of a session, plus a minute for the final screen.
+ */
+const USER_AND_ACCOUNT_SQL = `
+WITH ev AS MATERIALIZED (
+  SELECT timestamp::date AS day, distinct_id, properties->>'$session_id' AS session, properties->>'account_id' AS account_id,
+         properties->>'feature' AS feature, timestamp
+  FROM events WHERE timestamp >= $1::date AND timestamp < $2::date + 1
+    AND ($3::date[] IS NULL OR timestamp >= $2::date
+         OR (timestamp::date, distinct_id) IN (SELECT d, u.user_id FROM unnest($3::date[], $4::text[]) AS a(d, acc)
+                                               JOIN users u ON u.account_id = a.acc))),
+sess AS (SELECT day, distinct_id, session, min(account_id) AS account_id, count(*) AS n,
+                extract(epoch FROM max(timestamp) - min(timestamp)) / 60 + 1 AS minutes
+         FROM ev GROUP BY 1, 2, 3),
+users AS (SELECT day, distinct_id, min(account_id) AS account_id, sum(n) AS n, count(*) AS sessions, sum(minutes) AS minutes
+          FROM sess GROUP BY 1, 2),
+feat AS (SELECT day, account_id, jsonb_object_agg(feature, n) AS usage FROM (
+           SELECT day, account_id, feature, count(*) AS n FROM ev WHERE feature IS NOT NULL GROUP BY 1, 2, 3) x GROUP BY 1, 2),
+ins AS (INSERT INTO pipeline_engagement_user_daily (day, distinct_id, account_id, events, sessions, session_minutes)
+        SELECT day, distinct_id, account_id, n, sessions, minutes FROM users)
+INSERT INTO pipeline_engagement_account_daily (day, account_id, active_users, session_minutes, feature_usage)
+SELECT u.day, u.account_id, count(*), sum(u.minutes), coalesce(min(f.usage::text), '{}')::jsonb
+FROM users u LEFT JOIN feat f USING (day, account_id)
+WHERE u.account_id IS NOT NULL GROUP BY u.day, u.account_id`
+
+const DAILY_SQL = `
+INSERT INTO pipeline_engagement_daily (day, dau, wau, sessions, avg_session_minutes, events)
+SELECT d.day::date, coalesce(t.dau, 0), w.wau, coalesce(t.sessions, 0), coalesce(t.avg_minutes, 0), coalesce(t.events, 0)
+FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
+LEFT JOIN LATERAL (SELECT count(*) AS dau, sum(sessions) AS sessions, sum(events) AS events,
+    sum(session_minutes) / nullif(sum(sessions), 0) AS avg_minutes
+  FROM pipeline_engagement_user_daily WHERE day = d.day::date) t ON true
+CROSS JOIN LATERAL (SELECT count(DISTINCT distinct_id) AS wau FROM pipeline_engagement_user_daily
+  WHERE day BETWEEN d.day::date - 6 AND d.day::date) w`
+
+/**
+ * Engagement: DAU, WAU, session time and feature usage per account. Events that arrive late (received today,
+ * stamped earlier) make their days stale: the accounts they belong to are recomputed for those days, and the
+ * daily totals from the earliest such day on.
+ */
+export async function runEngagement(c: Queryable, day: string): Promise<{ from: string; to: string }> {
+  // OFFSET 0 keeps the planner on the received_at index.
+  const late = await c.query<{ day: string; account_id: string }>(`SELECT DISTINCT ts::date AS day, account_id FROM (
+      SELECT timestamp AS ts, properties->>'account_id' AS account_id FROM events
+      WHERE received_at >= $1::date AND received_at < $1::date + 1 OFFSET 0) x WHERE ts < $1::date`, [day])
+  const from = late.rows.reduce((m, r) => (r.day < m ? r.day : m), day)
+  return recomputeEngagement(c, from, day, late.rows.map((r) => ({ day: r.day, accountId: r.account_id })))
+}
+
+/**
+ * Rebuild engagement outputs. Without `only`, every day in [from, to] is rebuilt (backfill). With `only`, `to` is
+ * rebuilt in full and earlier days just for the listed (day, account) pairs.
+ */
+export async function recomputeEngagement(c: Queryable, from: string, to: string, only?: Array<{ day: string; accountId: string }>): Promise<{ from: string; to: string }> {
+  const days = only ? only.map((x) => x.day) : null
+  const accs = only ? only.map((x) => x.accountId) : null
+  const scope = `day BETWEEN $1 AND $2 AND ($3::date[] IS NULL OR day = $2
+    OR (day, account_id) IN (SELECT * FROM unnest($3::date[], $4::text[])))`
+  await c.query(`DELETE FROM pipeline_engagement_user_daily WHERE ${scope}`, [from, to, days, accs])
+  await c.query(`DELETE FROM pipeline_engagement_account_daily WHERE ${scope}`, [from, to, days, accs])
+  await c.query(USER_AND_ACCOUNT_SQL, [from, to, days, accs])
+  // Totals and WAU for [from, to]; later days are in the future, so nothing else goes stale.
+  await c.query('DELETE FROM pipeline_engagement_daily WHERE day BETWEEN $1 AND $2', [from, to])
+  await c.query(DAILY_SQL, [from, to])
+  await markFresh(c, 'engagement', to, to)
+  return { from, to }
+}

@@ -1,0 +1,163 @@
+import type { Clock, Logger } from '../../../common/index.js'
+import type { Database } from '../db/database.js'
+import { PipelineError } from '../errors.js'
+import { addDays } from '../sim/dates.js'
+import { simulateDay } from '../sim/day.js'
+import { loadState, saveState } from '../sim/state.js'
+import type { DeviceFailureSource } from '../sim/failures.js'
+import { runProfit } from '../pipelines/profit.js'
+import { runGrowth } from '../pipelines/growth.js'
+import { runEngagement } from '../pipelines/engagement.js'
+import { runAggregated } from '../pipelines/aggregated.js'
+import { runChecks, storeResults } from '../quality/index.js'
+import { runDag, type TaskDef, type TaskStatus } from './dag.js'
+import { RunHistory, type RunKind } from './history.js'
+import { createProgress } from './progress.js'
+
+export interface SchedulerOptions {
+  db: Database
+  source: DeviceFailureSource
+  logger: Logger
+  clock: Clock
+  /** Attempts per step. Default: 3. */
+  maxAttempts?: number
+  /** Base retry delay. Default: 50 ms. */
+  retryDelayMs?: number
+  /** Test hook: called before every attempt; throw to make it fail. Default: none. */
+  faultInjector?: (task: string, day: string, attempt: number) => void
+}
+
+export interface RunSummary {
+  days: number
+  firstDay: string | null
+  lastDay: string | null
+  failedDays: string[]
+  rowsWritten: number
+}
+
+interface DayCtx {
+  day: string
+  rows: number
+}
+
+export const DAILY_TASKS = ['simulate', 'profit', 'growth', 'engagement', 'aggregated', 'quality'] as const
+
+/** The daily job as a DAG: simulate → (profit, growth, engagement) → aggregated → quality (which runs regardless). */
+export class DailyScheduler {
+  private readonly history: RunHistory
+  private readonly log: Logger
+  private readonly attempts = new Map<string, number>()
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.history = new RunHistory(o.db)
+    this.log = o.logger
+  }
+
+  private tasks(): TaskDef<DayCtx>[] {
+    const { db } = this.o
+    const wrap = (name: string, fn: (x: DayCtx) => Promise<void>) => async (x: DayCtx) => {
+      const k = `${name}@${x.day}`
+      const n = (this.attempts.get(k) ?? 0) + 1
+      this.attempts.set(k, n)
+      this.o.faultInjector?.(name, x.day, n)
+      await fn(x)
+    }
+    return [
+      { name: 'simulate', deps: [], run: wrap('simulate', async (x) => {
+        await db.tx(async (c) => {
+          const st = await loadState(c)
+          if (!st) throw new Error('simulation state missing')
+          const expected = st.lastDay === null ? st.startDate : addDays(st.lastDay, 1)
+          if (expected !== x.day) throw new Error(`cannot simulate ${x.day}: next day is ${expected}`)
+          const r = await simulateDay(c, st, x.day, this.o.source)
+          await saveState(c, st)
+          x.rows += r.rowsWritten
+        })
+      }) },
+      { name: 'profit', deps: ['simulate'], run: wrap('profit', (x) => db.tx((c) => runProfit(c, x.day))) },
+      { name: 'growth', deps: ['simulate'], run: wrap('growth', (x) => db.tx((c) => runGrowth(c, x.day))) },
+      { name: 'engagement', deps: ['simulate'], run: wrap('engagement', async (x) => { await db.tx((c) => runEngagement(c, x.day)) }) },
+      { name: 'aggregated', deps: ['profit', 'growth', 'engagement'], run: wrap('aggregated', async (x) => {
+        await db.tx(async (c) => {
+          const st = await loadState(c)
+          await runAggregated(c, x.day, st?.config.initialCashCents ?? 0)
+        })
+      }) },
+      { name: 'quality', deps: ['aggregated'], trigger: 'all_done', run: wrap('quality', async (x) => {
+        await db.tx(async (c) => {
+          const st = await loadState(c)
+          const results = await runChecks(c, { from: x.day, to: x.day, full: false }, st?.startDate ?? x.day)
+          await storeResults(c, x.day, results, this.o.clock)
+        })
+      }) },
+    ]
+  }
+
+  /** Run one day's DAG, recording history. */
+  async runDay(day: string, kind: RunKind, skip: ReadonlySet<string> = new Set()): Promise<{ ok: boolean; statuses: Map<string, TaskStatus>; rows: number }> {
+    const runId = await this.history.start(day, kind, this.o.clock.now())
+    const ctx: DayCtx = { day, rows: 0 }
+    const statuses = await runDag(this.tasks(), ctx, {
+      maxAttempts: this.o.maxAttempts, retryDelayMs: this.o.retryDelayMs, alreadyDone: skip, now: () => this.o.clock.now(),
+      onAttempt: async (a) => {
+        if (a.status === 'failed') this.log.warn({ day, task: a.task, attempt: a.attempt, err: a.error }, 'task attempt failed')
+        await this.history.attempt(runId, a)
+      },
+    })
+    const ok = [...statuses.values()].every((s) => s === 'succeeded')
+    await this.history.finish(runId, ok, this.o.clock.now())
+    return { ok, statuses, rows: ctx.rows }
+  }
+
+  /** Catch up: finish days left incomplete by an earlier run, then simulate `days` new days. */
+  async run(days: number, progress: boolean | 'auto' = 'auto'): Promise<RunSummary> {
+    const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
+    for (const inc of await this.history.incomplete()) {
+      if (!inc.done.has('simulate')) continue
+      this.log.info({ day: inc.day }, 'resuming incomplete day')
+      const r = await this.runDay(inc.day, 'daily', inc.done)
+      if (!r.ok) summary.failedDays.push(inc.day)
+    }
+    const st = await this.o.db.tx((c) => loadState(c))
+    if (!st) throw new Error('simulation state missing')
+    let day = st.lastDay === null ? st.startDate : addDays(st.lastDay, 1)
+    const bar = createProgress(days, progress, 'simulating')
+    try {
+      for (let i = 0; i < days; i++, day = addDays(day, 1)) {
+        const r = await this.runDay(day, 'daily')
+        summary.rowsWritten += r.rows
+        if (r.statuses.get('simulate') !== 'succeeded') throw new PipelineError('simulate', day, 'gave up after retries; state left at the previous day')
+        summary.days++
+        summary.firstDay ??= day
+        summary.lastDay = day
+        if (!r.ok) summary.failedDays.push(day)
+        bar.tick(day)
+      }
+    } finally {
+      bar.stop()
+    }
+    return summary
+  }
+
+  /** Backfill: recompute pipelines and checks for the last `days` simulated days (the simulation itself is not re-run). */
+  async backfill(days: number, progress: boolean | 'auto' = 'auto'): Promise<RunSummary> {
+    const st = await this.o.db.tx((c) => loadState(c))
+    const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
+    if (!st?.lastDay) return summary
+    const first = addDays(st.lastDay, -(days - 1)) < st.startDate ? st.startDate : addDays(st.lastDay, -(days - 1))
+    const bar = createProgress(days, progress, 'backfilling')
+    try {
+      for (let day = first; day <= st.lastDay; day = addDays(day, 1)) {
+        const r = await this.runDay(day, 'backfill', new Set(['simulate']))
+        summary.days++
+        summary.firstDay ??= day
+        summary.lastDay = day
+        if (!r.ok) summary.failedDays.push(day)
+        bar.tick(day)
+      }
+    } finally {
+      bar.stop()
+    }
+    return summary
+  }
+}
