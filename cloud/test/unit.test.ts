@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError } from '../../common/index.js'
+import { Rng, runDag, topoSort, parseDatabaseUrl, parseMonth, resolveSimConfig, SimulatedFailureSource, type TaskDef } from '../index.js'
+
+describe('Rng', () => {
+  it('is deterministic per (seed, keys) and differs across keys', () => {
+    const a = new Rng(7, '2025-01-01', 'usage')
+    const b = new Rng(7, '2025-01-01', 'usage')
+    const c = new Rng(7, '2025-01-02', 'usage')
+    const xs = Array.from({ length: 5 }, () => a.next())
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs)
+    expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs)
+  })
+  it('poisson has roughly the requested mean', () => {
+    const r = new Rng(1, 'p')
+    let s = 0
+    for (let i = 0; i < 20_000; i++) s += r.poisson(3)
+    expect(s / 20_000).toBeGreaterThan(2.9)
+    expect(s / 20_000).toBeLessThan(3.1)
+  })
+})
+
+describe('SimulatedFailureSource', () => {
+  it('fails taps in proportion to tap count and venue rate, deterministically', async () => {
+    const src = new SimulatedFailureSource({ seed: 3, tapFailureRate: 0.01 })
+    const venues = [
+      { venueId: 'small', accountId: 'A', taps: 4, failureRate: 1 },
+      { venueId: 'big', accountId: 'B', taps: 40, failureRate: 1 },
+      { venueId: 'flaky', accountId: 'C', taps: 4, failureRate: 10 },
+    ]
+    const count: Record<string, number> = { small: 0, big: 0, flaky: 0 }
+    for (let d = 1; d <= 300; d++) {
+      for (const f of await src.failuresOn(`day-${d}`, venues)) count[f.venueId] = (count[f.venueId] ?? 0) + 1
+    }
+    expect(count.big).toBeGreaterThan((count.small ?? 0) * 4)
+    expect(count.flaky).toBeGreaterThan((count.small ?? 0) * 4)
+    expect(await src.failuresOn('x', venues)).toEqual(await new SimulatedFailureSource({ seed: 3, tapFailureRate: 0.01 }).failuresOn('x', venues))
+  })
+})
+
+describe('DAG', () => {
+  const task = (name: string, deps: string[], run: () => Promise<void> = async () => undefined, trigger?: 'all_done'): TaskDef<null> =>
+    ({ name, deps, run, trigger })
+
+  it('orders by dependencies and rejects cycles and unknown deps', () => {
+    expect(topoSort([task('c', ['b']), task('b', ['a']), task('a', [])]).map((t) => t.name)).toEqual(['a', 'b', 'c'])
+    expect(() => topoSort([task('a', ['b']), task('b', ['a'])])).toThrow(/cycle/)
+    expect(() => topoSort([task('a', ['nope'])])).toThrow(/unknown/)
+  })
+
+  it('retries a flaky task, skips dependants of a failed one, and still runs all_done tasks', async () => {
+    let flaky = 0
+    const attempts: string[] = []
+    const result = await runDag([
+      task('flaky', [], async () => { if (++flaky < 3) throw new Error('boom') }),
+      task('broken', [], async () => { throw new Error('always') }),
+      task('after-broken', ['broken']),
+      task('report', ['flaky', 'after-broken'], undefined, 'all_done'),
+    ], null, { maxAttempts: 3, retryDelayMs: 0, now: () => 0, onAttempt: async (a) => { attempts.push(`${a.task}:${a.status}:${a.attempt}`) } })
+    expect(result.get('flaky')).toBe('succeeded')
+    expect(result.get('broken')).toBe('failed')
+    expect(result.get('after-broken')).toBe('skipped')
+    expect(result.get('report')).toBe('succeeded')
+    expect(attempts).toContain('flaky:succeeded:3')
+    expect(attempts.filter((a) => a.startsWith('broken:failed'))).toHaveLength(3)
+  })
+})
+
+describe('input validation', () => {
+  it('rejects bad database URLs with a ConfigError', () => {
+    expect(() => parseDatabaseUrl('not a url')).toThrow(ConfigError)
+    expect(() => parseDatabaseUrl('mysql://u@h/db')).toThrow(/postgres:\/\//)
+    expect(() => parseDatabaseUrl('postgres://u:secret@h:5432')).toThrow(/database name/)
+    expect(() => parseDatabaseUrl('postgres://u:secret@h:5432')).toThrow(/\*\*\*/)
+    expect(parseDatabaseUrl('postgresql://u:p@localhost:5432/tapflow').pathname).toBe('/tapflow')
+  })
+  it('rejects bad months and bad volumes', () => {
+    expect(() => parseMonth('2025-13')).toThrow(ConfigError)
+    expect(() => parseMonth('January')).toThrow(/YYYY-MM/)
+    expect(parseMonth('2025-01')).toBe('2025-01')
+    expect(() => resolveSimConfig({ lateEventRate: 2 })).toThrow(ConfigError)
+    expect(() => resolveSimConfig({ initialCustomers: -1 })).toThrow(ConfigError)
+    expect(resolveSimConfig({ signupsPerDay: 150 }).signupsPerDay).toBe(150)
+  })
+})
