@@ -96,9 +96,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
       const c = await pool.connect().catch((err: unknown) => { throw toPostgresError(err, 'connect failed') })
       try {
-        await c.query('BEGIN')
         // Bulk simulation writes need no per-commit flush; a crash loses at most the last day, which is re-run.
-        await c.query('SET LOCAL synchronous_commit = off')
+        // One round trip for both statements.
+        await c.query('BEGIN; SET LOCAL synchronous_commit = off')
         const out = await fn(c)
         await c.query('COMMIT')
         return out
