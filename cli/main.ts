@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { TapflowError, createLogger, errorMessage } from '../common/index.js'
+import { registerBusiness } from './commands/business.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
@@ -16,6 +17,7 @@ registerUp(program, deps)
 registerSim(program, deps)
 registerGateway(program, deps)
 registerSql(program, deps)
+registerBusiness(program, deps)
 
 try {
   await program.parseAsync(process.argv)

@@ -117,6 +117,7 @@ export class TapDevice {
     const beverageC = (lineC + kegC) / 2
     this.kegRemainingMl -= served
     const kegId = this.kegId()
+    const kegRemainingMl = Math.max(0, this.kegRemainingMl)
     if (t < this.kegEmptyUntil) this.swapKeg()
     this.valveCycles++
     this.lineTempC = kegC + 0.3
@@ -133,7 +134,7 @@ export class TapDevice {
       foam_ratio: foam,
       waste_ml: served * foam * 0.6 + Math.abs(r.normal(0, 3)),
       keg_id: kegId,
-      keg_remaining_ml: Math.max(0, this.kegRemainingMl),
+      keg_remaining_ml: kegRemainingMl,
       beverage_temp_c: beverageC,
     }).finish()
     return this.frame('pour', t, msg)

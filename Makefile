@@ -1,0 +1,42 @@
+# TapFlow. The two set-up commands are `make up` and `make test`; each installs what it needs.
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.tapflow-installed
+GEN := proto/gen/tapflow.js
+PROTOS := $(shell find proto/tapflow -name '*.proto')
+
+.PHONY: up test bench lint typecheck clean install gen peers help
+
+help: ## list targets
+	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
+
+up: install ## run the whole stack embedded (broker, gateway, chDB, 2,000 taps); Ctrl-C flushes and stops
+	node cli/bin/tapflow.js up $(ARGS)
+
+test: install peers ## run every test (unit, integration, interop with real peers)
+	npx vitest run
+
+bench: install ## run the benchmarks and rewrite BENCHMARKS.md
+	npx tsx bench/run.ts
+
+lint: install ## type-check and lint
+	npx tsc -p tsconfig.json
+	npx eslint .
+
+typecheck: install
+	npx tsc -p tsconfig.json
+
+install: $(NPM_STAMP) $(GEN) ## install npm packages and generate protobuf code
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+gen: $(GEN)
+$(GEN): $(PROTOS) proto/build.mjs $(NPM_STAMP)
+	node proto/build.mjs
+
+peers: ## install test peers (mosquitto) from Debian when running as root
+	@bash scripts/install-peers.sh
+
+clean: ## remove generated code, data and reports (keeps node_modules)
+	rm -rf proto/gen data reports

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Batcher } from '../index.js'
+
+type Call = { rows: unknown[][]; token: string }
+
+describe('Batcher', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('flushes by size and acknowledges only after the insert', async () => {
+    const calls: Call[] = []
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const b = new Batcher('t', ['a'], async (_t, _c, rows, token) => {
+      await gate
+      calls.push({ rows, token })
+    }, { maxRows: 3, maxDelayMs: 60_000, retryBaseMs: 1 })
+    const acked: number[] = []
+    for (let i = 0; i < 3; i++) b.add([`d${i}`, 0, i], () => acked.push(i))
+    await Promise.resolve()
+    expect(acked).toEqual([])
+    release()
+    await b.flush()
+    expect(calls).toHaveLength(1)
+    expect(calls[0]!.rows).toHaveLength(3)
+    expect(acked).toEqual([0, 1, 2])
+  })
+
+  it('flushes by age', async () => {
+    vi.useFakeTimers()
+    const calls: Call[] = []
+    const b = new Batcher('t', ['a'], async (_t, _c, rows, token) => void calls.push({ rows, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
+    b.add(['d', 0, 1])
+    await vi.advanceTimersByTimeAsync(499)
+    expect(calls).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(2)
+    expect(calls).toHaveLength(1)
+  })
+
+  it('retries a failed insert with the same dedup token and never acks early', async () => {
+    const tokens: string[] = []
+    let fails = 2
+    const b = new Batcher('t', ['a'], async (_t, _c, _rows, token) => {
+      tokens.push(token)
+      if (fails-- > 0) throw new Error('ClickHouse down')
+    }, { maxRows: 10, maxDelayMs: 10, retryBaseMs: 1 })
+    let acked = 0
+    b.add(['d', 0, 1], () => acked++)
+    b.add(['d', 0, 2], () => acked++)
+    await b.flush()
+    expect(tokens).toHaveLength(3)
+    expect(new Set(tokens).size).toBe(1)
+    expect(acked).toBe(2)
+    expect(b.stats.retries).toBe(2)
+  })
+
+  it('gives different batches different tokens', async () => {
+    const tokens: string[] = []
+    const b = new Batcher('t', ['a'], async (_t, _c, _r, token) => void tokens.push(token), { maxRows: 1, maxDelayMs: 10, retryBaseMs: 1 })
+    b.add(['d', 0, 1])
+    b.add(['d', 0, 2])
+    await b.flush()
+    expect(tokens).toHaveLength(2)
+    expect(tokens[0]).not.toBe(tokens[1])
+  })
+})

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import { HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
+import { decodeFrame } from '../index.js'
+
+const NOW = Date.UTC(2026, 10, 20, 12)
+const topic = (kind: string, dev = 'tap-0001-01'): string => `tapflow/v1/ven-0001/${dev}/${kind}`
+const pour = (over: Record<string, unknown> = {}): Uint8Array =>
+  PourEvent.encode({
+    device_id: 'tap-0001-01', seq: 1, ts_ms: NOW - 1000, line_id: 1, beverage_id: 'bev-stout', volume_ml: 500,
+    duration_ms: 8000, flow_rate_ml_s: 60, foam_ratio: 0.05, waste_ml: 10, keg_id: 'k', keg_remaining_ml: 1000,
+    beverage_temp_c: 3, ...over,
+  }).finish()
+
+describe('decodeFrame', () => {
+  it('accepts a valid pour and builds its row with venue from the topic', () => {
+    const d = decodeFrame(topic('pour'), pour(), NOW)
+    expect(d.ok).toBe(true)
+    if (!d.ok) return
+    expect(d.kind).toBe('pour')
+    expect(d.row.slice(0, 4)).toEqual(['tap-0001-01', 'ven-0001', 1, NOW - 1000])
+    expect(d.row.at(-2)).toBe(false)
+  })
+
+  it('accepts temperature and health frames', () => {
+    const t = TemperatureReading.encode({ device_id: 'tap-0001-01', seq: 2, ts_ms: NOW, line_id: 1, line_temp_c: 4, keg_temp_c: 3, ambient_temp_c: 21 }).finish()
+    const h = HealthFrame.encode({ device_id: 'tap-0001-01', seq: 3, ts_ms: NOW, firmware_version: '1.4.2', rssi_dbm: -60, supply_voltage_v: 12 }).finish()
+    expect(decodeFrame(topic('temp'), t, NOW).ok).toBe(true)
+    expect(decodeFrame(topic('health'), h, NOW).ok).toBe(true)
+  })
+
+  it.each([
+    ['unknown topic', 'tapflow/v1/ven-0001/tap-0001-01/flow', pour(), 'unknown_topic'],
+    ['foreign root', 'other/v1/ven-0001/tap-0001-01/pour', pour(), 'unknown_topic'],
+    ['garbage payload', topic('pour'), Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]), 'undecodable'],
+    ['truncated payload', topic('pour'), pour().slice(0, 7), 'undecodable'],
+    ['device mismatch', topic('pour', 'tap-0002-01'), pour(), 'device_mismatch'],
+    ['NaN volume', topic('pour'), pour({ volume_ml: Number.NaN }), 'invalid_value'],
+    ['infinite temperature', topic('pour'), pour({ beverage_temp_c: Number.POSITIVE_INFINITY }), 'invalid_value'],
+    ['negative volume', topic('pour'), pour({ volume_ml: -5 }), 'invalid_value'],
+    ['foam over 1', topic('pour'), pour({ foam_ratio: 1.5 }), 'invalid_value'],
+    ['future timestamp', topic('pour'), pour({ ts_ms: NOW + 3_600_000 }), 'future_timestamp'],
+    ['missing seq', topic('pour'), pour({ seq: 0 }), 'missing_field'],
+  ])('rejects %s', (_name, t, payload, reason) => {
+    const d = decodeFrame(t, payload, NOW)
+    expect(d.ok).toBe(false)
+    if (!d.ok) expect(d.reason).toBe(reason)
+  })
+
+  it('keeps frames older than 48 h but flags them late', () => {
+    const d = decodeFrame(topic('pour'), pour({ ts_ms: NOW - 49 * 3_600_000 }), NOW)
+    expect(d.ok).toBe(true)
+    if (d.ok) expect(d.row.at(-2)).toBe(true)
+  })
+})
