@@ -59,5 +59,15 @@ for (const r of Object.values(results).sort((a, b) => a.name.localeCompare(b.nam
   lines.push('')
 }
 writeFileSync('BENCHMARKS.md', lines.join('\n'))
+
+// The README's summary table is rewritten between its markers, so its numbers never drift from BENCHMARKS.md.
+const summary = ['| benchmark | headline | measured |', '|---|---|---|']
+for (const r of Object.values(results).sort((a, b) => a.name.localeCompare(b.name))) {
+  const headline = Object.entries(r.results).slice(0, 4).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(v)}`).join(', ')
+  summary.push(`| [${r.name}](BENCHMARKS.md#${r.name}) | ${headline} | ${r.measuredAt?.slice(0, 10) ?? '?'} |`)
+}
+const readme = readFileSync('README.md', 'utf8')
+const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/
+if (marked.test(readme)) writeFileSync('README.md', readme.replace(marked, `<!-- bench:start -->\n${summary.join('\n')}\n<!-- bench:end -->`))
 process.stderr.write(`\nwrote BENCHMARKS.md (${Object.keys(results).length} benchmarks)\n`)
 process.exit(failed > 0 ? 1 : 0)

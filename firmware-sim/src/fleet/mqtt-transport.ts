@@ -52,7 +52,8 @@ export class MqttTransport implements DeviceTransport {
   }
 
   async connect(devices: readonly DeviceSpec[]): Promise<void> {
-    const queue = [...devices]
+    // Connecting twice would make the broker take over each session and the clients fight to reconnect.
+    const queue = devices.filter((d) => !this.clients.has(d.deviceId))
     const worker = async (): Promise<void> => {
       for (let d = queue.shift(); d !== undefined; d = queue.shift()) await this.connectOne(d)
     }

@@ -1,0 +1,9 @@
+# The same CLI as `make up`, for deployments on real engines (see docker-compose.yml).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY proto ./proto
+RUN npm ci --omit=dev --no-audit --no-fund || npm ci --no-audit --no-fund
+COPY . .
+RUN node proto/build.mjs
+ENTRYPOINT ["node", "cli/bin/tapflow.js"]
