@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, Gateway, GatewayMetrics, QueryServer, StatusServer, openClickHouse,
-  type ClickHouseHandle, type FrameSource,
+  EmbeddedBroker, ExternalSource, Gateway, GatewayMetrics, QueryServer, openClickHouse,
+  type ClickHouseClient, type ClickHouseHandle, type FrameSource,
 } from '../edge-gateway/index.js'
+import { DashboardServer } from '../dashboards/index.js'
 import { readStackInfo, removeStackInfo, writeStackInfo } from './stack-file.js'
 
 export interface GatewayStackOptions {
@@ -62,16 +63,22 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     closers.push(() => gateway.close())
     await gateway.start()
     let sqlUrl: string | undefined
+    // The dashboard reads through the read-only session when there is one; every dashboard query is readonly=2 anyway.
+    let dashboardClient: ClickHouseClient = clickhouse.client
     if (clickhouse.engine === 'chdb') {
       // A second chDB session on the same directory: its readonly setting sticks to it, not to the gateway's inserts.
       const reader = openClickHouse({ path: clickhouse.location })
       closers.push(() => reader.client.close())
+      dashboardClient = reader.client
       const qs = new QueryServer({ client: reader.client, host: o.host, port: o.sqlPort, logger: o.logger })
       await qs.listen()
       closers.push(() => qs.close())
       sqlUrl = qs.url
     }
-    const web = new StatusServer({
+    const web = new DashboardServer({
+      client: dashboardClient,
+      clock: o.clock,
+      framesIn: () => gateway.stats.framesIn,
       registries: [metrics.registry],
       host: o.host,
       port: o.webPort,

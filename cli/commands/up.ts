@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
+import { writeFleetDimensions } from '../../dashboards/index.js'
 import { MqttTransport, SimClock, Simulator, buildFleet } from '../../firmware-sim/index.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
@@ -17,7 +18,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--data-dir <dir>', 'where ClickHouse data and the stack file live').default('./data'))
     .addOption(new Option('--host <addr>', 'bind address for every listener').default('127.0.0.1'))
     .addOption(new Option('--mqtt-port <port>', 'embedded MQTT broker port').default(1883).argParser(port))
-    .addOption(new Option('--web-port <port>', 'status and /metrics port').default(8080).argParser(port))
+    .addOption(new Option('--web-port <port>', 'dashboard, /status and /metrics port').default(8080).argParser(port))
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql`').default(8123).argParser(port))
     .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB'))
     .action(async (o: UpOptions) => {
@@ -26,6 +27,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const clock = new SimClock({ start, speed: o.speed })
       const stack = await startGatewayStack({ ...o, clock, logger: log })
       const fleet = buildFleet({ devices: o.devices, seed: o.seed })
+      await writeFleetDimensions(stack.clickhouse.client, fleet)
       const transport = new MqttTransport({ url: stack.mqttUrl, logger: log })
       const sim = new Simulator({ fleet, clock, transport, logger: log, until: o.duration === undefined ? undefined : start + o.duration })
       const progress = setInterval(() => {
@@ -43,6 +45,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       onShutdown(stop, log)
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
+          `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
           (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}  (read-only ClickHouse HTTP)\n` : '') +
           `  try      tapflow sql "SELECT count() FROM tapflow.pours"\n  Ctrl-C stops and flushes every frame.\n\n`,

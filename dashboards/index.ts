@@ -1,0 +1,6 @@
+export { DashboardServer, type DashboardServerOptions } from './src/server.js'
+export { writeFleetDimensions } from './src/dimensions.js'
+export { LiveFeed, type LiveFeedOptions, type LiveEvent, type LivePour, type LiveRates } from './src/live.js'
+export { ONLINE_WINDOW_MS, type DeviceRow, type Health, type Overview } from './src/fleet-panels.js'
+export { HttpError } from './src/params.js'
+export { seedHistory, type SeedOptions } from './src/seed.js'

@@ -1,0 +1,159 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { rows } from './db.js'
+
+/** A device is online while its frames keep coming: temperatures arrive every 5 min, health every 15. */
+export const ONLINE_WINDOW_MS = 20 * 60_000
+
+export type Health = 'ok' | 'warn' | 'fault' | 'offline'
+
+export interface DeviceRow {
+  deviceId: string
+  venueId: string
+  venueName: string
+  city: string
+  lineId: number
+  beverage: string
+  firmware: string
+  online: boolean
+  health: Health
+  alerts: string[]
+  kegPct: number | null
+  lineTempC: number | null
+  rssiDbm: number | null
+  lastSeen: number | null
+}
+
+interface Raw {
+  device_id: string
+  venue_id: string
+  venue_name: string
+  city: string
+  line_id: number
+  beverage: string
+  keg_size_ml: number
+  firmware: string
+  last_seen: number
+  keg_remaining_ml: number
+  line_temp_c: number
+  rssi_dbm: number
+  supply_voltage_v: number
+  error_codes: number[]
+  seen: number
+  poured: number
+}
+
+// Dimensions and latest state, joined both ways: a device with no frames yet is still listed (offline),
+// and one that reports without a fleet spec (a bare `tapflow gateway`) still shows up.
+const FLEET_SQL = `
+  SELECT if(s.device_id = '', d.device_id, s.device_id) AS device_id,
+         if(s.venue_id = '', d.venue_id, s.venue_id) AS venue_id,
+         ifNull(v.name, '') AS venue_name, ifNull(v.city, '') AS city,
+         d.line_id AS line_id, ifNull(b.name, d.beverage_id) AS beverage, d.keg_size_ml AS keg_size_ml,
+         if(s.firmware_version = '', d.firmware, s.firmware_version) AS firmware,
+         toUnixTimestamp64Milli(s.last_seen) AS last_seen, s.keg_remaining_ml AS keg_remaining_ml,
+         s.line_temp_c AS line_temp_c, s.rssi_dbm AS rssi_dbm, s.supply_voltage_v AS supply_voltage_v,
+         s.error_codes AS error_codes, s.device_id != '' AS seen, s.last_pour > 0 AS poured
+  FROM (SELECT * FROM tapflow.device_latest) AS s
+  FULL OUTER JOIN (SELECT device_id, venue_id, line_id, beverage_id, keg_size_ml, firmware FROM tapflow.devices FINAL) AS d
+    ON s.device_id = d.device_id
+  LEFT JOIN (SELECT venue_id, name, city FROM tapflow.venues FINAL) AS v ON v.venue_id = if(s.venue_id = '', d.venue_id, s.venue_id)
+  LEFT JOIN (SELECT beverage_id, name FROM tapflow.beverages FINAL) AS b ON b.beverage_id = d.beverage_id
+  ORDER BY venue_id, device_id
+  SETTINGS join_use_nulls = 0`
+
+/** Latest data time: the newest frame in the fleet. Views measure "now" from the data, so seeded data reads right. */
+export async function dataNow(client: ClickHouseClient): Promise<number> {
+  const r = await rows<{ t: number }>(client, 'SELECT toUnixTimestamp64Milli(max(last_seen)) AS t FROM tapflow.device_state')
+  return r[0]?.t ?? 0
+}
+
+export async function fleet(client: ClickHouseClient): Promise<{ now: number; devices: DeviceRow[] }> {
+  const [now, raw] = await Promise.all([dataNow(client), rows<Raw>(client, FLEET_SQL)])
+  return { now, devices: raw.map((r) => classify(r, now)) }
+}
+
+/** Online/offline, health and alert labels from a device's latest state. */
+function classify(r: Raw, now: number): DeviceRow {
+  const online = r.seen === 1 && now - r.last_seen <= ONLINE_WINDOW_MS
+  const alerts: string[] = []
+  // Keg level comes with pours; a tap that has not poured yet has no reading.
+  const kegPct = r.poured === 1 && r.keg_size_ml > 0 ? Math.min(100, (100 * Math.max(0, r.keg_remaining_ml)) / r.keg_size_ml) : null
+  let health: Health = 'ok'
+  const fault = (a: string): void => {
+    alerts.push(a)
+    health = 'fault'
+  }
+  const warn = (a: string): void => {
+    alerts.push(a)
+    if (health === 'ok') health = 'warn'
+  }
+  if (r.error_codes.length > 0) fault(`error ${r.error_codes.map((c) => `E${c}`).join(',')}`)
+  if (kegPct !== null && kegPct < 1) fault('keg empty')
+  else if (kegPct !== null && kegPct < 10) warn('keg low')
+  if (r.seen && r.line_temp_c > 7) warn(`warm line ${r.line_temp_c.toFixed(1)}°C`)
+  if (r.seen && r.rssi_dbm !== 0 && r.rssi_dbm < -85) warn(`weak signal ${r.rssi_dbm} dBm`)
+  if (r.seen && r.supply_voltage_v > 0 && r.supply_voltage_v < 11.5) warn(`low voltage ${r.supply_voltage_v.toFixed(2)} V`)
+  if (!online) {
+    alerts.unshift(r.seen ? 'offline' : 'no data yet')
+    health = 'offline'
+  }
+  return {
+    deviceId: r.device_id,
+    venueId: r.venue_id,
+    venueName: r.venue_name,
+    city: r.city,
+    lineId: r.line_id,
+    beverage: r.beverage,
+    firmware: r.firmware,
+    online,
+    health,
+    alerts,
+    kegPct: kegPct === null ? null : Math.round(kegPct * 10) / 10,
+    lineTempC: r.seen ? Math.round(r.line_temp_c * 10) / 10 : null,
+    rssiDbm: r.seen ? r.rssi_dbm : null,
+    lastSeen: r.seen ? r.last_seen : null,
+  }
+}
+
+export interface Overview {
+  now: number
+  devices: number
+  online: number
+  venues: number
+  byHealth: Record<Health, number>
+  topAlerts: { deviceId: string; venueName: string; health: Health; alerts: string[] }[]
+}
+
+const RANK: Record<Health, number> = { fault: 0, warn: 1, offline: 2, ok: 3 }
+
+/** Fleet counts and the devices most in need of attention: faults first, then warnings, then offline. */
+export function overview(f: { now: number; devices: DeviceRow[] }, top = 10): Overview {
+  const byHealth: Record<Health, number> = { ok: 0, warn: 0, fault: 0, offline: 0 }
+  for (const d of f.devices) byHealth[d.health]++
+  const flagged = f.devices.filter((d) => d.alerts.length > 0).sort((a, b) => RANK[a.health] - RANK[b.health] || a.deviceId.localeCompare(b.deviceId))
+  return {
+    now: f.now,
+    devices: f.devices.length,
+    online: f.devices.filter((d) => d.online).length,
+    venues: new Set(f.devices.map((d) => d.venueId)).size,
+    byHealth,
+    topAlerts: flagged.slice(0, top).map((d) => ({ deviceId: d.deviceId, venueName: d.venueName, health: d.health, alerts: d.alerts })),
+  }
+}
+
+export interface VenueListRow {
+  venueId: string
+  name: string
+  city: string
+  type: string
+  devices: number
+}
+
+export async function venues(client: ClickHouseClient): Promise<VenueListRow[]> {
+  return rows<VenueListRow>(
+    client,
+    `SELECT v.venue_id AS venueId, v.name AS name, v.city AS city, v.venue_type AS type, toUInt32(count(d.device_id)) AS devices
+     FROM (SELECT * FROM tapflow.venues FINAL) AS v LEFT JOIN (SELECT device_id, venue_id FROM tapflow.devices FINAL) AS d ON d.venue_id = v.venue_id
+     GROUP BY venueId, name, city, type ORDER BY venueId`,
+  )
+}

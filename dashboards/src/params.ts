@@ -1,0 +1,76 @@
+/** Query-string parsing for the dashboard API. Every value is validated here and then bound server-side. */
+
+/** A request the API refuses, with the HTTP status to send. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'HttpError'
+  }
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
+const DURATION = /^(\d{1,4})(m|h|d)$/
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
+export const MAX_RANGE_MS = 90 * 86_400_000
+
+export class Params {
+  constructor(private readonly q: URLSearchParams) {}
+
+  /** Rejects parameters the endpoint does not know, so a typo is a 400 rather than a silent default. */
+  only(...names: string[]): this {
+    for (const k of this.q.keys()) {
+      if (!names.includes(k)) throw new HttpError(400, `unknown parameter '${k}'${names.length ? ` (expected ${names.join(', ')})` : ''}`)
+    }
+    return this
+  }
+
+  id(name: string): string {
+    const v = this.q.get(name)
+    if (v === null || v === '') throw new HttpError(400, `missing parameter '${name}'`)
+    if (!ID.test(v)) throw new HttpError(400, `bad ${name} '${v.slice(0, 80)}': expected letters, digits, '.', '_', ':' or '-' (max 64)`)
+    return v
+  }
+
+  int(name: string, dflt: number, min: number, max: number): number {
+    const v = this.q.get(name)
+    if (v === null || v === '') return dflt
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected an integer from ${min} to ${max}`)
+    return n
+  }
+
+  /** A look-back such as 30m, 24h or 7d; at most 90 days. */
+  range(name: string, dflt: string): number {
+    const v = this.q.get(name) ?? dflt
+    const m = DURATION.exec(v)
+    const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : Number.NaN
+    if (!(ms > 0) || ms > MAX_RANGE_MS) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected a duration such as 30m, 24h or 7d, at most 90d`)
+    return ms
+  }
+
+  /** An ISO date-time or epoch milliseconds; absent means `dflt`. */
+  instant(name: string, dflt: number): number {
+    const v = this.q.get(name)
+    if (v === null || v === '') return dflt
+    const t = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v)
+    if (!Number.isFinite(t)) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected an ISO date-time or epoch milliseconds`)
+    return t
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], dflt: T): T {
+    const v = this.q.get(name)
+    if (v === null || v === '') return dflt
+    if (!(allowed as readonly string[]).includes(v)) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected one of ${allowed.join(', ')}`)
+    return v as T
+  }
+
+  /** Free-text search; bound as a parameter, never spliced into SQL. */
+  text(name: string, maxLen = 100): string {
+    const v = this.q.get(name) ?? ''
+    if (v.length > maxLen) throw new HttpError(400, `bad ${name}: longer than ${maxLen} characters`)
+    return v
+  }
+}
