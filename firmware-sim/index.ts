@@ -6,6 +6,12 @@ export { DEFAULT_INTERVALS, type DeviceSpec, type VenueSpec, type Frame, type Te
 export { VENUE_TYPES, LocalTime, demandFor, type VenueType } from './src/device/venue.js'
 export { buildFleet, type FleetOptions, type FleetSpec } from './src/fleet/fleet-builder.js'
 export { BEVERAGES, REGIONS, type Beverage, type Region } from './src/fleet/catalogue.js'
-export { Simulator, parseShard, type SimulatorOptions, type SimulatorStats, type Shard } from './src/fleet/simulator.js'
-export { MemoryTransport, type DeviceTransport, type TransportStats } from './src/fleet/transport.js'
+export { Simulator, parseShard, type SimulatorOptions, type SimulatorStats, type Shard, type ProfileAssignment, type FleetEventInfo } from './src/fleet/simulator.js'
+export { MemoryTransport, type DeviceTransport, type TransportStats, type CommandHandler } from './src/fleet/transport.js'
 export { MqttTransport, type MqttTransportOptions } from './src/fleet/mqtt-transport.js'
+export { SAMPLE_EVERY, simResult, type SimResult } from './src/fleet/sim-result.js'
+export {
+  PROFILES, TIMING_PARAMS, getProfile, profileNames, resolveParams, parseDurationMs, formatDuration, FaultState, FaultInjector,
+  BUILTIN_FIRMWARE, NO_EFFECTS, type ActiveFault, type GroundTruthSink, type FirmwareCatalogue, type FirmwareFault,
+  type FirmwareRelease, type Effects, type FailureProfile, type ParamSpec, type Params,
+} from './src/profiles/index.js'

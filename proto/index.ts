@@ -14,5 +14,18 @@ export type HealthFrame = tapflow.telemetry.v1.HealthFrame
 export type PourEventInit = tapflow.telemetry.v1.PourEvent.$Properties
 export type TemperatureReadingInit = tapflow.telemetry.v1.TemperatureReading.$Properties
 export type HealthFrameInit = tapflow.telemetry.v1.HealthFrame.$Properties
+export const TelemetryBatch = tapflow.telemetry.v1.TelemetryBatch
+export type TelemetryBatch = tapflow.telemetry.v1.TelemetryBatch
 
 export * from './topics.js'
+export { BatchWriter } from './batch.js'
+
+// Fleet control (proto/tapflow/fleet/v1): commands down …/cmd, and the simulator's ground-truth records.
+export const DeviceCommand = tapflow.fleet.v1.DeviceCommand
+export type DeviceCommand = tapflow.fleet.v1.DeviceCommand
+export type DeviceCommandInit = tapflow.fleet.v1.DeviceCommand.$Properties
+export const GroundTruth = tapflow.fleet.v1.GroundTruth
+export type GroundTruth = tapflow.fleet.v1.GroundTruth
+export type GroundTruthInit = tapflow.fleet.v1.GroundTruth.$Properties
+/** The simulator's own topic, outside any device's prefix: a real device cannot know its own fault. */
+export const GROUND_TRUTH_TOPIC = 'tapflow/sim/v1/ground_truth'

@@ -1,10 +1,12 @@
 import { ConfigError, silentLogger, type Logger } from '../../../common/index.js'
-import type { FrameKind } from '../../../proto/index.js'
+import { DeviceCommand, GROUND_TRUTH_TOPIC, GroundTruth, type FrameKind, type GroundTruthInit } from '../../../proto/index.js'
 import { Scheduler } from '../clock/scheduler.js'
 import type { SimClock } from '../clock/sim-clock.js'
 import { TapDevice } from '../device/tap-device.js'
 import { DEFAULT_INTERVALS, type DeviceSpec, type Frame, type TelemetryIntervals } from '../device/types.js'
 import { LocalTime } from '../device/venue.js'
+import { FaultInjector } from '../profiles/injector.js'
+import type { FirmwareCatalogue } from '../profiles/firmware.js'
 import type { FleetSpec } from './fleet-builder.js'
 import type { DeviceTransport } from './transport.js'
 
@@ -26,7 +28,28 @@ export interface SimulatorOptions {
   intervals?: TelemetryIntervals
   /** Called for every frame after it is handed to the transport. */
   onFrame?: (frame: Frame) => void
+  /** Failure profiles put on devices at start (e.g. from a manifest). Default: none. */
+  profiles?: readonly ProfileAssignment[]
+  /** Firmware releases and the bugs they carry. Default: the built-in catalogue. */
+  firmware?: FirmwareCatalogue
   logger?: Logger
+}
+
+export interface ProfileAssignment {
+  deviceId: string
+  profile: string
+  /** Raw parameters: numbers or durations ('6h'). Validated on assignment. */
+  params: Readonly<Record<string, unknown>>
+  /** Where the assignment came from, for error messages, e.g. `profiles[2]`. */
+  where?: string
+}
+
+/** Something that happened to a device, for FleetService.StreamEvents. */
+export interface FleetEventInfo {
+  tsMs: number
+  kind: 'command_acked' | 'profile_applied' | 'profiles_cleared' | 'firmware_changed' | 'command_rejected'
+  deviceId: string
+  detail: string
 }
 
 export interface SimulatorStats {
@@ -53,6 +76,12 @@ export class Simulator {
   private readonly scheduler: Scheduler
   private readonly log: Logger
   private running: Promise<void> | undefined
+  /** Puts faults on devices and records ground truth. */
+  readonly injector: FaultInjector
+  /** Ground-truth records published so far. */
+  groundTruth = 0
+  private readonly byId: Map<string, TapDevice>
+  private readonly listeners = new Set<(e: FleetEventInfo) => void>()
   private closed = false
 
   constructor(opts: SimulatorOptions) {
@@ -70,6 +99,8 @@ export class Simulator {
       return new TapDevice(spec, venue, zone, opts.fleet.seed, opts.intervals ?? DEFAULT_INTERVALS)
     })
     this.stats = { frames: { pour: 0, temp: 0, health: 0 }, devices: this.devices.length, simTime: opts.clock.now() }
+    this.byId = new Map(this.devices.map((d) => [d.deviceId, d]))
+    this.injector = new FaultInjector((r) => this.publishGroundTruth(r), opts.firmware)
     this.scheduler = new Scheduler({
       clock: opts.clock,
       until: opts.until,
@@ -86,8 +117,20 @@ export class Simulator {
     return f.pour + f.temp + f.health
   }
 
+  /** A device of this shard by id. */
+  device(deviceId: string): TapDevice | undefined {
+    return this.byId.get(deviceId)
+  }
+
+  /** Listens to device events (acknowledged commands, applied profiles); returns the unsubscribe. */
+  onEvent(fn: (e: FleetEventInfo) => void): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
   /** Connects every device, then runs until stopped, `until` or `maxFrames`. Resolves when the run ends. */
   async start(): Promise<void> {
+    this.opts.transport.onCommand?.((id, payload) => this.command(id, payload))
     await this.opts.transport.connect(this.specs)
     const t0 = this.opts.clock.now()
     const max = this.opts.maxFrames ?? Number.POSITIVE_INFINITY
@@ -101,9 +144,58 @@ export class Simulator {
     }
     const schedule = (at: number, key: number, task: (at: number) => void): void => this.scheduler.schedule(at, key, task)
     for (const d of this.devices) d.start(t0, schedule, emit)
+    for (const d of this.devices) this.injector.boot(d, t0)
+    for (const a of this.opts.profiles ?? []) {
+      const d = this.byId.get(a.deviceId)
+      if (d !== undefined) this.injector.assign(d, a.profile, a.params, 'manifest', t0, a.where)
+    }
     this.log.info({ devices: this.devices.length, speed: this.opts.clock.speed }, 'simulation running')
     this.running = this.scheduler.run()
     await this.running
+  }
+
+  /**
+   * One command from a device's …/cmd topic, carried out at the current simulated time. The device
+   * acknowledges with a health frame; a command it cannot carry out is reported and dropped.
+   */
+  command(deviceId: string, payload: Uint8Array): void {
+    const d = this.byId.get(deviceId)
+    if (d === undefined) return
+    const t = this.opts.clock.now()
+    let cmd: DeviceCommand
+    try {
+      cmd = DeviceCommand.decode(payload)
+      if (cmd.flash) {
+        const from = d.firmware
+        if (!cmd.flash.firmware) throw new Error('flash command without a firmware version')
+        this.injector.flash(d, cmd.flash.firmware, t, cmd.command_id)
+        this.event({ tsMs: t, kind: 'firmware_changed', deviceId, detail: `${from} -> ${d.firmware} (reboot ${d.rebootCount})` })
+      } else if (cmd.set_profile) {
+        const f = this.injector.assign(d, cmd.set_profile.profile ?? '', cmd.set_profile.params ?? {}, 'command', t)
+        d.acknowledge(t, cmd.command_id)
+        this.event({ tsMs: t, kind: 'profile_applied', deviceId, detail: `${f.profile.name} onset ${new Date(f.onsetMs).toISOString()} failure ${new Date(f.failureMs).toISOString()}` })
+      } else if (cmd.clear_profiles) {
+        const gone = this.injector.clear(d, t, (f) => !f.source.startsWith('firmware:'))
+        d.acknowledge(t, cmd.command_id)
+        this.event({ tsMs: t, kind: 'profiles_cleared', deviceId, detail: gone.map((f) => f.profile.name).join(',') })
+      } else {
+        throw new Error('command has no action')
+      }
+    } catch (err) {
+      this.log.warn({ device: deviceId, err: err instanceof Error ? err.message : String(err) }, 'command rejected')
+      this.event({ tsMs: t, kind: 'command_rejected', deviceId, detail: err instanceof Error ? err.message : String(err) })
+      return
+    }
+    this.event({ tsMs: t, kind: 'command_acked', deviceId, detail: cmd.command_id })
+  }
+
+  private event(e: FleetEventInfo): void {
+    for (const fn of this.listeners) fn(e)
+  }
+
+  private publishGroundTruth(r: GroundTruthInit): void {
+    this.groundTruth++
+    this.opts.transport.publishRecord?.(GROUND_TRUTH_TOPIC, GroundTruth.encode(r).finish())
   }
 
   /** Stops producing frames; frames already sent stay tracked by the transport. */

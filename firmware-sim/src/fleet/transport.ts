@@ -13,7 +13,13 @@ export interface DeviceTransport {
   /** Marks devices offline and ends their sessions. */
   close(): Promise<void>
   readonly stats: TransportStats
+  /** Publishes one of the simulator's own records (ground truth) on `topic` at QoS 1. Optional. */
+  publishRecord?(topic: string, payload: Uint8Array): void
+  /** Hands over commands that arrive on each device's …/cmd topic. Optional: set before `connect`. */
+  onCommand?(handler: CommandHandler): void
 }
+
+export type CommandHandler = (deviceId: string, payload: Uint8Array) => void
 
 export interface TransportStats {
   /** Frames handed to the wire. */
@@ -28,8 +34,24 @@ export interface TransportStats {
 export class MemoryTransport implements DeviceTransport {
   readonly frames: Frame[] = []
   readonly stats: TransportStats = { sent: 0, acked: 0, failed: 0 }
+  /** The simulator's own records (ground truth), in publish order. */
+  readonly records: { topic: string; payload: Uint8Array }[] = []
+  private commandHandler: CommandHandler | undefined
 
   async connect(): Promise<void> {}
+
+  publishRecord(topic: string, payload: Uint8Array): void {
+    this.records.push({ topic, payload })
+  }
+
+  onCommand(handler: CommandHandler): void {
+    this.commandHandler = handler
+  }
+
+  /** Delivers a command as if it arrived on the device's …/cmd topic. */
+  deliver(deviceId: string, payload: Uint8Array): void {
+    this.commandHandler?.(deviceId, payload)
+  }
 
   publish(frame: Frame): void {
     this.frames.push(frame)
