@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, Gateway, GatewayMetrics, QueryServer, openClickHouse,
-  type ClickHouseClient, type ClickHouseHandle, type FrameSource,
+  EmbeddedBroker, ExternalSource, Gateway, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
+  type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
 import { readStackInfo, removeStackInfo, writeStackInfo } from './stack-file.js'
@@ -17,6 +17,10 @@ export interface GatewayStackOptions {
   /** External broker; absent means the embedded aedes broker. */
   broker?: string
   clickhouseUrl?: string
+  /** WAL fsync policy. Default: always. */
+  walFsync?: FsyncPolicy
+  /** WAL bound in bytes; when full the gateway stops acknowledging. Default: 256 MiB. */
+  walMaxBytes?: number
   clock?: Clock
   logger: Logger
 }
@@ -59,7 +63,9 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       mqttUrl = o.broker
     }
     const metrics = new GatewayMetrics({ processMetrics: true })
-    const gateway = new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics })
+    const wal = WriteAheadLog.open({ dir: join(o.dataDir, 'wal'), fsync: o.walFsync, maxBytes: o.walMaxBytes, logger: o.logger })
+    closers.push(() => wal.close())
+    const gateway = new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal })
     closers.push(() => gateway.close())
     await gateway.start()
     let sqlUrl: string | undefined
@@ -84,11 +90,23 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       port: o.webPort,
       logger: o.logger,
       status: () => {
-        metrics.connectedDevices.set(source.connectedDevices() ?? 0)
-        metrics.pendingRows.set(gateway.pendingRows)
-        return { ok: true, source: source.description, clickhouse: clickhouse.location, ...gateway.stats, pendingRows: gateway.pendingRows }
+        refreshGauges()
+        return {
+          ok: true, source: source.description, clickhouse: clickhouse.location, ...gateway.stats, pendingRows: gateway.pendingRows,
+          wal: { fsync: wal.policy, records: wal.depth, bytes: wal.bytes, maxBytes: wal.maxBytes, full: wal.full }, heldFrames: gateway.heldFrames,
+        }
       },
     })
+    // Gauges are sampled every second so /metrics is current even when nobody reads /status.
+    const refreshGauges = (): void => {
+      metrics.connectedDevices.set(source.connectedDevices() ?? 0)
+      metrics.pendingRows.set(gateway.pendingRows)
+      metrics.walDepth.set(wal.depth)
+      metrics.walBytes.set(wal.bytes)
+      metrics.heldFrames.set(gateway.heldFrames)
+    }
+    const gaugeTimer = setInterval(refreshGauges, 1_000).unref()
+    closers.push(async () => clearInterval(gaugeTimer))
     await web.listen()
     closers.push(() => web.close())
     writeStackInfo(o.dataDir, { pid: process.pid, startedAt: new Date().toISOString(), mqttUrl, sqlUrl, webUrl: web.url })

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
+import { parseByteSize, parseFsyncPolicy, type FsyncPolicy } from '../../edge-gateway/index.js'
 import { writeFleetDimensions } from '../../dashboards/index.js'
 import { MqttTransport, SimClock, Simulator, buildFleet } from '../../firmware-sim/index.js'
 import { duration, instant, int, port, speed } from '../options.js'
@@ -21,6 +22,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--web-port <port>', 'dashboard, /status and /metrics port').default(8080).argParser(port))
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql`').default(8123).argParser(port))
     .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB'))
+    .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
+    .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
     .action(async (o: UpOptions) => {
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()
@@ -70,5 +73,7 @@ interface UpOptions {
   mqttPort: number
   webPort: number
   sqlPort: number
+  walFsync: FsyncPolicy
+  walMaxBytes: number
   clickhouseUrl?: string
 }

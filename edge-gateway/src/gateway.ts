@@ -8,6 +8,10 @@ import { GatewayMetrics } from './metrics.js'
 import { Batcher, DEFAULT_BATCH, type BatchOptions, type InsertFn } from './sink/batcher.js'
 import { asClickHouseError, type ClickHouseHandle } from './sink/clickhouse.js'
 import { migrate } from './sink/schema.js'
+import { GAP_COLUMNS, gapRow } from './ingest/gap-rows.js'
+import type { Row } from './ingest/rows.js'
+import { splitReplay, type ReplayKey } from './wal/replay.js'
+import type { WriteAheadLog } from './wal/wal.js'
 
 export interface GatewayOptions {
   /** Where frames come from: the embedded broker or an external one. */
@@ -22,6 +26,12 @@ export interface GatewayOptions {
   clock?: Clock
   logger?: Logger
   metrics?: GatewayMetrics
+  /**
+   * Write-ahead log. With one, a frame is acknowledged once it is durable in the log (not in ClickHouse),
+   * the log is replayed at start, and when it is full frames are held unacknowledged. Default: none
+   * (acknowledge after the ClickHouse insert). The gateway does not close it: whoever opened it does.
+   */
+  wal?: WriteAheadLog
 }
 
 export interface GatewayStats {
@@ -53,6 +63,11 @@ export class Gateway {
   private readonly log: Logger
   private readonly batchers: Record<FrameKind, Batcher>
   private readonly deadLetters: Batcher
+  private readonly gapRows: Batcher
+  private readonly byTable = new Map<string, Batcher>()
+  private readonly replayKeys = new Map<string, ReplayKey>()
+  /** Frames that arrived while the WAL was full: not decoded, not acknowledged, so the sender keeps them. */
+  private held: [string, Buffer, () => void][] = []
   private gapLogBudget = { second: 0, lines: 0 }
   private closed = false
 
@@ -77,35 +92,98 @@ export class Gateway {
         throw asClickHouseError(err, `insert into ${table}`)
       }
     }
-    const make = (table: string, columns: readonly string[]): Batcher =>
-      new Batcher(table, columns, insert, batch, this.log, (rows, ms) => {
+    const make = (table: string, columns: readonly string[], key?: readonly string[]): Batcher => {
+      const b = new Batcher(table, columns, insert, batch, this.log, (rows, ms) => {
         this.stats.rowsInserted += rows
         this.metrics.rowsOut.inc({ table }, rows)
         this.metrics.batchRows.observe({ table }, rows)
         this.metrics.insertSeconds.observe({ table }, ms / 1000)
       })
-    this.batchers = {
-      pour: make(TABLES.pour.table, TABLES.pour.columns),
-      temp: make(TABLES.temp.table, TABLES.temp.columns),
-      health: make(TABLES.health.table, TABLES.health.columns),
+      this.byTable.set(table, b)
+      if (key !== undefined) this.replayKeys.set(table, { columns, key })
+      return b
     }
-    this.deadLetters = make('tapflow.dead_letters', DEAD_LETTER_COLUMNS)
+    this.batchers = {
+      pour: make(TABLES.pour.table, TABLES.pour.columns, ['device_id', 'seq']),
+      temp: make(TABLES.temp.table, TABLES.temp.columns, ['device_id', 'seq']),
+      health: make(TABLES.health.table, TABLES.health.columns, ['device_id', 'seq']),
+    }
+    this.deadLetters = make('tapflow.dead_letters', DEAD_LETTER_COLUMNS, ['received_at', 'topic', 'reason', 'detail', 'payload_base64'])
+    this.gapRows = make('tapflow.gaps', GAP_COLUMNS)
   }
 
   /** Applies migrations, then starts taking frames from the source. */
   async start(): Promise<void> {
     await migrate(this.opts.clickhouse.client, this.log)
+    if (this.opts.wal !== undefined) await this.replay(this.opts.wal)
+    await this.seedSeq()
     await this.opts.source.start((topic, payload, ack) => this.handle(topic, payload, ack))
     this.log.info({ source: this.opts.source.description, clickhouse: this.opts.clickhouse.location }, 'gateway running')
   }
 
   /** Rows buffered and not yet durable. */
   get pendingRows(): number {
-    return Object.values(this.batchers).reduce((s, b) => s + b.pending, this.deadLetters.pending)
+    return Object.values(this.batchers).reduce((s, b) => s + b.pending, this.deadLetters.pending + this.gapRows.pending)
+  }
+
+  /** Frames held back, unacknowledged, because the WAL is full. */
+  get heldFrames(): number {
+    return this.held.length
+  }
+
+  /** Every row goes through here: into the WAL (acked when durable there), then the table's batcher. */
+  store(table: string, row: Row, ack: () => void): void {
+    const b = this.byTable.get(table)
+    if (b === undefined) throw new Error(`no batcher for table ${table}`)
+    const wal = this.opts.wal
+    if (wal === undefined) {
+      b.add(row, ack)
+      return
+    }
+    const lsn = wal.append(table, row, ack)
+    b.add(row, () => wal.release(lsn))
+  }
+
+  /** Re-inserts what the WAL still holds from before a stop or crash, skipping rows ClickHouse already has. */
+  private async replay(wal: WriteAheadLog): Promise<void> {
+    if (wal.recovered.length === 0) return
+    const { present, missing } = await splitReplay(this.opts.clickhouse.client, wal.recovered, this.replayKeys)
+    for (const r of present) wal.release(r.lsn)
+    for (const r of missing) {
+      const b = this.byTable.get(r.table)
+      if (b === undefined) {
+        this.log.error({ table: r.table, lsn: r.lsn }, 'WAL record for an unknown table; skipped')
+        wal.release(r.lsn)
+        continue
+      }
+      b.add(r.row as Row, () => wal.release(r.lsn))
+    }
+    await this.flush()
+    this.log.info({ replayed: missing.length, alreadyInClickHouse: present.length }, 'WAL replayed')
+  }
+
+  /** After a restart, judge each device's next frame against the highest seq already landed. */
+  private async seedSeq(): Promise<void> {
+    const rs = await this.opts.clickhouse.client.query({
+      query: `SELECT device_id, toString(max(seq)) FROM (SELECT device_id, seq FROM tapflow.pours UNION ALL
+              SELECT device_id, seq FROM tapflow.temperatures UNION ALL SELECT device_id, seq FROM tapflow.health) GROUP BY device_id`,
+      format: 'JSONCompactEachRow',
+    })
+    for (const [device, high] of (await rs.json()) as [string, string][]) this.seq.seed(device, Number(high))
   }
 
   /** One frame in. Public so other sources (tests, bridges) can feed the same path. */
   handle(topic: string, payload: Uint8Array, ack: () => void): void {
+    const wal = this.opts.wal
+    if (wal !== undefined && (wal.full || this.held.length > 0)) {
+      // Stop acknowledging: the device (embedded) or broker (external) keeps the frame until there is room.
+      this.held.push([topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), ack])
+      if (this.held.length === 1) {
+        this.log.warn({ walBytes: wal.bytes, maxBytes: wal.maxBytes }, 'WAL full: holding frames unacknowledged until ClickHouse catches up')
+        void wal.whenSpace().then(() => this.releaseHeld())
+      }
+      return
+    }
     this.stats.framesIn++
     const now = this.clock.now()
     const d = decodeFrame(topic, payload, now, this.validation)
@@ -121,21 +199,33 @@ export class Gateway {
       ack()
       return
     }
+    const venueId = d.row[1] as string
     if (verdict.kind === 'gap') {
       this.stats.gaps++
       this.metrics.gaps.inc()
       this.logGap(d.deviceId, verdict.from, verdict.to)
+      this.store('tapflow.gaps', gapRow(d.deviceId, venueId, verdict.from, verdict.to, verdict.to - verdict.from + 1, now, now), noop)
+    } else if (verdict.kind === 'fills_gap') {
+      if (verdict.remaining === 0) this.metrics.gapsClosed.inc()
+      this.store('tapflow.gaps', gapRow(d.deviceId, venueId, verdict.gap.from, verdict.gap.to, verdict.remaining, now, now), noop)
     }
     this.metrics.missing.set(this.seq.openMissing)
     this.stats.accepted++
-    this.batchers[d.kind].add(d.row, ack)
+    this.store(TABLES[d.kind].table, d.row, ack)
+  }
+
+  private releaseHeld(): void {
+    const held = this.held
+    this.held = []
+    this.log.info({ frames: held.length }, 'WAL has room again: taking held frames')
+    for (const [topic, payload, ack] of held) this.handle(topic, payload, ack)
   }
 
   private deadLetter(topic: string, payload: Uint8Array, reason: RejectReason, detail: string, deviceId: string, now: number, ack: () => void): void {
     this.stats.deadLettered++
     this.metrics.deadLetters.inc({ reason })
     const raw = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 64 * 1024))
-    this.deadLetters.add([now, topic.slice(0, 1024), deviceId, reason, detail.slice(0, 1024), raw.toString('base64')], ack)
+    this.store('tapflow.dead_letters', [now, topic.slice(0, 1024), deviceId, reason, detail.slice(0, 1024), raw.toString('base64')], ack)
   }
 
   private logGap(deviceId: string, from: number, to: number): void {
@@ -146,7 +236,7 @@ export class Gateway {
 
   /** Writes every buffered row now. */
   async flush(): Promise<void> {
-    await Promise.all([...Object.values(this.batchers), this.deadLetters].map((b) => b.flush()))
+    await Promise.all([...this.byTable.values()].map((b) => b.flush()))
   }
 
   /** Stops the source, then flushes every buffered frame to ClickHouse. */
@@ -154,7 +244,8 @@ export class Gateway {
     if (this.closed) return
     this.closed = true
     await this.opts.source.close()
-    await Promise.all([...Object.values(this.batchers), this.deadLetters].map((b) => b.close()))
+    await this.opts.wal?.sync()
+    await Promise.all([...this.byTable.values()].map((b) => b.close()))
     this.log.info({ ...this.stats }, 'gateway stopped; all buffered frames flushed')
   }
 
@@ -162,3 +253,5 @@ export class Gateway {
     await this.close()
   }
 }
+
+function noop(): void {}

@@ -8,6 +8,10 @@ export class GatewayMetrics {
   readonly deadLetters = new Counter({ name: 'tapflow_gateway_dead_letters_total', help: 'Frames dead-lettered', labelNames: ['reason'] as const, registers: [this.registry] })
   readonly duplicates = new Counter({ name: 'tapflow_gateway_duplicates_total', help: 'Frames dropped as duplicates of a seq already seen', registers: [this.registry] })
   readonly gaps = new Counter({ name: 'tapflow_gateway_seq_gaps_total', help: 'Seq gaps opened (frames missing)', registers: [this.registry] })
+  readonly gapsClosed = new Counter({ name: 'tapflow_gateway_seq_gaps_closed_total', help: 'Seq gaps closed by late frames', registers: [this.registry] })
+  readonly walDepth = new Gauge({ name: 'tapflow_gateway_wal_records', help: 'WAL records not yet in ClickHouse', registers: [this.registry] })
+  readonly walBytes = new Gauge({ name: 'tapflow_gateway_wal_bytes', help: 'Bytes held by live WAL segments', registers: [this.registry] })
+  readonly heldFrames = new Gauge({ name: 'tapflow_gateway_held_frames', help: 'Frames held unacknowledged because the WAL is full', registers: [this.registry] })
   readonly missing = new Gauge({ name: 'tapflow_gateway_frames_missing', help: 'Frames currently missing across all open gaps', registers: [this.registry] })
   readonly batchRows = new Histogram({
     name: 'tapflow_gateway_batch_rows', help: 'Rows per insert', labelNames: ['table'] as const,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import mqtt, { type MqttClient } from 'mqtt'
 import { ConfigError, MqttError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
 import { FRAME_KINDS, TOPIC_ROOT } from '../../../proto/index.js'
@@ -8,8 +9,20 @@ export interface ExternalSourceOptions {
   url: string
   /** Shared-subscription group; gateways in one group split the load. Default: tapflow-gateway. */
   group?: string
-  /** Client id. Default: tapflow-gw-<pid>. */
+  /**
+   * Client id, stable across restarts so the broker keeps the persistent session (and the frames queued in
+   * it) while the gateway is down. Give each gateway of one group its own. Default: tapflow-gw-<hostname>-<group>.
+   */
   clientId?: string
+  /** How long the broker keeps the session while the gateway is away, s (MQTT 5). Default: 86400. */
+  sessionExpirySeconds?: number
+  /**
+   * Frames acknowledged to the broker but not yet durable in the WAL. mqtt.js reads the next packet only
+   * after the previous one's ack, so acking strictly after durability would process one frame per fsync;
+   * this window lets a group commit gather frames. Past it (a slow or full WAL) acks stop and the broker
+   * holds the rest. Default: 1000.
+   */
+  maxUnsyncedAcks?: number
   username?: string
   password?: string
   logger?: Logger
@@ -17,7 +30,8 @@ export interface ExternalSourceOptions {
 
 /**
  * Reads frames from an external broker (Mosquitto, EMQX) through `$share/<group>/…`, so any number of
- * gateways can split the fleet. Frames are acknowledged to the broker on receipt.
+ * gateways can split the fleet. The session is persistent (clean: false, fixed client id), and a frame's
+ * PUBACK is held back whenever more than `maxUnsyncedAcks` frames are not yet durable.
  */
 export class ExternalSource implements FrameSource {
   private client: MqttClient | undefined
@@ -44,10 +58,28 @@ export class ExternalSource implements FrameSource {
 
   async start(handler: FrameHandler): Promise<void> {
     const group = this.opts.group ?? 'tapflow-gateway'
+    const window = this.opts.maxUnsyncedAcks ?? 1000
+    let unsynced = 0
+    let blocked: (() => void)[] = []
     const client = mqtt.connect(this.url, {
-      clientId: this.opts.clientId ?? `tapflow-gw-${process.pid}`,
+      clientId: this.opts.clientId ?? `tapflow-gw-${hostname()}-${group}`,
       protocolVersion: 5,
-      clean: true,
+      clean: false,
+      properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? 86_400 },
+      // Called per QoS 1 frame; mqtt.js sends the PUBACK and reads the next packet once `done` is called.
+      customHandleAcks: (topic, payload, _packet, done) => {
+        unsynced++
+        handler(topic, payload as Buffer, () => {
+          unsynced--
+          if (unsynced < window && blocked.length > 0) {
+            const b = blocked
+            blocked = []
+            for (const f of b) f()
+          }
+        })
+        if (unsynced < window) done(0)
+        else blocked.push(() => done(0))
+      },
       reconnectPeriod: 1000,
       username: this.opts.username,
       password: this.opts.password,
@@ -61,7 +93,10 @@ export class ExternalSource implements FrameSource {
       })
     })
     client.on('error', (err) => this.log.warn({ err: errorMessage(err) }, 'mqtt error'))
-    client.on('message', (topic, payload) => handler(topic, payload, noop))
+    // QoS 0 frames never reach customHandleAcks: take them here, with nothing to acknowledge.
+    client.on('message', (topic, payload, packet) => {
+      if (packet.qos === 0) handler(topic, payload, () => undefined)
+    })
     const filters = FRAME_KINDS.map((k) => `$share/${group}/${TOPIC_ROOT}/+/+/${k}`)
     const granted = await client.subscribeAsync(filters, { qos: 1 })
     const refused = granted.filter((g) => g.qos >= 0x80)
@@ -79,5 +114,3 @@ export class ExternalSource implements FrameSource {
     if (c !== undefined) await c.endAsync()
   }
 }
-
-function noop(): void {}

@@ -2,7 +2,8 @@
 export type SeqVerdict =
   | { kind: 'next' }
   | { kind: 'gap'; from: number; to: number }
-  | { kind: 'fills_gap' }
+  /** `gap` is the range as first detected; `remaining` is how many of its frames are still missing. */
+  | { kind: 'fills_gap'; gap: { from: number; to: number }; remaining: number }
   | { kind: 'duplicate' }
 
 interface DeviceSeq {
@@ -10,6 +11,8 @@ interface DeviceSeq {
   high: number
   /** Missing ranges below `high`, inclusive, oldest first. */
   missing: [number, number][]
+  /** Gaps as detected, with how many frames each still misses, so a fill can be reported against its gap. */
+  gaps: { from: number; to: number; remaining: number }[]
 }
 
 /** Caps the ranges kept per device, so a device sending wild seqs cannot grow memory without bound. */
@@ -28,7 +31,7 @@ export class SeqTracker {
     const d = this.devices.get(deviceId)
     if (d === undefined) {
       // First frame from this device since the gateway started: what came before is history, not a gap.
-      this.devices.set(deviceId, { high: seq, missing: [] })
+      this.devices.set(deviceId, { high: seq, missing: [], gaps: [] })
       return { kind: 'next' }
     }
     if (seq === d.high + 1) {
@@ -38,6 +41,8 @@ export class SeqTracker {
     if (seq > d.high + 1) {
       const gap = { kind: 'gap' as const, from: d.high + 1, to: seq - 1 }
       d.missing.push([gap.from, gap.to])
+      d.gaps.push({ from: gap.from, to: gap.to, remaining: gap.to - gap.from + 1 })
+      if (d.gaps.length > MAX_RANGES) d.gaps.shift()
       this.openMissing += gap.to - gap.from + 1
       if (d.missing.length > MAX_RANGES) {
         const dropped = d.missing.shift()!
@@ -55,9 +60,21 @@ export class SeqTracker {
       if (seq + 1 <= to) parts.push([seq + 1, to])
       d.missing.splice(i, 1, ...parts)
       this.openMissing--
-      return { kind: 'fills_gap' }
+      const g = d.gaps.find((x) => seq >= x.from && seq <= x.to) ?? { from: seq, to: seq, remaining: 1 }
+      g.remaining--
+      const at = d.gaps.indexOf(g)
+      if (g.remaining === 0 && at >= 0) d.gaps.splice(at, 1)
+      return { kind: 'fills_gap', gap: { from: g.from, to: g.to }, remaining: g.remaining }
     }
     return { kind: 'duplicate' }
+  }
+
+  /**
+   * Starts a device at `high` (e.g. the highest seq already in ClickHouse after a restart), so the first
+   * frame after a restart is judged against what landed before it. Ignored once the device has been seen.
+   */
+  seed(deviceId: string, high: number): void {
+    if (!this.devices.has(deviceId)) this.devices.set(deviceId, { high, missing: [], gaps: [] })
   }
 
   /** Devices seen so far. */
