@@ -14,3 +14,8 @@ export {
   BUILTIN_FIRMWARE, NO_EFFECTS, type ActiveFault, type GroundTruthSink, type FirmwareCatalogue, type FirmwareFault,
   type FirmwareRelease, type Effects, type FailureProfile, type ParamSpec, type Params,
 } from './src/profiles/index.js'
+export {
+  loadManifest, parseManifest, manifestAssignments, initialFleet, rolloutDevices, selectRule, venueOf,
+  type FleetManifest, type ProfileRule, type Rollout,
+} from './src/fleet/manifest.js'
+export { parseSelector, matches, pickShare, SELECTOR_KEYS, type Selector, type SelectorKey } from './src/fleet/selector.js'

@@ -57,7 +57,7 @@ export class TapDevice {
     this.local = local
     this.intervals = intervals
     this.rng = new Rng(`${seed}:${spec.deviceId}`)
-    this.demand = demandFor(venue.type, spec.poursPerDay * spec.popularity)
+    this.demand = withinHours(demandFor(venue.type, spec.poursPerDay * spec.popularity), venue.openHours)
     this.topics = {
       pour: topicFor(spec.venueId, spec.deviceId, 'pour'),
       temp: topicFor(spec.venueId, spec.deviceId, 'temp'),
@@ -289,6 +289,14 @@ export class TapDevice {
 const kindOrder: Record<FrameKind, number> = { pour: 0, temp: 1, health: 2 }
 /** Health error code for a supply below spec. */
 const BROWNOUT_ERROR = 0x21
+
+/** Restricts a demand curve to the venue's opening hours, when it has them. */
+function withinHours(d: Demand, hours: readonly [number, number] | undefined): Demand {
+  if (hours === undefined) return d
+  const [open, close] = hours
+  const isOpen = (h: number): boolean => (open < close ? h >= open && h < close : h >= open || h < close)
+  return { max: d.max, rate: (h, w) => (isOpen(h) ? d.rate(h, w) : 0) }
+}
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x))

@@ -16,6 +16,8 @@ export interface VenueSpec {
   ambientC: number
   /** Cold-room set point, °C. */
   setpointC: number
+  /** Local opening hours [open, close), whole hours; close may pass midnight. Default: the venue type's curve. */
+  openHours?: readonly [number, number]
 }
 
 export interface DeviceSpec {
