@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
 import { registerGateway } from './commands/gateway.js'
+import { registerLoad } from './commands/load.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
 import { registerUp } from './commands/up.js'
@@ -17,6 +18,7 @@ registerUp(program, deps)
 registerSim(program, deps)
 registerGateway(program, deps)
 registerSql(program, deps)
+registerLoad(program, deps)
 registerBusiness(program, deps)
 
 try {

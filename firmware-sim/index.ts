@@ -9,6 +9,7 @@ export { BEVERAGES, REGIONS, type Beverage, type Region } from './src/fleet/cata
 export { Simulator, parseShard, type SimulatorOptions, type SimulatorStats, type Shard, type ProfileAssignment, type FleetEventInfo } from './src/fleet/simulator.js'
 export { MemoryTransport, type DeviceTransport, type TransportStats, type CommandHandler } from './src/fleet/transport.js'
 export { MqttTransport, type MqttTransportOptions } from './src/fleet/mqtt-transport.js'
+export { SAMPLE_EVERY, simResult, type SimResult } from './src/fleet/sim-result.js'
 export {
   PROFILES, TIMING_PARAMS, getProfile, profileNames, resolveParams, parseDurationMs, formatDuration, FaultState, FaultInjector,
   BUILTIN_FIRMWARE, NO_EFFECTS, type ActiveFault, type GroundTruthSink, type FirmwareCatalogue, type FirmwareFault,

@@ -14,8 +14,11 @@ export type HealthFrame = tapflow.telemetry.v1.HealthFrame
 export type PourEventInit = tapflow.telemetry.v1.PourEvent.$Properties
 export type TemperatureReadingInit = tapflow.telemetry.v1.TemperatureReading.$Properties
 export type HealthFrameInit = tapflow.telemetry.v1.HealthFrame.$Properties
+export const TelemetryBatch = tapflow.telemetry.v1.TelemetryBatch
+export type TelemetryBatch = tapflow.telemetry.v1.TelemetryBatch
 
 export * from './topics.js'
+export { BatchWriter } from './batch.js'
 
 // Fleet control (proto/tapflow/fleet/v1): commands down …/cmd, and the simulator's ground-truth records.
 export const DeviceCommand = tapflow.fleet.v1.DeviceCommand

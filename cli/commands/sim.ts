@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
-import { MqttTransport, SimClock, Simulator, buildFleet, parseShard } from '../../firmware-sim/index.js'
+import { writeFileSync } from 'node:fs'
+import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, buildFleet, parseShard, simResult } from '../../firmware-sim/index.js'
 import { duration, instant, int, speed, url } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 
@@ -16,14 +17,26 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
     .addOption(new Option('--qos <n>', 'MQTT QoS for telemetry').default(1).argParser(int(0, 1)))
+    .addOption(new Option('--batch <n>', 'frames per MQTT message (TelemetryBatch on …/batch); 1 = one frame per message').default(1).argParser(int(1, 1000)))
+    .addOption(new Option('--max-frames <n>', 'stop after publishing this many frames').argParser(int(1, 1_000_000_000)))
+    .addOption(new Option('--max-in-flight <n>', 'unacknowledged frames before the fleet is held back').default(4000).argParser(int(1, 10_000_000)))
+    .addOption(new Option('--result <file>', 'write a JSON result (counts, last seq per device, sampled publish times, CPU, RSS) when done'))
     .action(async (o: SimOptions) => {
       const log = deps.logger
       const shard = parseShard(o.shard)
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
       const fleet = buildFleet({ devices: o.devices, seed: o.seed })
-      const transport = new MqttTransport({ url: o.broker, qos: o.qos as 0 | 1, logger: log })
-      const sim = new Simulator({ fleet, clock, transport, shard, logger: log, until: o.duration === undefined ? undefined : start + o.duration })
+      const transport = new MqttTransport({ url: o.broker, qos: o.qos as 0 | 1, batch: o.batch, maxInFlight: o.maxInFlight, logger: log })
+      const samples: [string, number, number][] = []
+      const sim = new Simulator({
+        fleet, clock, transport, shard, logger: log, maxFrames: o.maxFrames,
+        until: o.duration === undefined ? undefined : start + o.duration,
+        // Wall-clock publish times of every 100th seq, joined with insert times by `tapflow load` for freshness.
+        onFrame: o.result === undefined ? undefined : (f) => {
+          if (f.seq % SAMPLE_EVERY === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
+        },
+      })
       const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
       let stopped: Promise<void> | undefined
       const stop = (): Promise<void> =>
@@ -31,6 +44,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
           clearInterval(progress)
           await sim.close()
           log.info({ ...transport.stats, frames: sim.stats.frames }, 'fleet stopped')
+          if (o.result !== undefined) writeFileSync(o.result, JSON.stringify(simResult(sim, transport.stats, samples)))
         })())
       onShutdown(stop, log)
       await sim.start()
@@ -50,4 +64,8 @@ interface SimOptions {
   start: number | string
   duration?: number
   qos: number
+  batch: number
+  maxFrames?: number
+  maxInFlight: number
+  result?: string
 }

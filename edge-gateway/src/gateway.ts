@@ -1,7 +1,8 @@
 import { systemClock, silentLogger, type Clock, type Logger } from '../../common/index.js'
-import type { FrameKind } from '../../proto/index.js'
+import { GROUND_TRUTH_TOPIC, type FrameKind } from '../../proto/index.js'
+import { GROUND_TRUTH_COLUMNS, GROUND_TRUTH_TABLE, decodeGroundTruth } from './ingest/ground-truth.js'
 import type { FrameSource } from './broker/source.js'
-import { DEFAULT_VALIDATION, decodeFrame, type ValidationOptions } from './ingest/decode.js'
+import { DEFAULT_VALIDATION, decodeBatch, decodeFrame, isBatchTopic, type Decoded, type ValidationOptions } from './ingest/decode.js'
 import { DEAD_LETTER_COLUMNS, HEALTH_COLUMNS, POUR_COLUMNS, TEMPERATURE_COLUMNS, type RejectReason } from './ingest/rows.js'
 import { SeqTracker } from './ingest/seq-tracker.js'
 import { GatewayMetrics } from './metrics.js'
@@ -32,6 +33,8 @@ export interface GatewayOptions {
    * (acknowledge after the ClickHouse insert). The gateway does not close it: whoever opened it does.
    */
   wal?: WriteAheadLog
+  /** Called after each successful insert with its rows, the moment they become visible (load tests time this). */
+  onInserted?: (table: string, rows: readonly Row[]) => void
 }
 
 export interface GatewayStats {
@@ -88,6 +91,7 @@ export class Gateway {
           format: 'JSONCompactEachRow',
           clickhouse_settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 },
         })
+        opts.onInserted?.(table, rows)
       } catch (err) {
         throw asClickHouseError(err, `insert into ${table}`)
       }
@@ -110,6 +114,7 @@ export class Gateway {
     }
     this.deadLetters = make('tapflow.dead_letters', DEAD_LETTER_COLUMNS, ['received_at', 'topic', 'reason', 'detail', 'payload_base64'])
     this.gapRows = make('tapflow.gaps', GAP_COLUMNS)
+    make(GROUND_TRUTH_TABLE, GROUND_TRUTH_COLUMNS, ['record_id', 'recorded_at'])
   }
 
   /** Applies migrations, then starts taking frames from the source. */
@@ -184,9 +189,42 @@ export class Gateway {
       }
       return
     }
-    this.stats.framesIn++
     const now = this.clock.now()
-    const d = decodeFrame(topic, payload, now, this.validation)
+    // The simulator's ground-truth records: their own table, same durable path; bad ones are dead-lettered.
+    if (topic === GROUND_TRUTH_TOPIC) {
+      const g = decodeGroundTruth(payload, now)
+      if (g.ok) this.store(GROUND_TRUTH_TABLE, g.row, ack)
+      else this.accept(g, topic, payload, now, ack)
+      return
+    }
+    if (isBatchTopic(topic)) {
+      this.handleBatch(topic, payload, now, ack)
+      return
+    }
+    this.accept(decodeFrame(topic, payload, now, this.validation), topic, payload, now, ack)
+  }
+
+  /** A batch message is acknowledged once every frame in it is durable, dead-lettered or a known duplicate. */
+  private handleBatch(topic: string, payload: Uint8Array, now: number, ack: () => void): void {
+    const frames = decodeBatch(topic, payload, now, this.validation)
+    if (!Array.isArray(frames)) {
+      this.accept(frames, topic, payload, now, ack)
+      return
+    }
+    let pending = frames.length
+    if (pending === 0) {
+      ack()
+      return
+    }
+    const one = (): void => {
+      if (--pending === 0) ack()
+    }
+    for (const d of frames) this.accept(d, topic, payload, now, one)
+  }
+
+  /** One decoded frame: dead-letter it, drop it as a duplicate, or store it. */
+  private accept(d: Decoded, topic: string, payload: Uint8Array, now: number, ack: () => void): void {
+    this.stats.framesIn++
     if (!d.ok) {
       this.deadLetter(topic, payload, d.reason, d.detail, d.deviceId, now, ack)
       return

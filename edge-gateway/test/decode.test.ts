@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
-import { decodeFrame } from '../index.js'
+import { BatchWriter, HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
+import { decodeBatch, decodeFrame } from '../index.js'
 
 const NOW = Date.UTC(2026, 10, 20, 12)
 const topic = (kind: string, dev = 'tap-0001-01'): string => `tapflow/v1/ven-0001/${dev}/${kind}`
@@ -50,5 +50,35 @@ describe('decodeFrame', () => {
     const d = decodeFrame(topic('pour'), pour({ ts_ms: NOW - 49 * 3_600_000 }), NOW)
     expect(d.ok).toBe(true)
     if (d.ok) expect(d.row.at(-2)).toBe(true)
+  })
+})
+
+describe('decodeBatch', () => {
+  const temp = (seq: number): Uint8Array =>
+    TemperatureReading.encode({ device_id: 'tap-0001-01', seq, ts_ms: NOW, line_id: 1, line_temp_c: 4, keg_temp_c: 3, ambient_temp_c: 21 }).finish()
+
+  it('unpacks frames packed by BatchWriter, validating each on its own', () => {
+    const w = new BatchWriter()
+    w.add('pour', pour({ seq: 1 }))
+    w.add('temp', temp(2))
+    w.add('pour', pour({ seq: 3, volume_ml: Number.NaN }))
+    const frames = decodeBatch(topic('batch'), w.finish(), NOW)
+    expect(Array.isArray(frames)).toBe(true)
+    if (!Array.isArray(frames)) return
+    expect(frames.map((f) => (f.ok ? `${f.kind}:${f.seq}` : f.reason))).toEqual(['pour:1', 'temp:2', 'invalid_value'])
+    expect(w.count).toBe(0)
+  })
+
+  it('rejects an undecodable batch as one dead letter', () => {
+    const d = decodeBatch(topic('batch'), Uint8Array.from([0x0a, 0x50, 1, 2]), NOW)
+    expect(Array.isArray(d)).toBe(false)
+    if (!Array.isArray(d)) expect(d.reason).toBe('undecodable')
+  })
+
+  it('checks every frame against the topic device', () => {
+    const w = new BatchWriter()
+    w.add('temp', TemperatureReading.encode({ device_id: 'tap-9999-01', seq: 1, ts_ms: NOW, line_id: 1, line_temp_c: 4, keg_temp_c: 3, ambient_temp_c: 21 }).finish())
+    const frames = decodeBatch(topic('batch'), w.finish(), NOW)
+    expect(Array.isArray(frames) && !frames[0]!.ok && frames[0]!.reason).toBe('device_mismatch')
   })
 })

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import mqtt, { type MqttClient } from 'mqtt'
 import { ConfigError, MqttError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import { FRAME_KINDS, TOPIC_ROOT } from '../../../proto/index.js'
+import { FRAME_KINDS, GROUND_TRUTH_TOPIC, TOPIC_ROOT } from '../../../proto/index.js'
 import type { FrameHandler, FrameSource } from './source.js'
 
 export interface ExternalSourceOptions {
@@ -97,7 +97,8 @@ export class ExternalSource implements FrameSource {
     client.on('message', (topic, payload, packet) => {
       if (packet.qos === 0) handler(topic, payload, () => undefined)
     })
-    const filters = FRAME_KINDS.map((k) => `$share/${group}/${TOPIC_ROOT}/+/+/${k}`)
+    const filters = [...FRAME_KINDS, 'batch'].map((k) => `$share/${group}/${TOPIC_ROOT}/+/+/${k}`)
+    filters.push(`$share/${group}/${GROUND_TRUTH_TOPIC}`)
     const granted = await client.subscribeAsync(filters, { qos: 1 })
     const refused = granted.filter((g) => g.qos >= 0x80)
     if (refused.length > 0) throw new MqttError(`broker refused subscription ${refused[0]!.topic}`, refused[0]!.qos)

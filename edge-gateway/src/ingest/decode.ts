@@ -1,4 +1,4 @@
-import { HealthFrame, PourEvent, TemperatureReading, isFrameKind, parseTopic, type FrameKind } from '../../../proto/index.js'
+import { HealthFrame, PourEvent, TelemetryBatch, TemperatureReading, isFrameKind, parseTopic, type FrameKind, type ParsedTopic } from '../../../proto/index.js'
 import type { RejectReason, Row } from './rows.js'
 
 export interface ValidationOptions {
@@ -63,8 +63,46 @@ export function decodeFrame(topic: string, payload: Uint8Array, nowMs: number, o
     return { ok: false, reason: 'unknown_topic', detail: `not a telemetry topic: ${topic.slice(0, 200)}`, deviceId: t?.deviceId ?? '' }
   }
   const kind = t.suffix
+  let msg: Message
   try {
-    const msg = decodeMessage(kind, payload)
+    msg = decodeMessage(kind, payload)
+  } catch (err) {
+    return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err), deviceId: t.deviceId }
+  }
+  return validate(kind, msg, t, nowMs, opts)
+}
+
+/** True for tapflow/v1/{venue}/{device}/batch. */
+export function isBatchTopic(topic: string): boolean {
+  return topic.endsWith('/batch')
+}
+
+/**
+ * Decodes a TelemetryBatch into its frames, each validated on its own as if it had come alone.
+ * A batch that cannot be decoded at all is one rejection.
+ */
+export function decodeBatch(topic: string, payload: Uint8Array, nowMs: number, opts: ValidationOptions = DEFAULT_VALIDATION): Decoded[] | Rejected {
+  const t = parseTopic(topic)
+  if (t === undefined || t.suffix !== 'batch') {
+    return { ok: false, reason: 'unknown_topic', detail: `not a batch topic: ${topic.slice(0, 200)}`, deviceId: t?.deviceId ?? '' }
+  }
+  let batch: TelemetryBatch
+  try {
+    batch = TelemetryBatch.decode(payload)
+  } catch (err) {
+    return { ok: false, reason: 'undecodable', detail: `batch: ${err instanceof Error ? err.message : String(err)}`, deviceId: t.deviceId }
+  }
+  return batch.frames.map((f): Decoded => {
+    const kind: FrameKind | undefined = f.pour ? 'pour' : f.temp ? 'temp' : f.health ? 'health' : undefined
+    if (kind === undefined) return { ok: false, reason: 'undecodable', detail: 'batch frame without a kind', deviceId: t.deviceId }
+    return validate(kind, (f.pour ?? f.temp ?? f.health) as Message, t, nowMs, opts)
+  })
+}
+
+type Message = PourEvent | TemperatureReading | HealthFrame
+
+function validate(kind: FrameKind, msg: Message, t: ParsedTopic, nowMs: number, opts: ValidationOptions): Decoded {
+  try {
     if (msg.device_id !== t.deviceId) {
       throw new Invalid('device_mismatch', `payload device_id '${String(msg.device_id).slice(0, 64)}' != topic device '${t.deviceId}'`)
     }
@@ -73,40 +111,41 @@ export function decodeFrame(topic: string, payload: Uint8Array, nowMs: number, o
     if (msg.ts_ms > nowMs + opts.futureToleranceMs) {
       throw new Invalid('future_timestamp', `ts_ms ${msg.ts_ms} is ${Math.round((msg.ts_ms - nowMs) / 1000)} s ahead of the gateway clock`)
     }
-    const late = msg.ts_ms < nowMs - opts.lateAfterMs
-    const head = [t.deviceId, t.venueId, msg.seq, msg.ts_ms]
-    let row: Row
-    if (kind === 'pour') {
-      const m = msg as PourEvent
-      row = [
-        ...head, m.line_id, m.beverage_id, num('volume_ml', m.volume_ml, RANGES.volume_ml),
-        num('duration_ms', m.duration_ms, RANGES.duration_ms), num('flow_rate_ml_s', m.flow_rate_ml_s, RANGES.flow_rate_ml_s),
-        num('foam_ratio', m.foam_ratio, RANGES.foam_ratio), num('waste_ml', m.waste_ml, RANGES.waste_ml), m.keg_id,
-        num('keg_remaining_ml', m.keg_remaining_ml, RANGES.keg_remaining_ml), num('beverage_temp_c', m.beverage_temp_c, RANGES.temp_c),
-        late, nowMs,
-      ]
-    } else if (kind === 'temp') {
-      const m = msg as TemperatureReading
-      row = [
-        ...head, m.line_id, num('line_temp_c', m.line_temp_c, RANGES.temp_c), num('keg_temp_c', m.keg_temp_c, RANGES.temp_c),
-        num('ambient_temp_c', m.ambient_temp_c, RANGES.temp_c), late, nowMs,
-      ]
-    } else {
-      const m = msg as HealthFrame
-      row = [
-        ...head, m.firmware_version, m.uptime_s, num('rssi_dbm', m.rssi_dbm, RANGES.rssi_dbm),
-        num('supply_voltage_v', m.supply_voltage_v, RANGES.supply_voltage_v), m.valve_cycles, m.error_codes, m.reboot_count,
-        late, nowMs,
-      ]
-    }
-    return { ok: true, kind, deviceId: t.deviceId, seq: msg.seq, tsMs: msg.ts_ms, row }
+    return { ok: true, kind, deviceId: t.deviceId, seq: msg.seq, tsMs: msg.ts_ms, row: toRow(kind, msg, t, nowMs, msg.ts_ms < nowMs - opts.lateAfterMs) }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason, detail: err.message, deviceId: t.deviceId }
     return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err), deviceId: t.deviceId }
   }
 }
 
-function decodeMessage(kind: FrameKind, payload: Uint8Array): PourEvent | TemperatureReading | HealthFrame {
+function toRow(kind: FrameKind, msg: Message, t: ParsedTopic, nowMs: number, late: boolean): Row {
+  const head = [t.deviceId, t.venueId, msg.seq, msg.ts_ms]
+  if (kind === 'pour') {
+    const m = msg as PourEvent
+    return [
+      ...head, m.line_id, m.beverage_id, num('volume_ml', m.volume_ml, RANGES.volume_ml),
+      num('duration_ms', m.duration_ms, RANGES.duration_ms), num('flow_rate_ml_s', m.flow_rate_ml_s, RANGES.flow_rate_ml_s),
+      num('foam_ratio', m.foam_ratio, RANGES.foam_ratio), num('waste_ml', m.waste_ml, RANGES.waste_ml), m.keg_id,
+      num('keg_remaining_ml', m.keg_remaining_ml, RANGES.keg_remaining_ml), num('beverage_temp_c', m.beverage_temp_c, RANGES.temp_c),
+      late, nowMs,
+    ]
+  }
+  if (kind === 'temp') {
+    const m = msg as TemperatureReading
+    return [
+      ...head, m.line_id, num('line_temp_c', m.line_temp_c, RANGES.temp_c), num('keg_temp_c', m.keg_temp_c, RANGES.temp_c),
+      num('ambient_temp_c', m.ambient_temp_c, RANGES.temp_c), late, nowMs,
+    ]
+  }
+  const m = msg as HealthFrame
+  return [
+    ...head, m.firmware_version, m.uptime_s, num('rssi_dbm', m.rssi_dbm, RANGES.rssi_dbm),
+    num('supply_voltage_v', m.supply_voltage_v, RANGES.supply_voltage_v), m.valve_cycles, m.error_codes, m.reboot_count,
+    late, nowMs,
+  ]
+}
+
+function decodeMessage(kind: FrameKind, payload: Uint8Array): Message {
   switch (kind) {
     case 'pour':
       return PourEvent.decode(payload)

@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { MqttError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import { topicFor } from '../../../proto/index.js'
+import { BatchWriter, topicFor } from '../../../proto/index.js'
 import type { DeviceSpec, Frame } from '../device/types.js'
 import type { CommandHandler, DeviceTransport, TransportStats } from './transport.js'
 
@@ -11,6 +11,8 @@ export interface MqttTransportOptions {
   qos?: 0 | 1
   /** Unacknowledged frames across the fleet before the scheduler is held back. Default: 4000. */
   maxInFlight?: number
+  /** Frames packed into one MQTT message (a TelemetryBatch on …/batch); 1 sends each frame alone. Default: 1. */
+  batch?: number
   /** Sessions opened at once while connecting. Default: 250. */
   connectConcurrency?: number
   /** Password for device `id`; the broker may require one. Default: none. */
@@ -32,6 +34,7 @@ export class MqttTransport implements DeviceTransport {
   private readonly clients = new Map<string, MqttClient>()
   private readonly statusTopics = new Map<string, string>()
   private inFlight = 0
+  private readonly batches = new Map<string, PendingBatch>()
   private waiters: (() => void)[] = []
   private drained: (() => void)[] = []
   private commandHandler: CommandHandler | undefined
@@ -43,6 +46,7 @@ export class MqttTransport implements DeviceTransport {
       url: opts.url ?? 'mqtt://127.0.0.1:1883',
       qos: opts.qos ?? 1,
       maxInFlight: opts.maxInFlight ?? 4000,
+      batch: opts.batch ?? 1,
       connectConcurrency: opts.connectConcurrency ?? 250,
       connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
     }
@@ -117,14 +121,34 @@ export class MqttTransport implements DeviceTransport {
     const client = this.clients.get(frame.deviceId)
     if (client === undefined) throw new MqttError(`no session for device ${frame.deviceId}`, 0x80)
     this.stats.sent++
-    this.inFlight++
-    client.publish(frame.topic, frame.payload as Buffer, { qos: this.opts.qos }, (err) => {
-      this.inFlight--
+    if (this.opts.batch <= 1) {
+      this.send(client, frame.deviceId, frame.topic, frame.payload, 1)
+      return
+    }
+    let b = this.batches.get(frame.deviceId)
+    if (b === undefined) {
+      b = { writer: new BatchWriter(), topic: frame.topic.slice(0, frame.topic.lastIndexOf('/') + 1) + 'batch' }
+      this.batches.set(frame.deviceId, b)
+    }
+    b.writer.add(frame.kind, frame.payload)
+    if (b.writer.count >= this.opts.batch) this.sendBatch(frame.deviceId, b)
+  }
+
+  private sendBatch(deviceId: string, b: PendingBatch): void {
+    const n = b.writer.count
+    if (n > 0) this.send(this.clients.get(deviceId)!, deviceId, b.topic, b.writer.finish(), n)
+  }
+
+  /** One MQTT message carrying `frames` frames; they are acknowledged together. */
+  private send(client: MqttClient, deviceId: string, topic: string, payload: Uint8Array, frames: number): void {
+    this.inFlight += frames
+    client.publish(topic, payload as Buffer, { qos: this.opts.qos }, (err) => {
+      this.inFlight -= frames
       if (err) {
-        this.stats.failed++
-        this.log.warn({ device: frame.deviceId, seq: frame.seq, err: errorMessage(err) }, 'publish failed')
+        this.stats.failed += frames
+        this.log.warn({ device: deviceId, frames, err: errorMessage(err) }, 'publish failed')
       } else {
-        this.stats.acked++
+        this.stats.acked += frames
       }
       if (this.inFlight <= this.opts.maxInFlight / 2 && this.waiters.length > 0) this.release(this.waiters)
       if (this.inFlight === 0 && this.drained.length > 0) this.release(this.drained)
@@ -148,6 +172,7 @@ export class MqttTransport implements DeviceTransport {
   }
 
   flush(): Promise<void> {
+    for (const [id, b] of this.batches) this.sendBatch(id, b)
     if (this.inFlight === 0) return Promise.resolve()
     return new Promise((r) => this.drained.push(r))
   }
@@ -169,4 +194,9 @@ export class MqttTransport implements DeviceTransport {
     const fns = list.splice(0)
     for (const fn of fns) fn()
   }
+}
+
+interface PendingBatch {
+  writer: BatchWriter
+  topic: string
 }

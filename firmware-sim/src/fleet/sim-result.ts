@@ -1,0 +1,29 @@
+import type { Simulator } from './simulator.js'
+import type { TransportStats } from './transport.js'
+
+/** Seqs sampled for freshness: every 100th frame of each device. */
+export const SAMPLE_EVERY = 100
+
+/** What a finished `tapflow sim --result` run reports; `tapflow load` reads it back. */
+export interface SimResult {
+  stats: TransportStats
+  frames: Record<string, number>
+  /** Last seq each device used: the sender's side of the accounting. */
+  lastSeq: Record<string, number>
+  /** [device_id, seq, wall-clock publish time in ms] for every SAMPLE_EVERY-th seq. */
+  samples: [string, number, number][]
+  cpuSeconds: number
+  peakRssMb: number
+}
+
+export function simResult(sim: Simulator, stats: TransportStats, samples: [string, number, number][]): SimResult {
+  const cpu = process.cpuUsage()
+  return {
+    stats: { ...stats },
+    frames: { ...sim.stats.frames },
+    lastSeq: Object.fromEntries(sim.devices.map((d) => [d.deviceId, d.lastSeq])),
+    samples,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  }
+}

@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, silentLogger, type Logger } from '../../common/index.js'
+import { EmbeddedBroker, ExternalSource, Gateway, openClickHouse, type FrameSource } from '../../edge-gateway/index.js'
+import type { SimResult } from '../../firmware-sim/index.js'
+import { account, type Accounting } from './accounting.js'
+import { runSimProcesses } from './sim-processes.js'
+import { latencySummary, median, windowRates, type LatencySummary } from './stats.js'
+
+export interface LoadOptions {
+  /** Taps, each with its own MQTT session. Default: 2000. */
+  devices?: number
+  /** Frames to publish in total. Default: 1,000,000 (about one simulated day for 2,000 taps). */
+  events?: number
+  /** Simulated speed. Default: 'max'. */
+  speed?: number | 'max'
+  /** Default: 1. */
+  qos?: 0 | 1
+  /** Frames per MQTT message. Default: 1. */
+  batch?: number
+  /** Simulator processes (shards). Default: 1. */
+  processes?: number
+  /** Fleet-wide unacknowledged frames before the simulator is held back. Default: 20,000. */
+  maxInFlight?: number
+  /** External broker URL; default: the embedded aedes broker. */
+  broker?: string
+  /** ClickHouse server URL; default: embedded chDB in a fresh temporary directory. */
+  clickhouseUrl?: string
+  /** Measure a bare-broker baseline first (same broker, same messages, a subscriber that only counts). Default: true. */
+  baseline?: boolean
+  seed?: number
+  /** Gateway batch age limit, ms. Default: 500. */
+  batchDelayMs?: number
+  logger?: Logger
+  /** Called about once a second while the main run goes. */
+  onProgress?: (p: { phase: 'baseline' | 'load'; landed: number; total: number }) => void
+}
+
+export interface ProcessUsage {
+  name: string
+  cpuSeconds: number
+  peakRssMb: number
+}
+
+export interface LoadReport {
+  startedAt: string
+  options: Required<Omit<LoadOptions, 'logger' | 'onProgress' | 'broker' | 'clickhouseUrl'>> & { broker: string; clickhouse: string }
+  accounting: Accounting
+  throughput: {
+    /** Frames landed per second over the whole run (first frame in → last row visible). */
+    overall_fps: number
+    /** Median and minimum of 5-second windows. */
+    sustained_median_fps: number
+    sustained_min_fps: number
+    seconds: number
+    /** Landed frames per second, second by second. */
+    perSecond: number[]
+  }
+  baseline?: { fps: number; seconds: number; frames: number; ratio: number }
+  freshness: LatencySummary
+  processes: ProcessUsage[]
+}
+
+/** One full load run: optional bare-broker baseline, then the real path, then exact accounting. */
+export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
+  const o = {
+    devices: opts.devices ?? 2000,
+    events: opts.events ?? 1_000_000,
+    speed: opts.speed ?? ('max' as const),
+    qos: opts.qos ?? 1,
+    batch: opts.batch ?? 1,
+    processes: opts.processes ?? 1,
+    maxInFlight: opts.maxInFlight ?? 20_000,
+    baseline: opts.baseline ?? true,
+    seed: opts.seed ?? 42,
+    batchDelayMs: opts.batchDelayMs ?? 500,
+  }
+  if (o.events < o.devices) throw new ConfigError(`--events (${o.events}) must be at least --devices (${o.devices})`)
+  const log = (opts.logger ?? silentLogger).child({ component: 'load' })
+  const work = mkdtempSync(join(tmpdir(), 'tapflow-load-'))
+  // The simulated day ends now, so frames are neither in the future nor late.
+  const frameDays = o.events / (o.devices * 520)
+  const simStart = Date.now() - Math.ceil(frameDays + 0.1) * 86_400_000
+  const sims = { brokerUrl: '', devices: o.devices, seed: o.seed, start: simStart, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, frames: o.events, processes: o.processes, maxInFlight: o.maxInFlight, dir: work }
+  const makeSource = async (): Promise<{ source: FrameSource; url: string }> => {
+    if (opts.broker !== undefined) return { source: new ExternalSource({ url: opts.broker, clientId: `tapflow-load-${process.pid}-${Date.now()}` }), url: opts.broker }
+    const b = new EmbeddedBroker({ port: 0 })
+    await b.listen()
+    return { source: b, url: b.url }
+  }
+  try {
+    let baseline: LoadReport['baseline']
+    if (o.baseline) {
+      const { source, url } = await makeSource()
+      let frames = 0
+      let first = 0
+      let last = 0
+      await source.start((_t, payload, ack) => {
+        const now = performance.now()
+        if (first === 0) first = now
+        last = now
+        // A batch carries `batch` frames; count frames, not messages.
+        frames += o.batch > 1 ? countBatchFrames(payload) : 1
+        ack()
+      })
+      log.info('baseline: bare broker, counting subscriber')
+      const tick = setInterval(() => opts.onProgress?.({ phase: 'baseline', landed: frames, total: o.events }), 1000)
+      try {
+        await runSimProcesses({ ...sims, brokerUrl: url, tag: 'baseline' })
+        const deadline = Date.now() + 30_000
+        while (frames < o.events && Date.now() < deadline) await sleep(50)
+      } finally {
+        clearInterval(tick)
+        await source.close()
+      }
+      const seconds = (last - first) / 1000
+      baseline = { fps: Math.round(frames / seconds), seconds, frames, ratio: 0 }
+    }
+
+    const ch = openClickHouse({ url: opts.clickhouseUrl, path: join(work, 'clickhouse') })
+    const { source, url } = await makeSource()
+    const inserted = new Map<string, number>()
+    let landed = 0
+    let first = 0
+    let last = 0
+    const gateway = new Gateway({
+      source,
+      clickhouse: ch,
+      batch: { maxDelayMs: o.batchDelayMs },
+      onInserted: (table, rows) => {
+        const now = performance.timeOrigin + performance.now()
+        last = performance.now()
+        if (table === 'tapflow.dead_letters') return
+        landed += rows.length
+        for (const r of rows) if ((r[2] as number) % 100 === 0) inserted.set(`${r[0] as string}:${r[2] as number}`, now)
+      },
+    })
+    const cpu0 = process.cpuUsage()
+    await gateway.start()
+    const perSecond: number[] = []
+    let prev = 0
+    const tick = setInterval(() => {
+      if (first === 0 && gateway.stats.framesIn > 0) first = performance.now()
+      if (first !== 0) {
+        perSecond.push(landed - prev)
+        prev = landed
+      }
+      opts.onProgress?.({ phase: 'load', landed, total: o.events })
+    }, 1000)
+    let results: SimResult[]
+    try {
+      results = await runSimProcesses({ ...sims, brokerUrl: url, tag: 'load' })
+      const published = results.reduce((s, r) => s + r.stats.sent, 0)
+      const deadline = Date.now() + 60_000
+      while (gateway.stats.framesIn < published && Date.now() < deadline) await sleep(50)
+      await gateway.flush()
+    } finally {
+      clearInterval(tick)
+      await gateway.close()
+    }
+    if (landed > prev) perSecond.push(landed - prev)
+    const cpu = process.cpuUsage(cpu0)
+    const lastSeq = Object.assign({}, ...results.map((r) => r.lastSeq)) as Record<string, number>
+    const published = results.reduce((s, r) => s + r.stats.sent, 0)
+    const accounting = await account(ch.client, lastSeq, published, gateway.stats.duplicates)
+    await ch.client.close()
+
+    const latencies: number[] = []
+    for (const r of results) for (const [d, seq, at] of r.samples) {
+      const t = inserted.get(`${d}:${seq}`)
+      if (t !== undefined) latencies.push(t - at)
+    }
+    const seconds = (last - first) / 1000
+    const windows = windowRates(perSecond.slice(1, -1))
+    const overall = Math.round(accounting.landed / Math.max(seconds, 0.001))
+    if (baseline) baseline.ratio = Number((overall / baseline.fps).toFixed(3))
+    return {
+      startedAt: new Date().toISOString(),
+      options: { ...o, broker: opts.broker ?? 'embedded aedes', clickhouse: opts.clickhouseUrl ?? 'embedded chDB' },
+      accounting,
+      throughput: {
+        overall_fps: overall,
+        sustained_median_fps: Math.round(median(windows)),
+        sustained_min_fps: Math.round(windows.length ? Math.min(...windows) : overall),
+        seconds: Number(seconds.toFixed(2)),
+        perSecond,
+      },
+      baseline,
+      freshness: latencySummary(latencies),
+      processes: [
+        { name: 'broker + gateway + ClickHouse', cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
+        ...results.map((r, i) => ({ name: `simulator ${i}/${o.processes}`, cpuSeconds: Number(r.cpuSeconds.toFixed(2)), peakRssMb: r.peakRssMb })),
+      ],
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/** Frames in a TelemetryBatch without decoding them: count the top-level field-1 entries. */
+function countBatchFrames(payload: Uint8Array): number {
+  let n = 0
+  let i = 0
+  while (i < payload.length) {
+    if (payload[i] !== 10) break
+    i++
+    let len = 0
+    let shift = 0
+    for (;;) {
+      const b = payload[i++]!
+      len |= (b & 0x7f) << shift
+      if (b < 0x80) break
+      shift += 7
+    }
+    i += len
+    n++
+  }
+  return n
+}
+
