@@ -19,6 +19,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--broker <url>', 'external broker instead of the embedded one').argParser(url(['mqtt:', 'mqtts:'])))
     .addOption(new Option('--clickhouse-url <url>', 'ClickHouse server instead of a fresh embedded chDB').argParser(url(['http:', 'https:'])))
     .addOption(new Option('--no-baseline', 'skip the bare-broker baseline'))
+    .addOption(new Option('--wal-fsync <policy>', "gateway write-ahead log: always | interval | never | off (ack after the insert)").default('always').choices(['always', 'interval', 'never', 'off']))
     .addOption(new Option('--seed <n>', 'fleet seed').default(42).argParser(int(0, 2 ** 31)))
     .addOption(new Option('--out <dir>', 'report directory (default ./reports/load-<timestamp>)'))
     .action(async (o: LoadCliOptions) => {
@@ -27,7 +28,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
       let t0 = 0
       const report = await runLoad({
         devices: o.devices, events: o.events, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, processes: o.procs,
-        maxInFlight: o.maxInFlight, broker: o.broker, clickhouseUrl: o.clickhouseUrl, baseline: o.baseline, seed: o.seed,
+        maxInFlight: o.maxInFlight, walFsync: o.walFsync as 'always', broker: o.broker, clickhouseUrl: o.clickhouseUrl, baseline: o.baseline, seed: o.seed,
         logger: deps.logger,
         onProgress: (p) => {
           if (p.phase !== phase) {
@@ -71,6 +72,7 @@ interface LoadCliOptions {
   broker?: string
   clickhouseUrl?: string
   baseline: boolean
+  walFsync: string
   seed: number
   out?: string
 }

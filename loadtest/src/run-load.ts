@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, silentLogger, type Logger } from '../../common/index.js'
-import { EmbeddedBroker, ExternalSource, Gateway, openClickHouse, type FrameSource } from '../../edge-gateway/index.js'
+import { EmbeddedBroker, ExternalSource, Gateway, WriteAheadLog, openClickHouse, type FrameSource, type FsyncPolicy } from '../../edge-gateway/index.js'
 import type { SimResult } from '../../firmware-sim/index.js'
 import { account, type Accounting } from './accounting.js'
 import { runSimProcesses } from './sim-processes.js'
@@ -32,6 +32,8 @@ export interface LoadOptions {
   seed?: number
   /** Gateway batch age limit, ms. Default: 500. */
   batchDelayMs?: number
+  /** The gateway's write-ahead log, as in `tapflow up`: frames are acked once durable there. 'off' acks after the insert. Default: always. */
+  walFsync?: FsyncPolicy | 'off'
   logger?: Logger
   /** Called about once a second while the main run goes. */
   onProgress?: (p: { phase: 'baseline' | 'load'; landed: number; total: number }) => void
@@ -75,6 +77,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     baseline: opts.baseline ?? true,
     seed: opts.seed ?? 42,
     batchDelayMs: opts.batchDelayMs ?? 500,
+    walFsync: opts.walFsync ?? ('always' as const),
   }
   if (o.events < o.devices) throw new ConfigError(`--events (${o.events}) must be at least --devices (${o.devices})`)
   const log = (opts.logger ?? silentLogger).child({ component: 'load' })
@@ -124,9 +127,11 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     let landed = 0
     let first = 0
     let last = 0
+    const wal = o.walFsync === 'off' ? undefined : WriteAheadLog.open({ dir: join(work, 'wal'), fsync: o.walFsync })
     const gateway = new Gateway({
       source,
       clickhouse: ch,
+      wal,
       batch: { maxDelayMs: o.batchDelayMs },
       onInserted: (table, rows) => {
         const now = performance.timeOrigin + performance.now()
@@ -158,6 +163,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     } finally {
       clearInterval(tick)
       await gateway.close()
+      await wal?.close()
     }
     if (landed > prev) perSecond.push(landed - prev)
     const cpu = process.cpuUsage(cpu0)
