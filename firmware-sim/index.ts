@@ -20,3 +20,8 @@ export {
   type FleetManifest, type ProfileRule, type Rollout,
 } from './src/fleet/manifest.js'
 export { parseSelector, matches, pickShare, SELECTOR_KEYS, type Selector, type SelectorKey } from './src/fleet/selector.js'
+export {
+  FleetControl, FleetService, FleetClient, MqttCommandBus, DirectCommandBus, FleetError, grpcStatusOf,
+  type FleetControlOptions, type FlashRequest, type DeviceStateInfo, type FleetEvent, type FleetServiceOptions,
+  type FleetClientOptions, type FleetEventMessage, type CommandBus,
+} from './src/control/index.js'

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net'
 import { Aedes } from 'aedes'
 import { listen, silentLogger, type Logger } from '../../../common/index.js'
-import { TOPIC_ROOT } from '../../../proto/index.js'
+import { GROUND_TRUTH_TOPIC, TOPIC_ROOT } from '../../../proto/index.js'
 import type { FrameHandler, FrameSource } from './source.js'
 
 export interface EmbeddedBrokerOptions {
@@ -46,7 +46,8 @@ export class EmbeddedBroker implements FrameSource {
       published: (packet, _client, done) => {
         const topic = packet.topic
         const h = this.handler
-        if (h === undefined || !topic.startsWith(prefix) || PASS_THROUGH.has(topic.slice(topic.lastIndexOf('/') + 1))) {
+        const telemetry = topic.startsWith(prefix) && !PASS_THROUGH.has(topic.slice(topic.lastIndexOf('/') + 1))
+        if (h === undefined || !(telemetry || topic === GROUND_TRUTH_TOPIC)) {
           done()
           return
         }

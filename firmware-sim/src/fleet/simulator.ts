@@ -117,6 +117,11 @@ export class Simulator {
     return f.pour + f.temp + f.health
   }
 
+  /** The whole fleet this simulator runs a shard of. */
+  get fleet(): FleetSpec {
+    return this.opts.fleet
+  }
+
   /** A device of this shard by id. */
   device(deviceId: string): TapDevice | undefined {
     return this.byId.get(deviceId)

@@ -1,0 +1,111 @@
+import {
+  Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation,
+} from '@grpc/grpc-js'
+import { PortInUseError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
+import { grpcStatusOf } from './errors.js'
+import type { FleetControl } from './fleet-control.js'
+import { fleetServiceDefinition } from './grpc-proto.js'
+
+export interface FleetServiceOptions {
+  control: FleetControl
+  /** Bind address. Default: 127.0.0.1. */
+  host?: string
+  /** gRPC port; 0 picks a free one. Default: 50051. */
+  port?: number
+  /** Flag that moves the port, named in the busy-port error. Default: --grpc-port. */
+  portFlag?: string
+  logger?: Logger
+}
+
+type Unary<Req, Res> = (req: Req) => Promise<Res> | Res
+
+/** tapflow.fleet.v1.FleetService over gRPC (grpc-js), in front of a FleetControl. */
+export class FleetService {
+  readonly server = new Server()
+  port = 0
+  private readonly log: Logger
+  private readonly streams = new Set<ServerWritableStream<unknown, unknown>>()
+
+  constructor(private readonly opts: FleetServiceOptions) {
+    this.log = (opts.logger ?? silentLogger).child({ component: 'fleet-service' })
+    const c = opts.control
+    const impl: UntypedServiceImplementation = {
+      ApplyManifest: this.unary(async (r: { manifest_yaml: string; source_name: string }) => {
+        const res = await c.applyManifest(r.manifest_yaml, r.source_name)
+        return { devices_flashed: res.flashed, profiles_assigned: res.profiles, notes: res.notes }
+      }),
+      Flash: this.unary(async (r: { selector: string; firmware: string; percent: number; stage_percent: number; stage_interval_ms: number }) => {
+        const res = await c.flash({ selector: r.selector, firmware: r.firmware, percent: r.percent, stagePercent: r.stage_percent, stageIntervalMs: r.stage_interval_ms })
+        return { rollout_id: res.rolloutId, device_ids: res.deviceIds, stages: res.stages }
+      }),
+      SetFailureProfile: this.unary(async (r: { selector: string; profile: string; params: Record<string, string> }) => ({
+        device_ids: await c.setProfile(r.selector, r.profile, r.params),
+      })),
+      ListDevices: this.unary((r: { selector: string }) => {
+        const res = c.list(r.selector)
+        return { devices: res.devices, sim_time_ms: res.simTimeMs }
+      }),
+      StreamEvents: (call: ServerWritableStream<unknown, unknown>) => {
+        this.streams.add(call)
+        const off = c.onEvent((e) => call.write({ ts_ms: e.tsMs, kind: e.kind, device_id: e.deviceId, detail: e.detail }))
+        const done = (): void => {
+          off()
+          this.streams.delete(call)
+        }
+        call.on('cancelled', done)
+        call.on('close', done)
+      },
+    }
+    this.server.addService(fleetServiceDefinition(), impl)
+  }
+
+  get url(): string {
+    return `${this.opts.host ?? '127.0.0.1'}:${this.port}`
+  }
+
+  async listen(): Promise<void> {
+    const host = this.opts.host ?? '127.0.0.1'
+    const want = this.opts.port ?? 50051
+    this.port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host}:${want}`, ServerCredentials.createInsecure(), (err, port) => {
+        if (err === null) return resolve(port)
+        reject(/in use|EADDRINUSE|No address added/i.test(err.message) ? new PortInUseError(want, this.opts.portFlag ?? '--grpc-port', { cause: err }) : err)
+      })
+    })
+    this.log.info({ url: this.url }, 'FleetService listening')
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.streams) s.end()
+    this.streams.clear()
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown()
+        resolve()
+      }, 2_000)
+      this.server.tryShutdown(() => {
+        clearTimeout(force)
+        resolve()
+      })
+    })
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  private unary<Req, Res>(fn: Unary<Req, Res>) {
+    return (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
+      Promise.resolve()
+        .then(() => fn(call.request))
+        .then(
+          (res) => cb(null, res),
+          (err: unknown) => {
+            const code = grpcStatusOf(err)
+            if (code === status.INTERNAL) this.log.error({ err: errorMessage(err) }, 'FleetService call failed')
+            cb({ code, details: errorMessage(err) })
+          },
+        )
+    }
+  }
+}
