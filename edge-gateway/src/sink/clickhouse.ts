@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
-import { createChdbConnection } from 'chdb/connection'
 import { ClickHouseError, ConfigError, errorMessage } from '../../../common/index.js'
 
 export type { ClickHouseClient }
@@ -41,7 +41,7 @@ export function openClickHouse(opts: ClickHouseOptions = {}): ClickHouseHandle {
   mkdirSync(path, { recursive: true })
   try {
     // chdb types the connection against its own copy of @clickhouse/client-common; the runtime shape matches.
-    const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection']
+    const connection = loadChdb().createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection']
     const client = createClient({ connection })
     return { client, engine: 'chdb', location: path }
   } catch (err) {
@@ -55,4 +55,12 @@ export function asClickHouseError(err: unknown, context: string): ClickHouseErro
   const code = (err as { code?: unknown }).code
   const n = typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : typeof code === 'number' ? code : undefined
   return new ClickHouseError(`${context}: ${errorMessage(err)}`, n, { cause: err })
+}
+
+// The engine is a ~500 MB native library that adds ~160 MB RSS when loaded, so only processes that open
+// the embedded engine load it (the simulator, for one, never does).
+let chdb: typeof import('chdb/connection') | undefined
+function loadChdb(): typeof import('chdb/connection') {
+  chdb ??= createRequire(import.meta.url)('chdb/connection') as typeof import('chdb/connection')
+  return chdb
 }

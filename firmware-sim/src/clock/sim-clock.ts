@@ -19,7 +19,7 @@ export class SimClock implements Clock {
   readonly start: number
   readonly speed: Speed
   private readonly real: Clock
-  private readonly realStart: number
+  private realStart: number
   private current: number
 
   constructor(opts: SimClockOptions = {}) {
@@ -42,6 +42,11 @@ export class SimClock implements Clock {
   realDelayUntil(t: number): number {
     if (this.speed === 'max') return 0
     return Math.max(0, (t - this.now()) / this.speed)
+  }
+
+  /** Starts paced time over: `now()` is `start` again at this real instant. Called once the fleet is connected. */
+  anchor(): void {
+    this.realStart = this.real.now()
   }
 
   /** Moves a 'max' clock forward; no-op for paced clocks. */

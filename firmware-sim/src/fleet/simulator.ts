@@ -94,8 +94,9 @@ export class Simulator {
     this.devices = mine.map((spec) => {
       const venue = venues.get(spec.venueId)
       if (venue === undefined) throw new ConfigError(`device ${spec.deviceId} names unknown venue ${spec.venueId}`)
-      let zone = zones.get(venue.venueId)
-      if (zone === undefined) zones.set(venue.venueId, (zone = new LocalTime(venue.timeZone)))
+      // One LocalTime per time zone: its Intl formatter is heavy and its offset cache is shared.
+      let zone = zones.get(venue.timeZone)
+      if (zone === undefined) zones.set(venue.timeZone, (zone = new LocalTime(venue.timeZone)))
       return new TapDevice(spec, venue, zone, opts.fleet.seed, opts.intervals ?? DEFAULT_INTERVALS)
     })
     this.stats = { frames: { pour: 0, temp: 0, health: 0 }, devices: this.devices.length, simTime: opts.clock.now() }
@@ -137,6 +138,8 @@ export class Simulator {
   async start(): Promise<void> {
     this.opts.transport.onCommand?.((id, payload) => this.command(id, payload))
     await this.opts.transport.connect(this.specs)
+    // Connecting thousands of sessions takes real time; simulated time starts once they are up.
+    this.opts.clock.anchor()
     const t0 = this.opts.clock.now()
     const max = this.opts.maxFrames ?? Number.POSITIVE_INFINITY
     const emit = (frame: Frame): void => {
