@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.tapflow-installed
 GEN := proto/gen/tapflow.js
+WEB := dashboards/web/dist/app.js
 PROTOS := $(shell find proto/tapflow -name '*.proto')
 
 .PHONY: up test bench lint typecheck clean install gen peers help
@@ -25,11 +26,15 @@ lint: install ## type-check and lint
 typecheck: install
 	npx tsc -p tsconfig.json
 
-install: $(NPM_STAMP) $(GEN) ## install npm packages and generate protobuf code
+install: $(NPM_STAMP) $(GEN) $(WEB) ## install npm packages, generate protobuf code, build the dashboard UI
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# The dashboard UI, bundled by esbuild into static assets the stack serves (no CDN).
+$(WEB): $(wildcard dashboards/web/src/*.ts) dashboards/web/index.html dashboards/web/style.css dashboards/web/build.mjs $(NPM_STAMP)
+	npm run --silent build:web
 
 gen: $(GEN)
 $(GEN): $(PROTOS) proto/build.mjs $(NPM_STAMP)

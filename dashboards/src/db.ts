@@ -13,7 +13,8 @@ export async function rows<T>(client: ClickHouseClient, query: string, params: Q
       query,
       format: 'JSONEachRow',
       query_params: params,
-      clickhouse_settings: { readonly: '2', output_format_json_quote_64bit_integers: 0, output_format_json_quote_denormals: 0 },
+      // prefer_column_name_to_alias: `toUnixTimestamp64Milli(ts) AS ts` must not change what `WHERE ts >= …` compares.
+      clickhouse_settings: { readonly: '2', output_format_json_quote_64bit_integers: 0, prefer_column_name_to_alias: 1 },
     })
     return (await rs.json()) as T[]
   } catch (err) {

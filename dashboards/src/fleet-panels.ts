@@ -4,6 +4,9 @@ import { rows } from './db.js'
 /** A device is online while its frames keep coming: temperatures arrive every 5 min, health every 15. */
 export const ONLINE_WINDOW_MS = 20 * 60_000
 
+/** Beer in the line above this is served warm and foams: a cellar or python-cooler problem. */
+export const WARM_LINE_C = 12
+
 export type Health = 'ok' | 'warn' | 'fault' | 'offline'
 
 export interface DeviceRow {
@@ -58,7 +61,6 @@ const FLEET_SQL = `
     ON s.device_id = d.device_id
   LEFT JOIN (SELECT venue_id, name, city FROM tapflow.venues FINAL) AS v ON v.venue_id = if(s.venue_id = '', d.venue_id, s.venue_id)
   LEFT JOIN (SELECT beverage_id, name FROM tapflow.beverages FINAL) AS b ON b.beverage_id = d.beverage_id
-  ORDER BY venue_id, device_id
   SETTINGS join_use_nulls = 0`
 
 /** Latest data time: the newest frame in the fleet. Views measure "now" from the data, so seeded data reads right. */
@@ -69,6 +71,8 @@ export async function dataNow(client: ClickHouseClient): Promise<number> {
 
 export async function fleet(client: ClickHouseClient): Promise<{ now: number; devices: DeviceRow[] }> {
   const [now, raw] = await Promise.all([dataNow(client), rows<Raw>(client, FLEET_SQL)])
+  // Sorted here: with prefer_column_name_to_alias an ORDER BY on the joined names is ambiguous.
+  raw.sort((a, b) => (a.venue_id < b.venue_id ? -1 : a.venue_id > b.venue_id ? 1 : a.device_id < b.device_id ? -1 : 1))
   return { now, devices: raw.map((r) => classify(r, now)) }
 }
 
@@ -90,7 +94,7 @@ function classify(r: Raw, now: number): DeviceRow {
   if (r.error_codes.length > 0) fault(`error ${r.error_codes.map((c) => `E${c}`).join(',')}`)
   if (kegPct !== null && kegPct < 1) fault('keg empty')
   else if (kegPct !== null && kegPct < 10) warn('keg low')
-  if (r.seen && r.line_temp_c > 7) warn(`warm line ${r.line_temp_c.toFixed(1)}°C`)
+  if (r.seen && r.line_temp_c > WARM_LINE_C) warn(`warm line ${r.line_temp_c.toFixed(1)}°C`)
   if (r.seen && r.rssi_dbm !== 0 && r.rssi_dbm < -85) warn(`weak signal ${r.rssi_dbm} dBm`)
   if (r.seen && r.supply_voltage_v > 0 && r.supply_voltage_v < 11.5) warn(`low voltage ${r.supply_voltage_v.toFixed(2)} V`)
   if (!online) {

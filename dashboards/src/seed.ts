@@ -31,11 +31,12 @@ const NO_SOURCE: FrameSource = {
  * Backpressure: the scheduler pauses whenever too many frames wait for their insert.
  */
 export async function seedHistory(o: SeedOptions): Promise<{ frames: number }> {
-  const gateway = new Gateway({ source: NO_SOURCE, clickhouse: o.clickhouse, logger: o.logger ?? silentLogger, batch: { maxRows: 100_000, maxDelayMs: 200 } })
+  // The gateway judges and stamps frames by the simulated clock, so arrival times read as they would have live.
+  const clock = new SimClock({ start: o.from, speed: 'max' })
+  const gateway = new Gateway({ source: NO_SOURCE, clickhouse: o.clickhouse, clock, logger: o.logger ?? silentLogger, batch: { maxRows: 100_000, maxDelayMs: 200 } })
   await gateway.start()
   await writeFleetDimensions(o.clickhouse.client, o.fleet)
   const transport = new DirectTransport(gateway, o.maxInFlight ?? 200_000)
-  const clock = new SimClock({ start: o.from, speed: 'max' })
   const sim = new Simulator({ fleet: o.fleet, clock, transport, until: o.to, logger: o.logger })
   const progress = setInterval(() => o.onProgress?.(transport.stats.sent, clock.now()), 1000)
   try {

@@ -84,8 +84,10 @@ export class DashboardServer {
     const c = this.opts.client
     const reports = this.opts.reportsDir ?? 'reports'
     switch (path) {
-      case '/api/overview':
-        return overview(await fleet(c), p.only('top').int('top', 10, 1, 100))
+      case '/api/overview': {
+        const top = p.only('top').int('top', 10, 1, 100)
+        return overview(await fleet(c), top)
+      }
       case '/api/fleet': {
         p.only('q', 'status', 'venue')
         const [q, status, venueId] = [p.text('q').toLowerCase(), p.oneOf('status', STATUSES, 'all'), p.text('venue', 64)]

@@ -1,0 +1,113 @@
+import { axis, chart } from './charts.js'
+import { api, badge, esc, fmtNum, fmtTime, table, tile, type View } from './util.js'
+
+interface DeviceData {
+  info: { deviceId: string; venueId: string; venueName: string; lineId: number; beverageId: string; kegSizeMl: number; specFirmware: string } | null
+  state: { venueId: string; lastSeen: number; lastPour: number; kegId: string; kegRemainingMl: number; lineTempC: number; firmware: string; rssiDbm: number; supplyVoltageV: number; errorCodes: number[]; rebootCount: number } | null
+  series: { t: number; pours: number; volumeMl: number; tempAvgC: number | null; tempMaxC: number | null }[]
+  pours: { ts: number; seq: number; volumeMl: number; wasteMl: number; kegRemainingMl: number; beverageTempC: number }[]
+  health: { ts: number; firmware: string; rssiDbm: number; supplyVoltageV: number; errorCodes: number[]; rebootCount: number; uptimeS: number }[]
+  faults: { ts: number; errorCodes: number[]; rebootCount: number; firmware: string }[]
+  deadLetters: { receivedAt: number; topic: string; reason: string; detail: string }[]
+  groundTruth: Record<string, unknown>[] | null
+  stepS: number
+}
+
+export const RANGES = ['1h', '6h', '24h', '7d', '30d']
+
+/** One tap: temperature and pour charts over a chosen range, firmware and health, faults, ground truth, dead letters. */
+export const deviceView: View = (root, id) => {
+  if (!id) {
+    root.innerHTML = '<p class="muted">Pick a device on the <a href="#/fleet">fleet</a> page.</p>'
+    return
+  }
+  const range = sessionStorage.getItem('device-range') ?? '24h'
+  root.innerHTML = `
+    <div class="toolbar"><h1 style="margin:0" id="device-title">${esc(id)}</h1><span style="flex:1"></span>
+      <label class="muted">range <select id="device-range">${RANGES.map((r) => `<option${r === range ? ' selected' : ''}>${r}</option>`).join('')}</select></label></div>
+    <div class="tiles" id="device-tiles"></div>
+    <div class="grid2">
+      <div class="panel"><h2>Temperature (°C)</h2><div class="chart" id="temp-chart"></div></div>
+      <div class="panel"><h2>Pours</h2><div class="chart" id="pour-chart"></div></div>
+    </div>
+    <div class="grid2">
+      <div class="panel"><h2>Recent pours</h2><div class="scroll" id="device-pours"></div></div>
+      <div class="panel"><h2>Firmware and health</h2><div class="scroll" id="device-health"></div></div>
+    </div>
+    <div class="grid2">
+      <div class="panel"><h2>Fault history</h2><div class="scroll" id="device-faults"></div><h2 style="margin-top:12px">Ground truth</h2><div class="scroll" id="device-truth"></div></div>
+      <div class="panel"><h2>Dead letters</h2><div class="scroll" id="device-dead"></div></div>
+    </div>`
+  const sel = root.querySelector<HTMLSelectElement>('#device-range')!
+  const load = async (): Promise<void> => {
+    let d: DeviceData
+    try {
+      d = await api<DeviceData>('device', { id, range: sel.value })
+    } catch (err) {
+      root.querySelector('#device-tiles')!.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
+      return
+    }
+    const s = d.state
+    const errors = s?.errorCodes.length ? s.errorCodes.map((c) => `E${c}`).join(', ') : 'none'
+    root.querySelector('#device-title')!.innerHTML =
+      `${esc(id)} <span class="muted" style="font-size:14px">line ${d.info?.lineId ?? '?'} · ${esc(d.info?.beverageId.replace(/^bev-/, '') ?? '')} · ` +
+      `<a href="#/venue/${encodeURIComponent(d.info?.venueId ?? s?.venueId ?? '')}">${esc(d.info?.venueName || d.info?.venueId || s?.venueId || '')}</a></span>`
+    root.querySelector('#device-tiles')!.innerHTML =
+      tile('firmware', esc(s?.firmware || d.info?.specFirmware || '—')) +
+      tile('last seen', `<span style="font-size:16px">${fmtTime(s?.lastSeen, true)}</span>`) +
+      tile('keg left', s && d.info && s.lastPour ? `${fmtNum(s.kegRemainingMl / 1000, 1)} / ${fmtNum(d.info.kegSizeMl / 1000, 1)} l` : '—') +
+      tile('line temp', s ? `${fmtNum(s.lineTempC, 1)} °C` : '—') +
+      tile('signal', s?.rssiDbm ? `${s.rssiDbm} dBm` : '—') +
+      tile('supply', s?.supplyVoltageV ? `${fmtNum(s.supplyVoltageV, 2)} V` : '—') +
+      tile('errors', s?.errorCodes.length ? badge('fault', errors) : badge('ok', 'none'))
+    chart(root.querySelector<HTMLElement>('#temp-chart')!, {
+      xAxis: axis.time,
+      yAxis: { ...axis.value(), scale: true },
+      series: [
+        { name: 'average', type: 'line', showSymbol: false, data: d.series.filter((p) => p.tempAvgC !== null).map((p) => [p.t, p.tempAvgC]) },
+        { name: 'max', type: 'line', showSymbol: false, data: d.series.filter((p) => p.tempMaxC !== null).map((p) => [p.t, p.tempMaxC]) },
+      ],
+    })
+    chart(root.querySelector<HTMLElement>('#pour-chart')!, {
+      xAxis: axis.time,
+      yAxis: [axis.value('litres'), axis.value('pours')],
+      series: [
+        { name: `litres per ${d.stepS >= 3600 ? 'hour' : '5 min'}`, type: 'bar', data: d.series.map((p) => [p.t, Math.round(p.volumeMl) / 1000]) },
+        { name: 'pours', type: 'line', yAxisIndex: 1, showSymbol: false, data: d.series.map((p) => [p.t, p.pours]) },
+      ],
+    })
+    root.querySelector('#device-pours')!.innerHTML = table(
+      [{ h: 'time' }, { h: 'seq', num: true }, { h: 'ml', num: true }, { h: 'waste ml', num: true }, { h: 'keg left ml', num: true }, { h: '°C', num: true }],
+      d.pours.map((p) => [fmtTime(p.ts, true), String(p.seq), fmtNum(p.volumeMl), fmtNum(p.wasteMl), fmtNum(p.kegRemainingMl), fmtNum(p.beverageTempC, 1)]),
+      'no pours in this range',
+    )
+    root.querySelector('#device-health')!.innerHTML = table(
+      [{ h: 'time' }, { h: 'firmware' }, { h: 'dBm', num: true }, { h: 'V', num: true }, { h: 'errors' }, { h: 'reboots', num: true }, { h: 'uptime h', num: true }],
+      d.health.map((h) => [fmtTime(h.ts, true), esc(h.firmware), String(h.rssiDbm), fmtNum(h.supplyVoltageV, 2), h.errorCodes.length ? badge('fault', h.errorCodes.map((c) => `E${c}`).join(',')) : '—', String(h.rebootCount), fmtNum(h.uptimeS / 3600, 1)]),
+      'no health frames in this range',
+    )
+    root.querySelector('#device-faults')!.innerHTML = table(
+      [{ h: 'time' }, { h: 'errors' }, { h: 'reboots', num: true }, { h: 'firmware' }],
+      d.faults.map((f) => [fmtTime(f.ts, true), badge('fault', f.errorCodes.map((c) => `E${c}`).join(',') || 'reboot'), String(f.rebootCount), esc(f.firmware)]),
+      'no faults reported',
+    )
+    const gt = d.groundTruth
+    const gtCols = gt && gt.length > 0 ? Object.keys(gt[0]!) : []
+    root.querySelector('#device-truth')!.innerHTML =
+      gt === null
+        ? '<p class="muted">no ground truth recorded in this deployment (tapflow.ground_truth does not exist)</p>'
+        : table(gtCols.map((h) => ({ h })), gt.map((r) => gtCols.map((c) => esc(typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c]))), 'no ground-truth events for this device')
+    root.querySelector('#device-dead')!.innerHTML = table(
+      [{ h: 'received' }, { h: 'reason' }, { h: 'detail' }, { h: 'topic' }],
+      d.deadLetters.map((x) => [fmtTime(x.receivedAt, true), badge('fault', x.reason), esc(x.detail.slice(0, 120)), esc(x.topic)]),
+      'no dead letters for this device',
+    )
+  }
+  sel.addEventListener('change', () => {
+    sessionStorage.setItem('device-range', sel.value)
+    void load()
+  })
+  void load()
+  const timer = setInterval(() => void load(), 15_000)
+  return () => clearInterval(timer)
+}

@@ -1,0 +1,124 @@
+import { api, badge, esc, fmtNum, fmtTime, kegBar, tile, type View } from './util.js'
+
+interface Device {
+  deviceId: string
+  venueId: string
+  venueName: string
+  city: string
+  lineId: number
+  beverage: string
+  firmware: string
+  online: boolean
+  health: 'ok' | 'warn' | 'fault' | 'offline'
+  alerts: string[]
+  kegPct: number | null
+  lineTempC: number | null
+  lastSeen: number | null
+}
+
+type Row = { venue: { id: string; name: string; city: string; n: number; bad: number; offline: number } } | { device: Device }
+
+const ROW_H = 30
+
+/** Every device grouped by venue; only the rows in view are in the DOM, so 10,000 devices scroll smoothly. */
+export const fleetView: View = (root) => {
+  root.innerHTML = `
+    <h1>Fleet</h1>
+    <div class="tiles" id="fleet-tiles"></div>
+    <div class="toolbar">
+      <input type="search" id="fleet-q" placeholder="Search device, venue, city, beverage…">
+      <select id="fleet-status">
+        <option value="all">all devices</option><option value="alert">needs attention</option>
+        <option value="fault">faults</option><option value="warn">warnings</option>
+        <option value="offline">offline</option><option value="online">online</option>
+      </select>
+      <span class="legend"><span><span class="dot h-ok"></span>healthy</span><span><span class="dot h-warn"></span>warning</span>
+        <span><span class="dot h-fault"></span>fault</span><span><span class="dot h-offline"></span>offline</span></span>
+      <span class="muted" id="fleet-count"></span>
+    </div>
+    <div class="vlist" id="fleet-list"><div class="spacer"></div></div>`
+  const list = root.querySelector<HTMLElement>('#fleet-list')!
+  const spacer = list.querySelector<HTMLElement>('.spacer')!
+  const q = root.querySelector<HTMLInputElement>('#fleet-q')!
+  const status = root.querySelector<HTMLSelectElement>('#fleet-status')!
+  let all: Device[] = []
+  let rows: Row[] = []
+
+  const filter = (): void => {
+    const text = q.value.trim().toLowerCase()
+    const st = status.value
+    const keep = all.filter(
+      (d) =>
+        (st === 'all' || (st === 'alert' ? d.health !== 'ok' : st === 'online' ? d.online : st === 'offline' ? !d.online : d.health === st)) &&
+        (text === '' || `${d.deviceId} ${d.venueId} ${d.venueName} ${d.city} ${d.beverage}`.toLowerCase().includes(text)),
+    )
+    rows = []
+    let venueRow: Extract<Row, { venue: unknown }> | undefined
+    for (const d of keep) {
+      if (venueRow?.venue.id !== d.venueId) {
+        venueRow = { venue: { id: d.venueId, name: d.venueName, city: d.city, n: 0, bad: 0, offline: 0 } }
+        rows.push(venueRow)
+      }
+      venueRow.venue.n++
+      if (!d.online) venueRow.venue.offline++
+      else if (d.health !== 'ok') venueRow.venue.bad++
+      rows.push({ device: d })
+    }
+    root.querySelector('#fleet-count')!.textContent = `${fmtNum(keep.length)} of ${fmtNum(all.length)} devices`
+    spacer.style.height = `${rows.length * ROW_H}px`
+    render()
+  }
+
+  const render = (): void => {
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW_H) - 10)
+    const last = Math.min(rows.length, first + Math.ceil(list.clientHeight / ROW_H) + 20)
+    let html = ''
+    for (let i = first; i < last; i++) {
+      const r = rows[i]!
+      const top = `style="top:${i * ROW_H}px"`
+      if ('venue' in r) {
+        const v = r.venue
+        html += `<div class="vrow venue" ${top} data-venue="${esc(v.id)}"><span>${esc(v.name || v.id)} <span class="muted">· ${esc(v.city)} · ${esc(v.id)}</span></span>
+          <span class="counts">${v.n} taps${v.bad ? ` · <span style="color:var(--warn)">${v.bad} need attention</span>` : ''}${v.offline ? ` · ${v.offline} offline` : ''}</span></div>`
+      } else {
+        const d = r.device
+        html += `<div class="vrow" ${top} data-device="${esc(d.deviceId)}"><span><span class="dot h-${d.health}"></span>${esc(d.deviceId)}</span>
+          <span class="muted">line ${d.lineId}</span><span>${esc(d.beverage)}</span>${kegBar(d.kegPct)}
+          <span class="muted">${d.lineTempC === null ? '—' : `${fmtNum(d.lineTempC, 1)} °C`}</span><span class="muted">${fmtTime(d.lastSeen)}</span>
+          <span>${d.alerts.length ? d.alerts.map((a) => badge(d.health, a)).join('') : badge('ok')}</span></div>`
+      }
+    }
+    spacer.innerHTML = html
+  }
+
+  const load = async (): Promise<void> => {
+    try {
+      const f = await api<{ now: number; devices: Device[] }>('fleet')
+      all = f.devices
+      const count = (h: string): number => all.filter((d) => d.health === h).length
+      root.querySelector('#fleet-tiles')!.innerHTML =
+        tile('devices', fmtNum(all.length)) +
+        tile('online', `${fmtNum(all.filter((d) => d.online).length)}`, 'fleet-online') +
+        tile('healthy', `<span style="color:var(--ok)">${fmtNum(count('ok'))}</span>`) +
+        tile('warnings', `<span style="color:var(--warn)">${fmtNum(count('warn'))}</span>`) +
+        tile('faults', `<span style="color:var(--fault)">${fmtNum(count('fault'))}</span>`) +
+        tile('offline', `<span style="color:var(--offline)">${fmtNum(count('offline'))}</span>`) +
+        tile('data as of', `<span style="font-size:16px">${fmtTime(f.now, true)}</span>`)
+      filter()
+    } catch (err) {
+      spacer.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
+    }
+  }
+
+  list.addEventListener('scroll', () => requestAnimationFrame(render))
+  list.addEventListener('click', (e) => {
+    const row = (e.target as HTMLElement).closest<HTMLElement>('.vrow')
+    if (row?.dataset.device) location.hash = `#/device/${encodeURIComponent(row.dataset.device)}`
+    else if (row?.dataset.venue) location.hash = `#/venue/${encodeURIComponent(row.dataset.venue)}`
+  })
+  q.addEventListener('input', filter)
+  status.addEventListener('change', filter)
+  void load()
+  const timer = setInterval(() => void load(), 10_000)
+  return () => clearInterval(timer)
+}
