@@ -20,6 +20,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--batch <n>', 'frames per MQTT message (TelemetryBatch on …/batch); 1 = one frame per message').default(1).argParser(int(1, 1000)))
     .addOption(new Option('--max-frames <n>', 'stop after publishing this many frames').argParser(int(1, 1_000_000_000)))
     .addOption(new Option('--max-in-flight <n>', 'unacknowledged frames before the fleet is held back').default(4000).argParser(int(1, 10_000_000)))
+    .addOption(new Option('--sample-every <n>', 'with --result: record the publish time of frames whose seq is a multiple of n').default(SAMPLE_EVERY).argParser(int(1, 1_000_000)))
     .addOption(new Option('--result <file>', 'write a JSON result (counts, last seq per device, sampled publish times, CPU, RSS) when done'))
     .action(async (o: SimOptions) => {
       const log = deps.logger
@@ -32,9 +33,9 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
       const sim = new Simulator({
         fleet, clock, transport, shard, logger: log, maxFrames: o.maxFrames,
         until: o.duration === undefined ? undefined : start + o.duration,
-        // Wall-clock publish times of every 100th seq, joined with insert times by `tapflow load` for freshness.
+        // Wall-clock publish times of sampled seqs, joined with insert times by `tapflow load` for freshness.
         onFrame: o.result === undefined ? undefined : (f) => {
-          if (f.seq % SAMPLE_EVERY === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
+          if (f.seq % o.sampleEvery === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
         },
       })
       const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
@@ -68,4 +69,5 @@ interface SimOptions {
   maxFrames?: number
   maxInFlight: number
   result?: string
+  sampleEvery: number
 }

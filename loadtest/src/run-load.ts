@@ -79,13 +79,15 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     batchDelayMs: opts.batchDelayMs ?? 500,
     walFsync: opts.walFsync ?? ('always' as const),
   }
-  if (o.events < o.devices) throw new ConfigError(`--events (${o.events}) must be at least --devices (${o.devices})`)
+  if (!(o.events >= 1)) throw new ConfigError(`--events must be at least 1, got ${o.events}`)
+  // Freshness is sampled on seq % sampleEvery === 0: every frame on small runs, every 100th on big ones.
+  const sampleEvery = o.events <= 100_000 ? 1 : 100
   const log = (opts.logger ?? silentLogger).child({ component: 'load' })
   const work = mkdtempSync(join(tmpdir(), 'tapflow-load-'))
   // The simulated day ends now, so frames are neither in the future nor late.
   const frameDays = o.events / (o.devices * 520)
   const simStart = Date.now() - Math.ceil(frameDays + 0.1) * 86_400_000
-  const sims = { brokerUrl: '', devices: o.devices, seed: o.seed, start: simStart, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, frames: o.events, processes: o.processes, maxInFlight: o.maxInFlight, dir: work }
+  const sims = { brokerUrl: '', devices: o.devices, seed: o.seed, start: simStart, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, frames: o.events, processes: o.processes, maxInFlight: o.maxInFlight, sampleEvery, dir: work }
   const makeSource = async (): Promise<{ source: FrameSource; url: string }> => {
     if (opts.broker !== undefined) return { source: new ExternalSource({ url: opts.broker, clientId: `tapflow-load-${process.pid}-${Date.now()}` }), url: opts.broker }
     const b = new EmbeddedBroker({ port: 0 })
@@ -138,7 +140,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
         last = performance.now()
         if (table === 'tapflow.dead_letters') return
         landed += rows.length
-        for (const r of rows) if ((r[2] as number) % 100 === 0) inserted.set(`${r[0] as string}:${r[2] as number}`, now)
+        for (const r of rows) if ((r[2] as number) % sampleEvery === 0) inserted.set(`${r[0] as string}:${r[2] as number}`, now)
       },
     })
     const cpu0 = process.cpuUsage()

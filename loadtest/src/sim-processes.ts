@@ -18,6 +18,8 @@ export interface SimProcessOptions {
   frames: number
   processes: number
   maxInFlight: number
+  /** Sample the publish time of frames whose seq is a multiple of this. */
+  sampleEvery: number
   /** Directory for the result files. */
   dir: string
   tag: string
@@ -34,7 +36,7 @@ export async function runSimProcesses(o: SimProcessOptions): Promise<SimResult[]
       CLI, 'sim', '--broker', o.brokerUrl, '--devices', String(o.devices), '--seed', String(o.seed),
       '--shard', `${i}/${o.processes}`, '--speed', String(o.speed), '--start', new Date(o.start).toISOString(),
       '--qos', String(o.qos), '--batch', String(o.batch), '--max-frames', String(frames),
-      '--max-in-flight', String(o.maxInFlight), '--result', result,
+      '--max-in-flight', String(o.maxInFlight), '--sample-every', String(o.sampleEvery), '--result', result,
     ]
     return new Promise<SimResult>((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })

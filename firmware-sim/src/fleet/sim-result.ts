@@ -1,7 +1,7 @@
 import type { Simulator } from './simulator.js'
 import type { TransportStats } from './transport.js'
 
-/** Seqs sampled for freshness: every 100th frame of each device. */
+/** Default freshness sampling: every 100th seq of each device. */
 export const SAMPLE_EVERY = 100
 
 /** What a finished `tapflow sim --result` run reports; `tapflow load` reads it back. */
@@ -10,7 +10,7 @@ export interface SimResult {
   frames: Record<string, number>
   /** Last seq each device used: the sender's side of the accounting. */
   lastSeq: Record<string, number>
-  /** [device_id, seq, wall-clock publish time in ms] for every SAMPLE_EVERY-th seq. */
+  /** [device_id, seq, wall-clock publish time in ms] for the sampled seqs. */
   samples: [string, number, number][]
   cpuSeconds: number
   peakRssMb: number

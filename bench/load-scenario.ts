@@ -1,0 +1,34 @@
+/** Shared by the load benchmarks: one `runLoad`, its report saved under reports/, one JSON line for bench/run.ts. */
+import { join } from 'node:path'
+import { runLoad, writeReport, type LoadOptions } from '../loadtest/index.js'
+
+export async function benchLoad(name: string, command: string, target: string, opts: LoadOptions): Promise<void> {
+  const r = await runLoad(opts)
+  const files = writeReport(r, join('reports', `bench-${name}`))
+  const sim = r.processes.filter((p) => p.name.startsWith('simulator'))
+  console.log(JSON.stringify({
+    name,
+    command,
+    target,
+    results: {
+      devices: r.options.devices,
+      frames_published: r.accounting.published,
+      landed: r.accounting.landed,
+      lost: r.accounting.lost,
+      duplicates: r.accounting.duplicates,
+      identity_holds: r.accounting.identityHolds,
+      throughput_fps: r.throughput.overall_fps,
+      sustained_median_fps: r.throughput.sustained_median_fps,
+      wall_seconds: r.throughput.seconds,
+      ...(r.baseline ? { baseline_fps: r.baseline.fps, ratio_to_baseline: r.baseline.ratio } : {}),
+      freshness_p50_ms: Math.round(r.freshness.p50_ms),
+      freshness_p99_ms: Math.round(r.freshness.p99_ms),
+      freshness_max_ms: Math.round(r.freshness.max_ms),
+      gateway_peak_rss_mb: r.processes[0]!.peakRssMb,
+      sim_peak_rss_mb: Math.max(...sim.map((p) => p.peakRssMb)),
+      sim_cpu_s: Number(sim.reduce((s, p) => s + p.cpuSeconds, 0).toFixed(1)),
+      gateway_cpu_s: r.processes[0]!.cpuSeconds,
+    },
+    notes: `Full report: ${files.html}`,
+  }))
+}
