@@ -6,6 +6,7 @@ import { registerLoad } from './commands/load.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
 import { registerUp } from './commands/up.js'
+import { registerWatch } from './commands/watch.js'
 
 const logger = createLogger()
 const program = new Command('tapflow')
@@ -15,6 +16,7 @@ const program = new Command('tapflow')
 
 const deps = { logger }
 registerUp(program, deps)
+registerWatch(program, deps)
 registerSim(program, deps)
 registerGateway(program, deps)
 registerSql(program, deps)

@@ -72,10 +72,15 @@ export async function device(client: ClickHouseClient, id: string, from: number,
   return { info: info ?? null, state: state ?? null, from, to, stepS: p.step, series, pours, health, faults, deadLetters, groundTruth }
 }
 
-/** Ground truth exists once failure profiles run; its columns are theirs, so return rows as they are. */
+/** Injected faults (migration 3), newest first; FINAL so a cleared fault shows once, with its clearing time. */
 async function groundTruthFor(client: ClickHouseClient, id: string): Promise<Record<string, unknown>[] | null> {
   if (!(await tableExists(client, 'tapflow', 'ground_truth'))) return null
-  return rows(client, 'SELECT * FROM tapflow.ground_truth WHERE device_id = {id:String} LIMIT 200', { id })
+  return rows(
+    client,
+    `SELECT mode, source, onset_ts AS onset, failure_ts AS failure, cleared_at AS cleared, parameters, record_id AS record
+     FROM tapflow.ground_truth FINAL WHERE device_id = {id:String} ORDER BY recorded_at DESC LIMIT 200`,
+    { id },
+  )
 }
 
 /** Days of stock below which the venue view suggests reordering a keg. */

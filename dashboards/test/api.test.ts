@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +13,14 @@ async function get(path: string, init?: RequestInit): Promise<{ status: number; 
   const res = await fetch(stack.url + path, init)
   const text = await res.text()
   return { status: res.status, body: (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as Record<string, unknown> & unknown[] }
+}
+
+function tapflow(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['cli/bin/tapflow.js', ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
+    })
+  })
 }
 
 async function count(sql: string, params: Record<string, string>): Promise<number> {
@@ -165,5 +174,21 @@ describe('dashboard API', () => {
     const js = await fetch(`${stack.url}/app.js`)
     expect(js.headers.get('content-type')).toContain('javascript')
     expect((await fetch(`${stack.url}/../../etc/passwd`)).headers.get('content-type')).toContain('text/html')
+  })
+
+  it('tapflow watch prints devices, rates, live pours and alerts from the running stack', async () => {
+    // Asynchronous: the dashboard answering it runs in this process.
+    const r = await tapflow('watch', '--url', stack.url, '--once', '--no-color')
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain('devices 60')
+    expect(r.stdout).toMatch(/\d+ frames\/s +[\d.]+ litres\/min/)
+    expect(r.stdout).toMatch(/Live pours\n {2}\d\d:\d\d:\d\d {2}tap-\d{4}-\d{2}/)
+    expect(r.stdout).toContain('Top alerts')
+  })
+
+  it('tapflow watch says clearly when no stack is running', async () => {
+    const r = await tapflow('watch', '--url', 'http://127.0.0.1:9', '--once')
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/cannot reach the dashboard at http:\/\/127.0.0.1:9 .*is 'tapflow up' running\?/)
   })
 })
