@@ -105,6 +105,8 @@ describe('FleetService against a running stack', () => {
     expect(flashed).toEqual([...flash.device_ids].sort())
     expect(live.filter((d) => flash.device_ids.includes(d.device_id)).every((d) => d.reboot_count === 1)).toBe(true)
     expect(live.filter((d) => d.profiles.some((p) => p.startsWith('cooling-failure@'))).map((d) => d.device_id)).toEqual(venue2)
+    // Events stream asynchronously: every acknowledgement arrives, and no more than one per command.
+    await until(() => events.filter((e) => e.kind === 'command_acked').length >= 10 + venue2.length, 'acknowledgement events')
     expect(events.filter((e) => e.kind === 'command_acked')).toHaveLength(10 + venue2.length)
     expect(events.filter((e) => e.kind === 'stage')).toHaveLength(2)
 
