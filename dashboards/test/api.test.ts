@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chTime } from '../src/db.js'
@@ -190,5 +190,32 @@ describe('dashboard API', () => {
     const r = await tapflow('watch', '--url', 'http://127.0.0.1:9', '--once')
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/cannot reach the dashboard at http:\/\/127.0.0.1:9 .*is 'tapflow up' running\?/)
+  })
+
+  it('every Grafana panel query runs against the schema, with the plugin macros expanded', async () => {
+    const dir = new URL('../grafana/', import.meta.url)
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
+    expect(files.sort()).toEqual(['fleet.json', 'live-pours.json', 'venue.json'])
+    const venue = stack.fleet.venues[0]!.venueId
+    for (const f of files) {
+      const d = JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as { panels: { title: string; targets: { rawSql: string; datasource: { type: string } }[] }[] }
+      expect(d.panels.length).toBeGreaterThan(3)
+      for (const p of d.panels) {
+        for (const t of p.targets) {
+          expect(t.datasource.type).toBe('grafana-clickhouse-datasource')
+          // What grafana-clickhouse-datasource does with its macros, for a 7-day range.
+          const sql = t.rawSql
+            .replace(/\$__timeFilter\((\w+(?:\.\w+)?)\)/g, '$1 >= now() - INTERVAL 7 DAY AND $1 <= now() + INTERVAL 7 DAY')
+            .replace(/\$__timeInterval\((\w+)\)/g, 'toStartOfInterval($1, INTERVAL 60 second)')
+            .replace(/\$__fromTime/g, '(now() - INTERVAL 7 DAY)')
+            .replace(/\$__toTime/g, 'now()')
+            .replaceAll('${venue}', venue)
+          const rs = await stack.writer.client.query({ query: sql, format: 'JSONEachRow' }).catch((err: Error) => {
+            throw new Error(`${f} / ${p.title}: ${err.message}`)
+          })
+          await rs.json()
+        }
+      }
+    }
   })
 })
