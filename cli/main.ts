@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
+import { registerFleet } from './commands/fleet.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerLoad } from './commands/load.js'
 import { registerSim } from './commands/sim.js'
@@ -18,6 +19,7 @@ const deps = { logger }
 registerUp(program, deps)
 registerWatch(program, deps)
 registerSim(program, deps)
+registerFleet(program, deps)
 registerGateway(program, deps)
 registerSql(program, deps)
 registerLoad(program, deps)

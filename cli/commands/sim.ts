@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
 import { writeFileSync } from 'node:fs'
-import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, buildFleet, parseShard, simResult } from '../../firmware-sim/index.js'
+import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, parseShard, simResult } from '../../firmware-sim/index.js'
 import { duration, instant, int, speed, url } from '../options.js'
 import { onShutdown } from '../shutdown.js'
+import { fleetFromOptions, startFleetControl } from './fleet.js'
 
 export function registerSim(program: Command, deps: { logger: Logger }): void {
   program
@@ -12,6 +13,8 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--broker <url>', 'MQTT broker').default('mqtt://127.0.0.1:1883').argParser(url(['mqtt:', 'mqtts:'])))
     .addOption(new Option('--devices <n>', 'number of smart taps in the whole fleet').default(2000).argParser(int(1, 1_000_000)))
     .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
+    .addOption(new Option('--manifest <file>', 'fleet manifest (YAML); replaces --devices and --seed'))
+    .addOption(new Option('--grpc-port <port>', 'serve FleetService (gRPC) for this process\'s devices on this port (default: off)').argParser(int(0, 65_535)))
     .addOption(new Option('--shard <i/N>', 'run only shard i of N (devices whose index % N == i)').default('0/1'))
     .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
     .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
@@ -27,22 +30,24 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
       const shard = parseShard(o.shard)
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
-      const fleet = buildFleet({ devices: o.devices, seed: o.seed })
+      const { fleet, profiles, firmware } = fleetFromOptions(o)
       const transport = new MqttTransport({ url: o.broker, qos: o.qos as 0 | 1, batch: o.batch, maxInFlight: o.maxInFlight, logger: log })
       const samples: [string, number, number][] = []
       const sim = new Simulator({
-        fleet, clock, transport, shard, logger: log, maxFrames: o.maxFrames,
+        fleet, clock, transport, shard, logger: log, profiles, firmware, maxFrames: o.maxFrames,
         until: o.duration === undefined ? undefined : start + o.duration,
         // Wall-clock publish times of sampled seqs, joined with insert times by `tapflow load` for freshness.
         onFrame: o.result === undefined ? undefined : (f) => {
           if (f.seq % o.sampleEvery === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
         },
       })
+      const control = o.grpcPort === undefined ? undefined : await startFleetControl({ sim, mqttUrl: o.broker, host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
       let stopped: Promise<void> | undefined
       const stop = (): Promise<void> =>
         (stopped ??= (async () => {
           clearInterval(progress)
+          await control?.close()
           await sim.close()
           log.info({ ...transport.stats, frames: sim.stats.frames }, 'fleet stopped')
           if (o.result !== undefined) writeFileSync(o.result, JSON.stringify(simResult(sim, transport.stats, samples)))
@@ -57,6 +62,8 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
 }
 
 interface SimOptions {
+  manifest?: string
+  grpcPort?: number
   broker: string
   devices: number
   seed: number

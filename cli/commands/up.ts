@@ -2,7 +2,8 @@ import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
 import { parseByteSize, parseFsyncPolicy, type FsyncPolicy } from '../../edge-gateway/index.js'
 import { writeFleetDimensions } from '../../dashboards/index.js'
-import { MqttTransport, SimClock, Simulator, buildFleet } from '../../firmware-sim/index.js'
+import { MqttTransport, SimClock, Simulator } from '../../firmware-sim/index.js'
+import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { startGatewayStack } from '../stack.js'
@@ -13,6 +14,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .description('run the whole stack embedded: MQTT broker, edge gateway, ClickHouse (chDB) and a simulated fleet')
     .addOption(new Option('--devices <n>', 'number of smart taps').default(2000).argParser(int(1, 100_000)))
     .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
+    .addOption(new Option('--manifest <file>', 'fleet manifest (YAML: venues, taps, firmware, failure profiles, seed); replaces --devices and --seed'))
+    .addOption(new Option('--grpc-port <port>', 'FleetService (gRPC) port for `tapflow fleet …`').default(50051).argParser(port))
     .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
     .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
@@ -29,10 +32,11 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
       const stack = await startGatewayStack({ ...o, clock, logger: log })
-      const fleet = buildFleet({ devices: o.devices, seed: o.seed })
+      const { fleet, profiles, firmware } = fleetFromOptions(o)
       await writeFleetDimensions(stack.clickhouse.client, fleet)
       const transport = new MqttTransport({ url: stack.mqttUrl, logger: log })
-      const sim = new Simulator({ fleet, clock, transport, logger: log, until: o.duration === undefined ? undefined : start + o.duration })
+      const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
+      const control = await startFleetControl({ sim, mqttUrl: stack.mqttUrl, host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.rowsInserted, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -40,6 +44,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const stop = (): Promise<void> => (stopped ??= shutdown())
       const shutdown = async (): Promise<void> => {
         clearInterval(progress)
+        await control.close()
         await sim.close()
         await stack.close()
         const landed = stack.gateway.stats.rowsInserted - stack.gateway.stats.deadLettered
@@ -49,6 +54,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
+          `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
           (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}  (read-only ClickHouse HTTP)\n` : '') +
           `  try      tapflow sql "SELECT count() FROM tapflow.pours"\n  Ctrl-C stops and flushes every frame.\n\n`,
@@ -63,6 +69,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
 }
 
 interface UpOptions {
+  manifest?: string
+  grpcPort: number
   devices: number
   seed: number
   speed: number | 'max'

@@ -72,7 +72,7 @@ export class FleetClient {
   private toError(err: ServiceError): Error {
     if (err.code === status.INVALID_ARGUMENT || err.code === status.NOT_FOUND) return new ConfigError(err.details, { cause: err })
     if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
-      return new FleetError(`cannot reach FleetService at ${this.url} (${err.details}): is 'tapflow up' running? (see --grpc-url)`, err.code, { cause: err })
+      return new FleetError(`cannot reach FleetService at ${this.url}: is 'tapflow up' running? (see --grpc-url)`, err.code, { cause: err })
     }
     return new FleetError(`FleetService: ${err.details}`, err.code, { cause: err })
   }

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { ConfigError, errorMessage, type Logger } from '../../common/index.js'
+import {
+  FleetClient, FleetControl, FleetService, MqttCommandBus, PROFILES, TIMING_PARAMS, buildFleet, formatDuration, initialFleet, loadManifest,
+  manifestAssignments, type FirmwareCatalogue, type FleetSpec, type ProfileAssignment, type Simulator,
+} from '../../firmware-sim/index.js'
+import { onShutdown } from '../shutdown.js'
+
+/** The fleet to run: from --manifest when given, else generated from --devices and --seed. */
+export function fleetFromOptions(o: { manifest?: string; devices: number; seed: number }): {
+  fleet: FleetSpec
+  profiles: ProfileAssignment[]
+  firmware?: FirmwareCatalogue
+  label: string
+} {
+  if (o.manifest === undefined) return { fleet: buildFleet({ devices: o.devices, seed: o.seed }), profiles: [], label: 'generated' }
+  const m = loadManifest(o.manifest)
+  return { fleet: initialFleet(m), profiles: manifestAssignments(m), firmware: m.firmware, label: `manifest ${o.manifest}` }
+}
+
+/** FleetService for a running simulator: gRPC on host:port, commands over MQTT to each device's …/cmd. */
+export async function startFleetControl(o: { sim: Simulator; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; close(): Promise<void> }> {
+  const bus = await MqttCommandBus.connect(o.mqttUrl)
+  const control = new FleetControl({ sim: o.sim, bus, now: o.now, logger: o.logger })
+  const service = new FleetService({ control, host: o.host, port: o.port, logger: o.logger })
+  try {
+    await service.listen()
+  } catch (err) {
+    await control.close()
+    await bus.close()
+    throw err
+  }
+  return {
+    url: service.url,
+    close: async () => {
+      await service.close()
+      await control.close()
+      await bus.close()
+    },
+  }
+}
+
+const grpcUrl = new Option('--grpc-url <host:port>', 'FleetService of the running stack').default('127.0.0.1:50051')
+
+function percent(v: string): number {
+  const n = Number(v.replace(/%$/, ''))
+  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError('expected a percentage, 0 < p <= 100')
+  return n
+}
+
+function param(v: string, prev: Record<string, string> = {}): Record<string, string> {
+  const m = /^([a-z_]+)=(.+)$/.exec(v)
+  if (!m) throw new InvalidArgumentError(`expected key=value (e.g. onset=2h or max_rise_c=8), got '${v}'`)
+  return { ...prev, [m[1]!]: m[2]! }
+}
+
+function stageInterval(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim())
+  if (!m) throw new InvalidArgumentError('expected a duration like 30s or 5m')
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
+}
+
+async function withClient<T>(url: string, fn: (c: FleetClient) => Promise<T>): Promise<T> {
+  const c = new FleetClient({ url })
+  try {
+    return await fn(c)
+  } finally {
+    c.close()
+  }
+}
+
+export function registerFleet(program: Command, deps: { logger: Logger }): void {
+  const fleet = program.command('fleet').description('flash firmware, inject failure profiles and inspect the running fleet (gRPC FleetService)')
+
+  fleet
+    .command('flash')
+    .description('roll firmware out to the running fleet: a manifest\'s rollouts and profiles, or --firmware to --select in stages')
+    .addOption(new Option('--manifest <file>', 'apply this manifest\'s rollouts and profile assignments (validated first; nothing changes if it is bad)').conflicts('firmware'))
+    .addOption(new Option('--firmware <version>', 'firmware version to flash, e.g. 1.5.1'))
+    .addOption(new Option('--select <selector>', "which devices, e.g. 'venue=ven-0003', 'type=pub region=uk', 'all'").default('all'))
+    .addOption(new Option('--percent <p>', 'share of the selected devices').default(100).argParser(percent))
+    .addOption(new Option('--stage <p>', 'share of the selected devices per stage (default: one stage)').argParser(percent))
+    .addOption(new Option('--stage-interval <d>', 'real time between stages').default(0, '0s').argParser(stageInterval))
+    .addOption(grpcUrl)
+    .action(async (o: { manifest?: string; firmware?: string; select: string; percent: number; stage?: number; stageInterval: number; grpcUrl: string }) => {
+      if (o.manifest !== undefined) {
+        let text: string
+        try {
+          text = readFileSync(o.manifest, 'utf8')
+        } catch (err) {
+          throw new ConfigError(`cannot read manifest ${o.manifest}: ${errorMessage(err)}`)
+        }
+        const r = await withClient(o.grpcUrl, (c) => c.applyManifest(text, basename(o.manifest!)))
+        for (const n of r.notes) process.stderr.write(`note: ${n}\n`)
+        process.stdout.write(`applied ${o.manifest}: ${r.devices_flashed} devices flashed, ${r.profiles_assigned} profile assignments\n`)
+        return
+      }
+      if (o.firmware === undefined) throw new ConfigError('fleet flash needs --manifest <file> or --firmware <version>')
+      const r = await withClient(o.grpcUrl, (c) =>
+        c.flash({ selector: o.select, firmware: o.firmware!, percent: o.percent, stage_percent: o.stage ?? o.percent, stage_interval_ms: o.stageInterval }),
+      )
+      process.stdout.write(`${r.rollout_id}: flashing ${r.device_ids.length} devices to ${o.firmware} in ${r.stages} stage(s)\n`)
+      process.stdout.write(`  ${r.device_ids.slice(0, 20).join(' ')}${r.device_ids.length > 20 ? ` … (+${r.device_ids.length - 20})` : ''}\n`)
+      process.stdout.write(`  watch: tapflow fleet ls --select 'firmware=${o.firmware}'   or   tapflow sql "SELECT firmware_version, uniqExact(device_id) FROM tapflow.health WHERE ts > now() - INTERVAL 1 HOUR GROUP BY 1"\n`)
+    })
+
+  fleet
+    .command('set-profile')
+    .description('put a failure profile on the selected devices of the running fleet (recorded in tapflow.ground_truth)')
+    .requiredOption('--select <selector>', "which devices, e.g. 'venue=ven-0003' or 'device=tap-0001-01,tap-0001-02'")
+    .requiredOption('--profile <name>', `one of: ${[...PROFILES.keys()].join(', ')}`)
+    .addOption(new Option('--param <key=value>', 'profile parameter, repeatable: onset=2h progression=6h hazard_per_day=0.5 max_rise_c=8 …').argParser(param))
+    .addOption(grpcUrl)
+    .action(async (o: { select: string; profile: string; param?: Record<string, string>; grpcUrl: string }) => {
+      const r = await withClient(o.grpcUrl, (c) => c.setFailureProfile(o.select, o.profile, o.param ?? {}))
+      process.stdout.write(`${o.profile} on ${r.device_ids.length} devices: ${r.device_ids.join(' ')}\n`)
+      process.stdout.write(`  ground truth: tapflow sql "SELECT device_id, mode, onset_ts, failure_ts, parameters FROM tapflow.ground_truth FINAL WHERE mode = '${o.profile}'"\n`)
+    })
+
+  fleet
+    .command('ls')
+    .description('list devices of the running fleet with their live state')
+    .addOption(new Option('--select <selector>', 'only these devices (default: all)'))
+    .option('--json', 'one JSON object per device')
+    .addOption(grpcUrl)
+    .action(async (o: { select?: string; json?: boolean; grpcUrl: string }) => {
+      const r = await withClient(o.grpcUrl, (c) => c.listDevices(o.select ?? ''))
+      if (o.json) {
+        for (const d of r.devices) process.stdout.write(JSON.stringify(d) + '\n')
+        return
+      }
+      const rows = r.devices.map((d) => [d.device_id, d.venue_id, d.firmware, String(d.reboot_count), String(d.last_seq), d.pending_command_id ? 'pending' : 'acked', d.profiles.join(',') || '-'])
+      const head = ['DEVICE', 'VENUE', 'FIRMWARE', 'REBOOTS', 'SEQ', 'COMMAND', 'PROFILES (severity)']
+      const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)))
+      for (const line of [head, ...rows]) process.stdout.write(line.map((c, i) => (i === line.length - 1 ? c : c.padEnd(w[i]!))).join('  ') + '\n')
+      const byFw = new Map<string, number>()
+      for (const d of r.devices) byFw.set(d.firmware, (byFw.get(d.firmware) ?? 0) + 1)
+      process.stdout.write(`\n${r.devices.length} devices at ${new Date(r.sim_time_ms).toISOString()} (simulated); firmware: ${[...byFw].map(([f, n]) => `${f}×${n}`).join(', ')}\n`)
+    })
+
+  fleet
+    .command('events')
+    .description('stream fleet events (commands sent and acknowledged, stages, profiles) until Ctrl-C')
+    .addOption(grpcUrl)
+    .action(async (o: { grpcUrl: string }) => {
+      const c = new FleetClient({ url: o.grpcUrl })
+      const stream = c.streamEvents()
+      await new Promise<void>((resolve, reject) => {
+        onShutdown(async () => {
+          stream.cancel()
+          c.close()
+        }, deps.logger)
+        stream.on('data', (e: { ts_ms: number; kind: string; device_id: string; detail: string }) =>
+          process.stdout.write(`${new Date(e.ts_ms).toISOString()}  ${e.kind.padEnd(16)} ${e.device_id.padEnd(12)} ${e.detail}\n`))
+        stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(new ConfigError(`cannot stream events from ${o.grpcUrl}: ${err.message}`))))
+        stream.on('end', () => resolve())
+      })
+    })
+
+  fleet
+    .command('check')
+    .description('validate a manifest without a running stack and summarise it')
+    .requiredOption('--manifest <file>', 'manifest to check')
+    .action((o: { manifest: string }) => {
+      const m = loadManifest(o.manifest)
+      const a = manifestAssignments(m)
+      const fw = new Map<string, number>()
+      for (const d of initialFleet(m).devices) fw.set(d.firmware, (fw.get(d.firmware) ?? 0) + 1)
+      process.stdout.write(`${o.manifest}: OK — '${m.name}', seed ${m.seed}, ${m.fleet.venues.length} venues, ${m.fleet.devices.length} taps\n`)
+      process.stdout.write(`  firmware at start: ${[...fw].map(([f, n]) => `${f}×${n}`).join(', ')}\n`)
+      const byProfile = new Map<string, number>()
+      for (const x of a) byProfile.set(x.profile, (byProfile.get(x.profile) ?? 0) + 1)
+      process.stdout.write(`  profiles: ${[...byProfile].map(([p, n]) => `${p}×${n}`).join(', ') || 'none'}\n`)
+    })
+
+  fleet
+    .command('profiles')
+    .description('list the failure-profile library and each profile\'s parameters')
+    .action(() => {
+      const fmt = (s: { default: number; min: number; max: number; unit?: 'ms'; doc: string }): string => {
+        const f = (x: number): string => (s.unit === 'ms' ? formatDuration(x) : String(x))
+        return `default ${f(s.default)}, ${f(s.min)}..${f(s.max)}: ${s.doc}`
+      }
+      process.stdout.write('every profile takes:\n')
+      for (const [k, s] of Object.entries(TIMING_PARAMS)) process.stdout.write(`  ${k.padEnd(16)} ${fmt(s)}\n`)
+      for (const p of PROFILES.values()) {
+        process.stdout.write(`\n${p.name} (${p.kind}): ${p.summary}\n`)
+        for (const [k, s] of Object.entries(p.params)) process.stdout.write(`  ${k.padEnd(16)} ${fmt(s)}\n`)
+      }
+    })
+}
