@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, Gateway, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
+  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
   type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
@@ -21,6 +21,8 @@ export interface GatewayStackOptions {
   walFsync?: FsyncPolicy
   /** WAL bound in bytes; when full the gateway stops acknowledging. Default: 256 MiB. */
   walMaxBytes?: number
+  /** Let MQTT clients in without credentials (the embedded broker). Default: false. */
+  insecure?: boolean
   clock?: Clock
   logger: Logger
 }
@@ -32,6 +34,8 @@ export interface GatewayStack {
   mqttUrl: string
   sqlUrl: string | undefined
   webUrl: string
+  /** Issues device and tool credentials for the embedded broker; from <data-dir>/security/fleet.key. */
+  authority: FleetAuthority
   close(): Promise<void>
 }
 
@@ -51,10 +55,12 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
   try {
     const clickhouse = openClickHouse({ url: o.clickhouseUrl, path: join(o.dataDir, 'clickhouse') })
     closers.push(() => clickhouse.client.close())
+    // Per-device credentials come from one fleet secret, created on first start and shared with `tapflow sim`.
+    const authority = FleetAuthority.fromFile(fleetKeyPath(o.dataDir))
     let source: FrameSource
     let mqttUrl: string
     if (o.broker === undefined) {
-      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger })
+      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger, authority, allowAnonymous: o.insecure === true })
       await broker.listen()
       source = broker
       mqttUrl = broker.url
@@ -111,9 +117,22 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     closers.push(() => web.close())
     writeStackInfo(o.dataDir, { pid: process.pid, startedAt: new Date().toISOString(), mqttUrl, sqlUrl, webUrl: web.url })
     closers.push(async () => removeStackInfo(o.dataDir))
-    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, close }
+    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, authority, close }
   } catch (err) {
     await close().catch(() => undefined)
     throw err
   }
+}
+
+/** Where the fleet secret lives: <data-dir>/security/fleet.key (mode 0600). */
+export function fleetKeyPath(dataDir: string): string {
+  return join(dataDir, 'security', 'fleet.key')
+}
+
+/** mqtt://host:port with a username and password in it, for clients that take only a URL. */
+export function withCredentials(url: string, c: { username: string; password: string }): string {
+  const u = new URL(url)
+  u.username = encodeURIComponent(c.username)
+  u.password = encodeURIComponent(c.password)
+  return u.toString()
 }

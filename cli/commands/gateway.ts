@@ -3,7 +3,7 @@ import type { Logger } from '../../common/index.js'
 import { parseByteSize, parseFsyncPolicy, type FsyncPolicy } from '../../edge-gateway/index.js'
 import { port, url } from '../options.js'
 import { onShutdown } from '../shutdown.js'
-import { startGatewayStack } from '../stack.js'
+import { fleetKeyPath, startGatewayStack } from '../stack.js'
 
 export function registerGateway(program: Command, deps: { logger: Logger }): void {
   program
@@ -16,12 +16,15 @@ export function registerGateway(program: Command, deps: { logger: Logger }): voi
     .addOption(new Option('--mqtt-port <port>', 'embedded MQTT broker port').default(1883).argParser(port))
     .addOption(new Option('--web-port <port>', 'status and /metrics port').default(8080).argParser(port))
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port (embedded chDB only)').default(8123).argParser(port))
+    .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
     .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
     .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
     .action(async (o: GatewayCliOptions) => {
       const stack = await startGatewayStack({ ...o, logger: deps.logger })
       onShutdown(() => stack.close(), deps.logger)
-      process.stderr.write(`\nTapFlow gateway is up\n  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status\n` + (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}\n` : '') + '\n')
+      const devices = o.broker !== undefined ? '' : o.insecure === true ? '  devices  anonymous clients allowed (--insecure)\n'
+        : `  devices  need credentials: tapflow sim --broker ${stack.mqttUrl} --fleet-key ${fleetKeyPath(o.dataDir)}\n`
+      process.stderr.write(`\nTapFlow gateway is up\n  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status\n` + (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}\n` : '') + devices + '\n')
     })
 }
 
@@ -34,5 +37,6 @@ interface GatewayCliOptions {
   webPort: number
   sqlPort: number
   walFsync: FsyncPolicy
+  insecure?: boolean
   walMaxBytes: number
 }

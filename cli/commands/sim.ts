@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs'
 import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, parseShard, simResult } from '../../firmware-sim/index.js'
 import { duration, instant, int, speed, url } from '../options.js'
 import { onShutdown } from '../shutdown.js'
+import { FleetAuthority } from '../../edge-gateway/index.js'
+import { withCredentials } from '../stack.js'
 import { fleetFromOptions, startFleetControl } from './fleet.js'
 
 export function registerSim(program: Command, deps: { logger: Logger }): void {
@@ -20,6 +22,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
     .addOption(new Option('--qos <n>', 'MQTT QoS for telemetry').default(1).argParser(int(0, 1)))
+    .addOption(new Option('--fleet-key <file>', "the gateway's fleet secret (<data-dir>/security/fleet.key): each device connects with its own derived credentials"))
     .addOption(new Option('--batch <n>', 'frames per MQTT message (TelemetryBatch on …/batch); 1 = one frame per message').default(1).argParser(int(1, 1000)))
     .addOption(new Option('--max-frames <n>', 'stop after publishing this many frames').argParser(int(1, 1_000_000_000)))
     .addOption(new Option('--max-in-flight <n>', 'unacknowledged frames before the fleet is held back').default(4000).argParser(int(1, 10_000_000)))
@@ -31,7 +34,12 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
       const { fleet, profiles, firmware } = fleetFromOptions(o)
-      const transport = new MqttTransport({ url: o.broker, qos: o.qos as 0 | 1, batch: o.batch, maxInFlight: o.maxInFlight, logger: log })
+      const authority = o.fleetKey === undefined ? undefined : FleetAuthority.fromFile(o.fleetKey, { create: false })
+      const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
+      const transport = new MqttTransport({
+        url: o.broker, qos: o.qos as 0 | 1, batch: o.batch, maxInFlight: o.maxInFlight, logger: log,
+        credentials: authority && ((id) => authority.device(venueOf.get(id) ?? '', id)), recorderCredentials: authority?.tool('sim'),
+      })
       const samples: [string, number, number][] = []
       const sim = new Simulator({
         fleet, clock, transport, shard, logger: log, profiles, firmware, maxFrames: o.maxFrames,
@@ -41,7 +49,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
           if (f.seq % o.sampleEvery === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
         },
       })
-      const control = o.grpcPort === undefined ? undefined : await startFleetControl({ sim, mqttUrl: o.broker, host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
+      const control = o.grpcPort === undefined ? undefined : await startFleetControl({ sim, mqttUrl: authority ? withCredentials(o.broker, authority.tool('fleet')) : o.broker, host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
       let stopped: Promise<void> | undefined
       const stop = (): Promise<void> =>
@@ -62,6 +70,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
 }
 
 interface SimOptions {
+  fleetKey?: string
   manifest?: string
   grpcPort?: number
   broker: string

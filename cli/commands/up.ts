@@ -6,7 +6,7 @@ import { MqttTransport, SimClock, Simulator } from '../../firmware-sim/index.js'
 import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
-import { startGatewayStack } from '../stack.js'
+import { startGatewayStack, withCredentials } from '../stack.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   program
@@ -25,6 +25,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--web-port <port>', 'dashboard, /status and /metrics port').default(8080).argParser(port))
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql`').default(8123).argParser(port))
     .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB'))
+    .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
     .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
     .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
     .action(async (o: UpOptions) => {
@@ -34,9 +35,14 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const stack = await startGatewayStack({ ...o, clock, logger: log })
       const { fleet, profiles, firmware } = fleetFromOptions(o)
       await writeFleetDimensions(stack.clickhouse.client, fleet)
-      const transport = new MqttTransport({ url: stack.mqttUrl, logger: log })
+      // The embedded demo provisions its own devices: each gets its HMAC-derived credentials, bound to its venue.
+      const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
+      const transport = new MqttTransport({
+        url: stack.mqttUrl, logger: log, recorderCredentials: stack.authority.tool('sim'),
+        credentials: (id) => stack.authority.device(venueOf.get(id) ?? '', id),
+      })
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
-      const control = await startFleetControl({ sim, mqttUrl: stack.mqttUrl, host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
+      const control = await startFleetControl({ sim, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.rowsInserted, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -82,6 +88,7 @@ interface UpOptions {
   webPort: number
   sqlPort: number
   walFsync: FsyncPolicy
+  insecure?: boolean
   walMaxBytes: number
   clickhouseUrl?: string
 }

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:net'
-import { Aedes } from 'aedes'
+import { Aedes, type Client } from 'aedes'
 import { listen, silentLogger, type Logger } from '../../../common/index.js'
 import { GROUND_TRUTH_TOPIC, TOPIC_ROOT } from '../../../proto/index.js'
+import { canPublish, canSubscribe } from '../security/acl.js'
+import type { FleetAuthority, Identity } from '../security/credentials.js'
 import type { FrameHandler, FrameSource } from './source.js'
 
 export interface EmbeddedBrokerOptions {
@@ -11,6 +13,13 @@ export interface EmbeddedBrokerOptions {
   port?: number
   /** Flag that changes the port, named in the busy-port error. Default: --mqtt-port. */
   portFlag?: string
+  /**
+   * Checks every CONNECT against per-device credentials and applies the topic ACL. Default: none, an open
+   * broker (tests, library use); the CLI always passes one unless --insecure.
+   */
+  authority?: FleetAuthority
+  /** With an authority, still let clients without a username in (unrestricted). Default: false. */
+  allowAnonymous?: boolean
   logger?: Logger
 }
 
@@ -24,6 +33,11 @@ export class EmbeddedBroker implements FrameSource {
   private broker: Aedes | undefined
   private server: Server | undefined
   private handler: FrameHandler | undefined
+  private readonly identities = new WeakMap<Client, Identity>()
+  /** Connections refused and publishes/subscriptions denied, for tests and /status. */
+  readonly security = { refused: 0, denied: 0 }
+  /** Frames published between listen() and start(): held unacknowledged, not dropped. */
+  private early: [string, Buffer, () => void][] = []
   private readonly log: Logger
   port = 0
 
@@ -42,16 +56,45 @@ export class EmbeddedBroker implements FrameSource {
   /** Starts the listener; frames are dropped into `handler` once `start` is called. */
   async listen(): Promise<void> {
     const prefix = TOPIC_ROOT + '/'
+    const auth = this.opts.authority
     this.broker = await Aedes.createBroker({
-      published: (packet, _client, done) => {
-        const topic = packet.topic
-        const h = this.handler
-        const telemetry = topic.startsWith(prefix) && !PASS_THROUGH.has(topic.slice(topic.lastIndexOf('/') + 1))
-        if (h === undefined || !(telemetry || topic === GROUND_TRUTH_TOPIC)) {
-          done()
-          return
+      authenticate: (client, username, password, callback) => {
+        if (auth === undefined) return callback(null, true)
+        if (username === undefined && this.opts.allowAnonymous === true) return callback(null, true)
+        const who = auth.verify(username, password)
+        // A device must also use its own id as client id, so it cannot take over another device's session.
+        if (who === undefined || (who.role === 'device' && who.deviceId !== client.id)) {
+          this.security.refused++
+          this.log.warn({ client: client.id, username }, 'connection refused: bad credentials')
+          return callback(Object.assign(new Error('bad user name or password'), { returnCode: username === undefined ? 5 : 4 }), false)
         }
-        h(topic, packet.payload as Buffer, () => done())
+        this.identities.set(client, who)
+        callback(null, true)
+      },
+      authorizeSubscribe: (client, sub, callback) => {
+        const who = client === null ? undefined : this.identities.get(client)
+        const why = who === undefined ? undefined : canSubscribe(who, sub.topic)
+        if (why === undefined) return callback(null, sub)
+        this.security.denied++
+        this.log.warn({ client: client?.id, topic: sub.topic }, `subscription refused: ${why}`)
+        callback(null, null)
+      },
+      // aedes sends a QoS 1 PUBACK after this callback and before `published`, so this is where the frame is
+      // made durable: the PUBACK leaves only once the gateway says the frame is safe.
+      authorizePublish: (client, packet, callback) => {
+        const topic = packet.topic
+        const who = client === null ? undefined : this.identities.get(client)
+        const why = who === undefined ? undefined : canPublish(who, topic)
+        if (why !== undefined) {
+          this.security.denied++
+          this.log.warn({ client: client?.id, topic: topic.slice(0, 200) }, `publish refused: ${why}`)
+          return callback(new Error(why))
+        }
+        const telemetry = topic.startsWith(prefix) && !PASS_THROUGH.has(topic.slice(topic.lastIndexOf('/') + 1))
+        if (client === null || !(telemetry || topic === GROUND_TRUTH_TOPIC)) return callback(null)
+        const frame: [string, Buffer, () => void] = [topic, packet.payload as Buffer, () => callback(null)]
+        if (this.handler === undefined) this.early.push(frame)
+        else this.handler(...frame)
       },
     })
     this.broker.on('clientError', (client, err) => this.log.debug({ client: client.id, err: err.message }, 'client error'))
@@ -63,6 +106,7 @@ export class EmbeddedBroker implements FrameSource {
   async start(handler: FrameHandler): Promise<void> {
     if (this.broker === undefined) await this.listen()
     this.handler = handler
+    for (const [topic, payload, ack] of this.early.splice(0)) handler(topic, payload, ack)
   }
 
   connectedDevices(): number | undefined {

@@ -17,6 +17,8 @@ export interface MqttTransportOptions {
   connectConcurrency?: number
   /** Password for device `id`; the broker may require one. Default: none. */
   credentials?: (deviceId: string) => { username: string; password: string } | undefined
+  /** Credentials for the simulator's own session (ground truth). Default: none. */
+  recorderCredentials?: { username: string; password: string }
   /** Give up connecting a device after this long, ms. Default: 30000. */
   connectTimeoutMs?: number
   logger?: Logger
@@ -28,7 +30,8 @@ export interface MqttTransportOptions {
  */
 export class MqttTransport implements DeviceTransport {
   readonly stats: TransportStats = { sent: 0, acked: 0, failed: 0 }
-  private readonly opts: Required<Omit<MqttTransportOptions, 'credentials' | 'logger'>>
+  private readonly opts: Required<Omit<MqttTransportOptions, 'credentials' | 'recorderCredentials' | 'logger'>>
+  private readonly recorderCredentials: MqttTransportOptions['recorderCredentials']
   private readonly credentials: MqttTransportOptions['credentials']
   private readonly log: Logger
   private readonly clients = new Map<string, MqttClient>()
@@ -51,6 +54,7 @@ export class MqttTransport implements DeviceTransport {
       connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
     }
     this.credentials = opts.credentials
+    this.recorderCredentials = opts.recorderCredentials
     this.log = (opts.logger ?? silentLogger).child({ component: 'sim-mqtt' })
   }
 
@@ -69,6 +73,7 @@ export class MqttTransport implements DeviceTransport {
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: this.opts.connectTimeoutMs,
+      ...this.recorderCredentials,
     })
     // Connecting twice would make the broker take over each session and the clients fight to reconnect.
     const queue = devices.filter((d) => !this.clients.has(d.deviceId))

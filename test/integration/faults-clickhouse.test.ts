@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EmbeddedBroker, Gateway, WriteAheadLog, openClickHouse, type ClickHouseClient, type ClickHouseHandle } from '../../edge-gateway/index.js'
+import { landed, startPublishers, waitFor } from './faults-support.js'
+
+// The scenario is "ClickHouse unavailable for 30 s mid-run"; TAPFLOW_FAULT_OUTAGE_MS shortens it for quick local runs.
+const OUTAGE_MS = Number(process.env.TAPFLOW_FAULT_OUTAGE_MS ?? 30_000)
+
+/** The real chDB client, except that every insert fails while `down` is set, as a refused connection would. */
+function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down: boolean; refused: number } } {
+  const state = { down: false, refused: 0 }
+  const client = new Proxy(ch.client, {
+    get(target, prop) {
+      if (prop === 'insert' && state.down) {
+        return async () => {
+          state.refused++
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123 (simulated outage)'), { code: 'ECONNREFUSED' })
+        }
+      }
+      const v: unknown = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    },
+  }) as ClickHouseClient
+  return { handle: { ...ch, client }, state }
+}
+
+describe('fault: ClickHouse unavailable mid-run', () => {
+  let dir: string
+  let ch: ClickHouseHandle
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tapflow-fault-ch-'))
+    ch = openClickHouse({ path: join(dir, 'clickhouse') })
+  })
+  afterAll(async () => {
+    await ch.client.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it(`keeps acking into the WAL through a ${OUTAGE_MS / 1000} s outage, then lands every frame exactly once`, async () => {
+    const { handle, state } = flaky(ch)
+    const broker = new EmbeddedBroker({ port: 0 })
+    await broker.listen()
+    const wal = WriteAheadLog.open({ dir: join(dir, 'wal'), fsync: 'always' })
+    const gateway = new Gateway({ source: broker, clickhouse: handle, wal, batch: { maxDelayMs: 100, retryBaseMs: 100 } })
+    await gateway.start()
+    const devices = 40
+    const frames = 400
+    const pubs = startPublishers({ url: broker.url, devices, frames, window: 2, paceMs: Math.ceil((OUTAGE_MS * 2) / frames) })
+    try {
+      await waitFor(() => gateway.stats.rowsInserted > 500, 60_000, 'first inserts')
+      state.down = true
+      const ackedAtOutage = pubs.acked()
+      await new Promise((r) => setTimeout(r, OUTAGE_MS))
+      // Devices were not stalled: their frames were acknowledged from the WAL while ClickHouse was away.
+      const ackedDuringOutage = pubs.acked() - ackedAtOutage
+      expect(ackedDuringOutage).toBeGreaterThan(devices * 10)
+      expect(state.refused).toBeGreaterThan(0)
+      expect(wal.depth).toBeGreaterThanOrEqual(ackedDuringOutage)
+      state.down = false
+      await pubs.done
+      await waitFor(() => wal.depth === 0, 60_000, 'the WAL to drain into ClickHouse')
+    } finally {
+      await pubs.close()
+      await gateway.close()
+      await broker.close()
+      await wal.close()
+    }
+    expect(pubs.acked()).toBe(devices * frames)
+    expect(gateway.stats).toMatchObject({ deadLettered: 0, gaps: 0, accepted: devices * frames })
+    const counts = await landed(ch.client)
+    expect(counts.size).toBe(devices)
+    for (const id of pubs.deviceIds) expect(counts.get(id), id).toEqual({ n: frames, u: frames, hi: frames })
+  })
+})

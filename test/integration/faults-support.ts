@@ -1,0 +1,84 @@
+import mqtt, { type MqttClient } from 'mqtt'
+import type { ClickHouseClient } from '../../edge-gateway/index.js'
+import { TemperatureReading, topicFor } from '../../proto/index.js'
+
+/**
+ * Test publishers for the fault scenarios: N devices, each publishing temperature frames with seq 1..frames
+ * at QoS 1, a few in flight at a time, reconnecting (and resending unacknowledged frames) when the broker
+ * goes away. Plain mqtt.js, so what "published" means is exactly "PUBACK received".
+ */
+export interface PublisherOptions {
+  url: string
+  devices: number
+  frames: number
+  /** Frames in flight per device. Default: 5. */
+  window?: number
+  /** Pause between a device's frames, ms, so a run lasts long enough to fault it. Default: 0. */
+  paceMs?: number
+  credentials?: (deviceId: string) => { username: string; password: string }
+  prefix?: string
+}
+
+export interface Publishers {
+  deviceIds: string[]
+  venueOf(deviceId: string): string
+  acked(): number
+  /** Resolves when every device has every frame acknowledged. */
+  done: Promise<void>
+  close(): Promise<void>
+}
+
+export function startPublishers(o: PublisherOptions): Publishers {
+  const window = o.window ?? 5
+  const clients: MqttClient[] = []
+  let acked = 0
+  const ids = Array.from({ length: o.devices }, (_, i) => `${o.prefix ?? 'tap-f'}${String(i).padStart(4, '0')}-01`)
+  const venueOf = (id: string): string => `ven-${id.slice(-7, -3)}`
+  const one = async (id: string): Promise<void> => {
+    const client = mqtt.connect(o.url, { clientId: id, clean: true, reconnectPeriod: 250, connectTimeout: 5_000, ...o.credentials?.(id) })
+    clients.push(client)
+    client.on('error', () => undefined)
+    const topic = topicFor(venueOf(id), id, 'temp')
+    let next = 1
+    const worker = async (): Promise<void> => {
+      while (next <= o.frames) {
+        const seq = next++
+        const payload = TemperatureReading.encode({
+          device_id: id, seq, ts_ms: Date.now(), line_id: 1, line_temp_c: 3 + (seq % 10) / 10, keg_temp_c: 3, ambient_temp_c: 20,
+        }).finish()
+        await client.publishAsync(topic, Buffer.from(payload), { qos: 1 })
+        acked++
+        if (o.paceMs) await new Promise((r) => setTimeout(r, o.paceMs))
+      }
+    }
+    await Promise.all(Array.from({ length: window }, worker))
+  }
+  const done = Promise.all(ids.map(one)).then(() => undefined)
+  return {
+    deviceIds: ids,
+    venueOf,
+    acked: () => acked,
+    done,
+    close: async () => {
+      await Promise.all(clients.map((c) => c.endAsync(true)))
+    },
+  }
+}
+
+/** Per device: rows, distinct seqs, highest seq in tapflow.temperatures (FINAL-free: copies would show). */
+export async function landed(client: ClickHouseClient): Promise<Map<string, { n: number; u: number; hi: number }>> {
+  const rs = await client.query({
+    query: 'SELECT device_id, count() AS n, uniqExact(seq) AS u, max(seq) AS hi FROM tapflow.temperatures GROUP BY device_id',
+    format: 'JSONEachRow',
+  })
+  const rows = (await rs.json()) as { device_id: string; n: string; u: string; hi: string }[]
+  return new Map(rows.map((r) => [r.device_id, { n: Number(r.n), u: Number(r.u), hi: Number(r.hi) }]))
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
