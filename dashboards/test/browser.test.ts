@@ -4,16 +4,12 @@ import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuilt } from './build-web.js'
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js'
 import { startDashboardStack, type DashboardStack } from './stack-fixture.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const present = existsSync(CHROMIUM)
 // Under CI the browser is a required peer (make test installs it); elsewhere a machine without it skips.
 const requireBrowser = process.env.CI === 'true'
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-]
 
 describe.skipIf(!present && !requireBrowser)('dashboard in headless Chromium', () => {
   let stack: DashboardStack
