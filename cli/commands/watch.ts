@@ -14,7 +14,7 @@ interface WatchOptions {
 
 const ESC = '\x1b['
 const C = { dim: `${ESC}2m`, bold: `${ESC}1m`, red: `${ESC}31m`, green: `${ESC}32m`, yellow: `${ESC}33m`, grey: `${ESC}90m`, reset: `${ESC}0m` }
-const HEALTH_COLOUR: Record<string, string> = { ok: C.green, warn: C.yellow, fault: C.red, offline: C.grey }
+const HEALTH_COLOUR: Record<string, string> = { ok: C.green, warn: C.yellow, fault: C.red, offline: C.grey, waiting: C.dim }
 
 export function registerWatch(program: Command, _deps: { logger: Logger }): void {
   program
@@ -83,7 +83,8 @@ export function render(s: Snapshot, base: string, paint: (c: string, s: string) 
   const lines = [
     `${paint(C.bold, 'TapFlow watch')}  ${paint(C.dim, `${base}  data as of ${o.now ? new Date(o.now).toISOString().replace('T', ' ').slice(0, 19) : '—'}  Ctrl-C exits`)}`,
     '',
-    `devices ${o.devices}  online ${paint(C.green, String(o.online))}  offline ${paint(C.grey, String(o.devices - o.online))}  ` +
+    `devices ${o.devices}  online ${paint(C.green, String(o.online))}  offline ${paint(C.grey, String(o.byHealth.offline))}  ` +
+      (o.byHealth.waiting > 0 ? `waiting for a first frame ${o.byHealth.waiting}  ` : '') +
       `warnings ${paint(C.yellow, String(o.byHealth.warn))}  faults ${paint(C.red, String(o.byHealth.fault))}  venues ${o.venues}`,
     `${paint(C.bold, String(r.framesPerS))} frames/s   ${paint(C.bold, r.litresPerMin.toFixed(1))} litres/min   ${r.pours} pours in the last minute`,
     '',

@@ -121,13 +121,13 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
        FROM (${hourly}) GROUP BY localHour ORDER BY localHour`,
       p,
     ),
-    rows<{ deviceId: string; lineId: number; beverage: string; kegSizeMl: number; remainingMl: number; poured: number; weekMl: number }>(
+    rows<{ deviceId: string; lineId: number; beverage: string; kegSizeMl: number; remainingMl: number; poured: number; weekMl: number; sinceMs: number | null }>(
       client,
       `SELECT d.device_id AS deviceId, d.line_id AS lineId, ifNull(b.name, d.beverage_id) AS beverage, d.keg_size_ml AS kegSizeMl,
-              s.keg_remaining_ml AS remainingMl, s.last_pour > 0 AS poured, ifNull(w.week_ml, 0) AS weekMl
+              s.keg_remaining_ml AS remainingMl, s.last_pour > 0 AS poured, ifNull(w.week_ml, 0) AS weekMl, w.since_ms AS sinceMs
        FROM (SELECT * FROM tapflow.devices FINAL WHERE venue_id = {id:String}) AS d
        LEFT JOIN (SELECT * FROM tapflow.device_latest WHERE venue_id = {id:String}) AS s ON s.device_id = d.device_id
-       LEFT JOIN (SELECT device_id, sum(volume_ml) AS week_ml FROM tapflow.device_5m
+       LEFT JOIN (SELECT device_id, sum(volume_ml) AS week_ml, toUnixTimestamp(min(bucket)) * 1000 AS since_ms FROM tapflow.device_5m
                   WHERE venue_id = {id:String} AND bucket >= {week:DateTime64(3)} AND bucket < {to:DateTime64(3)} GROUP BY device_id) AS w
          ON w.device_id = d.device_id
        LEFT JOIN (SELECT beverage_id, name FROM tapflow.beverages FINAL) AS b ON b.beverage_id = d.beverage_id
@@ -149,14 +149,15 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
     byHour,
     peakHours,
     peak: peak.map((h) => h.localHour),
-    kegs: kegs.map((k) => kegForecast(k)),
+    kegs: kegs.map((k) => kegForecast(k, to)),
   }
 }
 
-/** Days until empty at the last week's pace, and whether to reorder now. */
-function kegForecast(k: { deviceId: string; lineId: number; beverage: string; kegSizeMl: number; remainingMl: number | null; poured: number | null; weekMl: number }) {
+/** Days until empty at the pace of the last week (or of the data so far, if younger), and whether to reorder now. */
+function kegForecast(k: { deviceId: string; lineId: number; beverage: string; kegSizeMl: number; remainingMl: number | null; poured: number | null; weekMl: number; sinceMs: number | null }, to: number) {
   const remaining = k.poured ? Math.max(0, k.remainingMl ?? 0) : null
-  const perDay = k.weekMl / 7
+  const observedDays = Math.min(7, Math.max(1 / 24, (to - (k.sinceMs ?? to)) / DAY))
+  const perDay = k.weekMl / observedDays
   const daysLeft = remaining === null || perDay <= 0 ? null : round2(remaining / perDay)
   return {
     deviceId: k.deviceId,

@@ -7,7 +7,8 @@ export const ONLINE_WINDOW_MS = 20 * 60_000
 /** Beer in the line above this is served warm and foams: a cellar or python-cooler problem. */
 export const WARM_LINE_C = 12
 
-export type Health = 'ok' | 'warn' | 'fault' | 'offline'
+/** `waiting`: in the fleet but no frame yet (just after start, taps report within their first telemetry period). */
+export type Health = 'ok' | 'warn' | 'fault' | 'offline' | 'waiting'
 
 export interface DeviceRow {
   deviceId: string
@@ -97,8 +98,9 @@ function classify(r: Raw, now: number): DeviceRow {
   if (r.seen && r.line_temp_c > WARM_LINE_C) warn(`warm line ${r.line_temp_c.toFixed(1)}°C`)
   if (r.seen && r.rssi_dbm !== 0 && r.rssi_dbm < -85) warn(`weak signal ${r.rssi_dbm} dBm`)
   if (r.seen && r.supply_voltage_v > 0 && r.supply_voltage_v < 11.5) warn(`low voltage ${r.supply_voltage_v.toFixed(2)} V`)
-  if (!online) {
-    alerts.unshift(r.seen ? 'offline' : 'no data yet')
+  if (r.seen !== 1) health = 'waiting'
+  else if (!online) {
+    alerts.unshift('offline')
     health = 'offline'
   }
   return {
@@ -128,11 +130,11 @@ export interface Overview {
   topAlerts: { deviceId: string; venueName: string; health: Health; alerts: string[] }[]
 }
 
-const RANK: Record<Health, number> = { fault: 0, warn: 1, offline: 2, ok: 3 }
+const RANK: Record<Health, number> = { fault: 0, warn: 1, offline: 2, waiting: 3, ok: 4 }
 
 /** Fleet counts and the devices most in need of attention: faults first, then warnings, then offline. */
 export function overview(f: { now: number; devices: DeviceRow[] }, top = 10): Overview {
-  const byHealth: Record<Health, number> = { ok: 0, warn: 0, fault: 0, offline: 0 }
+  const byHealth: Record<Health, number> = { ok: 0, warn: 0, fault: 0, offline: 0, waiting: 0 }
   for (const d of f.devices) byHealth[d.health]++
   const flagged = f.devices.filter((d) => d.alerts.length > 0).sort((a, b) => RANK[a.health] - RANK[b.health] || a.deviceId.localeCompare(b.deviceId))
   return {

@@ -35,7 +35,7 @@ export interface DashboardServerOptions {
 }
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url))
-const STATUSES = ['all', 'online', 'offline', 'alert', 'fault', 'warn', 'ok'] as const
+const STATUSES = ['all', 'online', 'offline', 'alert', 'fault', 'warn', 'ok', 'waiting'] as const
 
 /**
  * The stack's web port: the dashboard UI, its JSON API and live SSE stream, plus /status and /metrics.
@@ -179,9 +179,9 @@ function matchesStatus(online: boolean, health: Health, status: (typeof STATUSES
     case 'online':
       return online
     case 'offline':
-      return !online
+      return health === 'offline'
     case 'alert':
-      return health !== 'ok'
+      return health === 'warn' || health === 'fault' || health === 'offline'
     default:
       return health === status
   }

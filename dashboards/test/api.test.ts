@@ -48,7 +48,9 @@ describe('dashboard API', () => {
     expect(body.venues).toBe(stack.fleet.venues.length)
     expect(body.online as number).toBeGreaterThan(0)
     const h = body.byHealth as Record<string, number>
-    expect(h.ok! + h.warn! + h.fault! + h.offline!).toBe(60)
+    expect(h.ok! + h.warn! + h.fault! + h.offline! + h.waiting!).toBe(60)
+    // Every tap has history here, so none is still waiting for its first frame.
+    expect(h.waiting).toBe(0)
     expect(Array.isArray(body.topAlerts)).toBe(true)
   })
 

@@ -9,7 +9,7 @@ interface Device {
   beverage: string
   firmware: string
   online: boolean
-  health: 'ok' | 'warn' | 'fault' | 'offline'
+  health: 'ok' | 'warn' | 'fault' | 'offline' | 'waiting'
   alerts: string[]
   kegPct: number | null
   lineTempC: number | null
@@ -30,10 +30,10 @@ export const fleetView: View = (root) => {
       <select id="fleet-status">
         <option value="all">all devices</option><option value="alert">needs attention</option>
         <option value="fault">faults</option><option value="warn">warnings</option>
-        <option value="offline">offline</option><option value="online">online</option>
+        <option value="offline">offline</option><option value="online">online</option><option value="waiting">no frame yet</option>
       </select>
       <span class="legend"><span><span class="dot h-ok"></span>healthy</span><span><span class="dot h-warn"></span>warning</span>
-        <span><span class="dot h-fault"></span>fault</span><span><span class="dot h-offline"></span>offline</span></span>
+        <span><span class="dot h-fault"></span>fault</span><span><span class="dot h-offline"></span>offline</span><span><span class="dot h-waiting"></span>no frame yet</span></span>
       <span class="muted" id="fleet-count"></span>
     </div>
     <div class="vlist" id="fleet-list"><div class="spacer"></div></div>`
@@ -49,7 +49,7 @@ export const fleetView: View = (root) => {
     const st = status.value
     const keep = all.filter(
       (d) =>
-        (st === 'all' || (st === 'alert' ? d.health !== 'ok' : st === 'online' ? d.online : st === 'offline' ? !d.online : d.health === st)) &&
+        (st === 'all' || (st === 'alert' ? ['warn', 'fault', 'offline'].includes(d.health) : st === 'online' ? d.online : d.health === st)) &&
         (text === '' || `${d.deviceId} ${d.venueId} ${d.venueName} ${d.city} ${d.beverage}`.toLowerCase().includes(text)),
     )
     rows = []
@@ -60,8 +60,8 @@ export const fleetView: View = (root) => {
         rows.push(venueRow)
       }
       venueRow.venue.n++
-      if (!d.online) venueRow.venue.offline++
-      else if (d.health !== 'ok') venueRow.venue.bad++
+      if (d.health === 'offline') venueRow.venue.offline++
+      else if (d.health === 'warn' || d.health === 'fault') venueRow.venue.bad++
       rows.push({ device: d })
     }
     root.querySelector('#fleet-count')!.textContent = `${fmtNum(keep.length)} of ${fmtNum(all.length)} devices`
@@ -85,7 +85,7 @@ export const fleetView: View = (root) => {
         html += `<div class="vrow" ${top} data-device="${esc(d.deviceId)}"><span><span class="dot h-${d.health}"></span>${esc(d.deviceId)}</span>
           <span class="muted">line ${d.lineId}</span><span>${esc(d.beverage)}</span>${kegBar(d.kegPct)}
           <span class="muted">${d.lineTempC === null ? '—' : `${fmtNum(d.lineTempC, 1)} °C`}</span><span class="muted">${fmtTime(d.lastSeen)}</span>
-          <span>${d.alerts.length ? d.alerts.map((a) => badge(d.health, a)).join('') : badge('ok')}</span></div>`
+          <span>${d.alerts.length ? d.alerts.map((a) => badge(d.health, a)).join('') : badge(d.health)}</span></div>`
       }
     }
     spacer.innerHTML = html
@@ -103,6 +103,7 @@ export const fleetView: View = (root) => {
         tile('warnings', `<span style="color:var(--warn)">${fmtNum(count('warn'))}</span>`) +
         tile('faults', `<span style="color:var(--fault)">${fmtNum(count('fault'))}</span>`) +
         tile('offline', `<span style="color:var(--offline)">${fmtNum(count('offline'))}</span>`) +
+        (count('waiting') ? tile('no frame yet', `<span style="color:var(--waiting)">${fmtNum(count('waiting'))}</span>`) : '') +
         tile('data as of', `<span style="font-size:16px">${fmtTime(f.now, true)}</span>`)
       filter()
     } catch (err) {

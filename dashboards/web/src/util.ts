@@ -35,7 +35,7 @@ export function table(cols: { h: string; num?: boolean }[], rows: string[][], em
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
-export const HEALTH_LABEL: Record<string, string> = { ok: 'healthy', warn: 'warning', fault: 'fault', offline: 'offline' }
+export const HEALTH_LABEL: Record<string, string> = { ok: 'healthy', warn: 'warning', fault: 'fault', offline: 'offline', waiting: 'no frame yet' }
 
 export function badge(health: string, text = HEALTH_LABEL[health] ?? health): string {
   return `<span class="badge b-${esc(health)}">${esc(text)}</span>`
