@@ -91,7 +91,7 @@ describe('embedded broker with an authority', () => {
     const dev = await connect(url, { clientId: DEV, ...authority.device(VEN, DEV) })
     await dev.publishAsync(own('temp'), Buffer.from([1]), { qos: 1 })
     expect(frames).toEqual([own('temp')])
-    const closed = new Promise((r) => dev.once('close', r))
+    const closed = new Promise<void>((r) => dev.once('close', () => r()))
     dev.publish(own('temp', 'tap-0002-01'), Buffer.from([1]), { qos: 1 })
     await closed
     expect(frames).toEqual([own('temp')])

@@ -17,6 +17,8 @@ export interface PublisherOptions {
   paceMs?: number
   credentials?: (deviceId: string) => { username: string; password: string }
   prefix?: string
+  /** First seq each device publishes. Default: 1. */
+  startSeq?: number
 }
 
 export interface Publishers {
@@ -39,9 +41,10 @@ export function startPublishers(o: PublisherOptions): Publishers {
     clients.push(client)
     client.on('error', () => undefined)
     const topic = topicFor(venueOf(id), id, 'temp')
-    let next = 1
+    const first = o.startSeq ?? 1
+    let next = first
     const worker = async (): Promise<void> => {
-      while (next <= o.frames) {
+      while (next < first + o.frames) {
         const seq = next++
         const payload = TemperatureReading.encode({
           device_id: id, seq, ts_ms: Date.now(), line_id: 1, line_temp_c: 3 + (seq % 10) / 10, keg_temp_c: 3, ambient_temp_c: 20,

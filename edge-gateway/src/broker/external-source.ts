@@ -14,6 +14,12 @@ export interface ExternalSourceOptions {
    * it) while the gateway is down. Give each gateway of one group its own. Default: tapflow-gw-<hostname>-<group>.
    */
   clientId?: string
+  /**
+   * Subscribe through `$share/<group>/…` so several gateways split the fleet. A lone gateway can set false:
+   * Mosquitto 2.0 does not keep shared subscriptions across its own restart, so frames published while the
+   * group is gone are dropped there (and reported as seq gaps). Default: true.
+   */
+  shared?: boolean
   /** How long the broker keeps the session while the gateway is away, s (MQTT 5). Default: 86400. */
   sessionExpirySeconds?: number
   /**
@@ -58,6 +64,8 @@ export class ExternalSource implements FrameSource {
 
   async start(handler: FrameHandler): Promise<void> {
     const group = this.opts.group ?? 'tapflow-gateway'
+    const shared = this.opts.shared ?? true
+    const filters = [...FRAME_KINDS, 'batch'].map((k) => `${shared ? `$share/${group}/` : ''}${TOPIC_ROOT}/+/+/${k}`)
     const window = this.opts.maxUnsyncedAcks ?? 1000
     let unsynced = 0
     let blocked: (() => void)[] = []
@@ -86,18 +94,29 @@ export class ExternalSource implements FrameSource {
     })
     this.client = client
     await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve())
-      client.once('error', (err) => {
+      const onError = (err: Error): void => {
         client.end(true)
         reject(new MqttError(`cannot connect to ${this.url}: ${errorMessage(err)}`, (err as { code?: number }).code ?? 0x80, { cause: err }))
+      }
+      client.once('error', onError)
+      // Only the first connect may fail the start; later errors (a broker restart) must leave mqtt.js reconnecting.
+      client.once('connect', () => {
+        client.off('error', onError)
+        resolve()
       })
+    })
+    client.on('connect', (ack) => {
+      this.log.info({ url: this.url, sessionPresent: ack.sessionPresent }, 'reconnected to external broker')
+      // mqtt.js resubscribes only when the session is gone; Mosquitto 2.0 can restore a session without its
+      // $share subscriptions, so subscribe again every time (idempotent when they are there).
+      if (ack.sessionPresent !== true || !shared) return
+      client.unsubscribeAsync(filters).then(() => client.subscribeAsync(filters, { qos: 1 })).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'resubscribe failed'))
     })
     client.on('error', (err) => this.log.warn({ err: errorMessage(err) }, 'mqtt error'))
     // QoS 0 frames never reach customHandleAcks: take them here, with nothing to acknowledge.
     client.on('message', (topic, payload, packet) => {
       if (packet.qos === 0) handler(topic, payload, () => undefined)
     })
-    const filters = [...FRAME_KINDS, 'batch'].map((k) => `$share/${group}/${TOPIC_ROOT}/+/+/${k}`)
     filters.push(`$share/${group}/${GROUND_TRUTH_TOPIC}`)
     const granted = await client.subscribeAsync(filters, { qos: 1 })
     const refused = granted.filter((g) => g.qos >= 0x80)
