@@ -25,3 +25,4 @@ export {
   type FleetControlOptions, type FlashRequest, type DeviceStateInfo, type FleetEvent, type FleetServiceOptions,
   type FleetClientOptions, type FleetEventMessage, type CommandBus,
 } from './src/control/index.js'
+export { ChillerServer, CHILLER_METRICS, CHILLER_ALARMS, type ChillerServerOptions, type ChillerMetric } from './src/opcua/chiller-server.js'

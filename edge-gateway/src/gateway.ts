@@ -12,6 +12,7 @@ import { migrate } from './sink/schema.js'
 import { GAP_COLUMNS, gapRow } from './ingest/gap-rows.js'
 import type { Row } from './ingest/rows.js'
 import { splitReplay, type ReplayKey } from './wal/replay.js'
+import { CHILLER_COLUMNS } from './opcua/chiller-bridge.js'
 import type { WriteAheadLog } from './wal/wal.js'
 
 export interface GatewayOptions {
@@ -114,6 +115,8 @@ export class Gateway {
     }
     this.deadLetters = make('tapflow.dead_letters', DEAD_LETTER_COLUMNS, ['received_at', 'topic', 'reason', 'detail', 'payload_base64'])
     this.gapRows = make('tapflow.gaps', GAP_COLUMNS)
+    // OPC-UA chiller readings (ChillerBridge) share the WAL and batch path; a replayed copy collapses (ReplacingMergeTree).
+    make('tapflow.chiller', CHILLER_COLUMNS)
     make(GROUND_TRUTH_TABLE, GROUND_TRUTH_COLUMNS, ['record_id', 'recorded_at'])
   }
 
