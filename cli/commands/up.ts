@@ -7,6 +7,7 @@ import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { startGatewayStack, withCredentials } from '../stack.js'
+import { startChillers } from '../chillers.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   program
@@ -26,6 +27,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql`').default(8123).argParser(port))
     .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB'))
     .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
+    .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller').default(0).argParser(int(0, 200)))
+    .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
     .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
     .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
     .action(async (o: UpOptions) => {
@@ -42,6 +45,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         credentials: (id) => stack.authority.device(venueOf.get(id) ?? '', id),
       })
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
+      const chillers = o.opcuaChillers > 0 ? await startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log }) : undefined
       const control = await startFleetControl({ sim, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.rowsInserted, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
@@ -51,6 +55,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const shutdown = async (): Promise<void> => {
         clearInterval(progress)
         await control.close()
+        await chillers?.close()
         await sim.close()
         await stack.close()
         const landed = stack.gateway.stats.rowsInserted - stack.gateway.stats.deadLettered
@@ -61,6 +66,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
+          (chillers ? `  OPC-UA   ${chillers.servers.length} cellar chillers from opc.tcp://127.0.0.1:${o.opcuaPort}/tapflow → tapflow.chiller\n` : '') +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
           (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}  (read-only ClickHouse HTTP)\n` : '') +
           `  try      tapflow sql "SELECT count() FROM tapflow.pours"\n  Ctrl-C stops and flushes every frame.\n\n`,
@@ -89,6 +95,8 @@ interface UpOptions {
   sqlPort: number
   walFsync: FsyncPolicy
   insecure?: boolean
+  opcuaChillers: number
+  opcuaPort: number
   walMaxBytes: number
   clickhouseUrl?: string
 }
