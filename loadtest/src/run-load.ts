@@ -113,8 +113,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       const tick = setInterval(() => opts.onProgress?.({ phase: 'baseline', landed: frames, total: o.events }), 1000)
       try {
         await runSimProcesses({ ...sims, brokerUrl: url, tag: 'baseline' })
-        const deadline = Date.now() + 30_000
-        while (frames < o.events && Date.now() < deadline) await sleep(50)
+        await settle(() => frames >= o.events, () => frames)
       } finally {
         clearInterval(tick)
         await source.close()
@@ -159,8 +158,9 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     try {
       results = await runSimProcesses({ ...sims, brokerUrl: url, tag: 'load' })
       const published = results.reduce((s, r) => s + r.stats.sent, 0)
-      const deadline = Date.now() + 60_000
-      while (gateway.stats.framesIn < published && Date.now() < deadline) await sleep(50)
+      // An external broker acks on receipt, so frames may still be on their way; a broker that dropped
+      // some never delivers them, so stop once nothing has arrived for 3 s.
+      await settle(() => gateway.stats.framesIn >= published, () => gateway.stats.framesIn)
       await gateway.flush()
     } finally {
       clearInterval(tick)
@@ -203,6 +203,20 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     }
   } finally {
     rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** Waits until `done()`, or until `progress()` has not moved for `quietMs`. */
+async function settle(done: () => boolean, progress: () => number, quietMs = 3_000): Promise<void> {
+  let last = progress()
+  let since = Date.now()
+  while (!done()) {
+    await sleep(50)
+    const now = progress()
+    if (now !== last) {
+      last = now
+      since = Date.now()
+    } else if (Date.now() - since > quietMs) return
   }
 }
 
