@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Registry } from 'prom-client'
 import { errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
-import { device, venue } from './detail-panels.js'
+import { device } from './device-panel.js'
+import { venue } from './venue-panel.js'
 import { dataNow, fleet, overview, venues, type Health } from './fleet-panels.js'
 import { LiveFeed, type LiveEvent } from './live.js'
 import { listLoadReports, readLoadReport } from './load-reports.js'
@@ -46,6 +47,7 @@ export class DashboardServer {
   private readonly log: Logger
   readonly live: LiveFeed
   port = 0
+  private end = { at: 0, value: 0 }
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -132,8 +134,12 @@ export class DashboardServer {
 
   /** The end of a chart's range when none is given: the newest data, so seeded history reads like today. */
   private async dataEnd(): Promise<number> {
-    const now = await dataNow(this.opts.client)
-    return now > 0 ? now + 1 : Date.now()
+    // Cached for a second: every chart request needs it, and one round trip per request adds up.
+    if (Date.now() - this.end.at > 1_000) {
+      const now = await dataNow(this.opts.client)
+      this.end = { at: Date.now(), value: now > 0 ? now + 1 : Date.now() }
+    }
+    return this.end.value
   }
 
   private stream(req: IncomingMessage, res: ServerResponse): void {

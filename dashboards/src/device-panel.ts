@@ -1,0 +1,89 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { chTime, rows, tableExists } from './db.js'
+import { HttpError } from './params.js'
+
+const DAY = 86_400_000
+
+/** Rollup step for a chart: 5-minute buckets up to 2 days, hourly beyond, so a chart stays a few hundred points. */
+function stepSeconds(rangeMs: number): number {
+  return rangeMs <= 2 * DAY ? 300 : 3600
+}
+
+export async function device(client: ClickHouseClient, id: string, from: number, to: number): Promise<Record<string, unknown>> {
+  const p = { id, from: chTime(from), to: chTime(to), step: stepSeconds(to - from) }
+  const [[info], [state], series, pours, health, faults, deadLetters, groundTruth] = await Promise.all([
+    rows<Record<string, unknown>>(
+      client,
+      `SELECT d.device_id AS deviceId, d.venue_id AS venueId, ifNull(v.name, '') AS venueName, d.line_id AS lineId,
+              d.beverage_id AS beverageId, d.keg_size_ml AS kegSizeMl, d.firmware AS specFirmware
+       FROM (SELECT * FROM tapflow.devices FINAL WHERE device_id = {id:String}) AS d
+       LEFT JOIN (SELECT venue_id, name FROM tapflow.venues FINAL) AS v ON v.venue_id = d.venue_id`,
+      p,
+    ),
+    rows<Record<string, unknown>>(
+      client,
+      `SELECT venue_id AS venueId, toUnixTimestamp64Milli(last_seen) AS lastSeen, toUnixTimestamp64Milli(last_pour) AS lastPour,
+              keg_id AS kegId, keg_remaining_ml AS kegRemainingMl, line_temp_c AS lineTempC, firmware_version AS firmware,
+              rssi_dbm AS rssiDbm, supply_voltage_v AS supplyVoltageV, error_codes AS errorCodes, reboot_count AS rebootCount
+       FROM tapflow.device_latest WHERE device_id = {id:String}`,
+      p,
+    ),
+    rows(
+      client,
+      `SELECT toUnixTimestamp(toStartOfInterval(bucket, toIntervalSecond({step:UInt32}))) * 1000 AS t,
+              sum(pour_count) AS pours, round(sum(volume_ml)) AS volumeMl,
+              round(avgIf(temp_avg_c, temp_avg_c IS NOT NULL), 2) AS tempAvgC, round(max(temp_max_c), 2) AS tempMaxC
+       FROM tapflow.device_5m WHERE device_id = {id:String} AND bucket >= {from:DateTime64(3)} AND bucket < {to:DateTime64(3)}
+       GROUP BY t ORDER BY t`,
+      p,
+    ),
+    rows(
+      client,
+      `SELECT toUnixTimestamp64Milli(ts) AS ts, seq, round(volume_ml) AS volumeMl, round(waste_ml) AS wasteMl,
+              round(keg_remaining_ml) AS kegRemainingMl, round(beverage_temp_c, 1) AS beverageTempC
+       FROM tapflow.pours WHERE device_id = {id:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
+       ORDER BY ts DESC LIMIT 50`,
+      p,
+    ),
+    rows(
+      client,
+      `SELECT toUnixTimestamp64Milli(ts) AS ts, firmware_version AS firmware, rssi_dbm AS rssiDbm,
+              round(supply_voltage_v, 2) AS supplyVoltageV, error_codes AS errorCodes, reboot_count AS rebootCount, uptime_s AS uptimeS
+       FROM tapflow.health WHERE device_id = {id:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
+       ORDER BY ts DESC LIMIT 20`,
+      p,
+    ),
+    rows(
+      client,
+      `SELECT toUnixTimestamp64Milli(ts) AS ts, error_codes AS errorCodes, reboot_count AS rebootCount, firmware_version AS firmware
+       FROM tapflow.health WHERE device_id = {id:String} AND (length(error_codes) > 0 OR reboot_count > 0)
+       ORDER BY ts DESC LIMIT 100`,
+      p,
+    ),
+    rows(
+      client,
+      `SELECT toUnixTimestamp64Milli(received_at) AS receivedAt, topic, reason, detail
+       FROM tapflow.dead_letters WHERE device_id = {id:String} ORDER BY received_at DESC LIMIT 100`,
+      p,
+    ),
+    groundTruthFor(client, id),
+  ])
+  if (info === undefined && state === undefined) throw new HttpError(404, `no device '${id}'`)
+  return { info: info ?? null, state: state ?? null, from, to, stepS: p.step, series, pours, health, faults, deadLetters, groundTruth }
+}
+
+const groundTruthSeen = new WeakSet<ClickHouseClient>()
+
+/** Injected faults (migration 3), newest first; FINAL so a cleared fault shows once, with its clearing time. */
+async function groundTruthFor(client: ClickHouseClient, id: string): Promise<Record<string, unknown>[] | null> {
+  if (!groundTruthSeen.has(client)) {
+    if (!(await tableExists(client, 'tapflow', 'ground_truth'))) return null
+    groundTruthSeen.add(client)
+  }
+  return rows(
+    client,
+    `SELECT mode, source, onset_ts AS onset, failure_ts AS failure, cleared_at AS cleared, parameters, record_id AS record
+     FROM tapflow.ground_truth FINAL WHERE device_id = {id:String} ORDER BY recorded_at DESC LIMIT 200`,
+    { id },
+  )
+}
