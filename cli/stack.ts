@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
+  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
   type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
@@ -23,6 +23,8 @@ export interface GatewayStackOptions {
   walMaxBytes?: number
   /** Let MQTT clients in without credentials (the embedded broker). Default: false. */
   insecure?: boolean
+  /** Also listen for mqtts:// here, with a dev CA made on first use in <data-dir>/security/tls. Default: off. */
+  tlsPort?: number
   clock?: Clock
   logger: Logger
 }
@@ -36,6 +38,8 @@ export interface GatewayStack {
   webUrl: string
   /** Issues device and tool credentials for the embedded broker; from <data-dir>/security/fleet.key. */
   authority: FleetAuthority
+  /** mqtts:// URL and the CA file clients need, when --tls-port is set. */
+  tls?: { url: string; caPath: string }
   close(): Promise<void>
 }
 
@@ -58,10 +62,14 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     // Per-device credentials come from one fleet secret, created on first start and shared with `tapflow sim`.
     const authority = FleetAuthority.fromFile(fleetKeyPath(o.dataDir))
     let source: FrameSource
+    let tls: GatewayStack['tls']
     let mqttUrl: string
     if (o.broker === undefined) {
-      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger, authority, allowAnonymous: o.insecure === true })
+      const material = o.tlsPort === undefined ? undefined : await devTls(join(o.dataDir, 'security', 'tls'))
+      const tlsOpt = material === undefined || o.tlsPort === undefined ? undefined : { port: o.tlsPort, cert: material.cert, key: material.key }
+      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger, authority, allowAnonymous: o.insecure === true, tls: tlsOpt })
       await broker.listen()
+      if (material !== undefined) tls = { url: `mqtts://${o.host}:${broker.tlsPort}`, caPath: material.caPath }
       source = broker
       mqttUrl = broker.url
     } else {
@@ -117,7 +125,7 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     closers.push(() => web.close())
     writeStackInfo(o.dataDir, { pid: process.pid, startedAt: new Date().toISOString(), mqttUrl, sqlUrl, webUrl: web.url })
     closers.push(async () => removeStackInfo(o.dataDir))
-    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, authority, close }
+    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, authority, tls, close }
   } catch (err) {
     await close().catch(() => undefined)
     throw err

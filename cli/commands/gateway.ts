@@ -16,6 +16,7 @@ export function registerGateway(program: Command, deps: { logger: Logger }): voi
     .addOption(new Option('--mqtt-port <port>', 'embedded MQTT broker port').default(1883).argParser(port))
     .addOption(new Option('--web-port <port>', 'status and /metrics port').default(8080).argParser(port))
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port (embedded chDB only)').default(8123).argParser(port))
+    .addOption(new Option('--tls-port <port>', 'also serve mqtts:// on this port, with a dev CA generated on first use in <data-dir>/security/tls').argParser(port))
     .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
     .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
     .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
@@ -24,7 +25,8 @@ export function registerGateway(program: Command, deps: { logger: Logger }): voi
       onShutdown(() => stack.close(), deps.logger)
       const devices = o.broker !== undefined ? '' : o.insecure === true ? '  devices  anonymous clients allowed (--insecure)\n'
         : `  devices  need credentials: tapflow sim --broker ${stack.mqttUrl} --fleet-key ${fleetKeyPath(o.dataDir)}\n`
-      process.stderr.write(`\nTapFlow gateway is up\n  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status\n` + (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}\n` : '') + devices + '\n')
+      process.stderr.write(`\nTapFlow gateway is up\n  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status\n` + (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}\n` : '') + devices
+        + (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') + '\n')
     })
 }
 
@@ -38,5 +40,6 @@ interface GatewayCliOptions {
   sqlPort: number
   walFsync: FsyncPolicy
   insecure?: boolean
+  tlsPort?: number
   walMaxBytes: number
 }

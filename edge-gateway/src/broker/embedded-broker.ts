@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { Aedes, type Client } from 'aedes'
 import { listen, silentLogger, type Logger } from '../../../common/index.js'
 import { GROUND_TRUTH_TOPIC, TOPIC_ROOT } from '../../../proto/index.js'
@@ -13,6 +14,8 @@ export interface EmbeddedBrokerOptions {
   port?: number
   /** Flag that changes the port, named in the busy-port error. Default: --mqtt-port. */
   portFlag?: string
+  /** An extra `mqtts://` listener (same broker, same credentials). Default: none. */
+  tls?: { port: number; cert: string; key: string }
   /**
    * Checks every CONNECT against per-device credentials and applies the topic ACL. Default: none, an open
    * broker (tests, library use); the CLI always passes one unless --insecure.
@@ -32,6 +35,9 @@ const PASS_THROUGH = new Set(['status', 'cmd'])
 export class EmbeddedBroker implements FrameSource {
   private broker: Aedes | undefined
   private server: Server | undefined
+  private tlsServer: TlsServer | undefined
+  /** The TLS port once listening, or 0. */
+  tlsPort = 0
   private handler: FrameHandler | undefined
   private readonly identities = new WeakMap<Client, Identity>()
   /** Connections refused and publishes/subscriptions denied, for tests and /status. */
@@ -100,6 +106,11 @@ export class EmbeddedBroker implements FrameSource {
     this.broker.on('clientError', (client, err) => this.log.debug({ client: client.id, err: err.message }, 'client error'))
     this.server = createServer(this.broker.handle)
     this.port = await listen(this.server, this.opts.port ?? 1883, this.opts.host ?? '127.0.0.1', this.opts.portFlag ?? '--mqtt-port')
+    if (this.opts.tls !== undefined) {
+      this.tlsServer = createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, minVersion: 'TLSv1.2' }, this.broker.handle)
+      this.tlsPort = await listen(this.tlsServer, this.opts.tls.port, this.opts.host ?? '127.0.0.1', '--tls-port')
+      this.log.info({ url: `mqtts://${this.opts.host ?? '127.0.0.1'}:${this.tlsPort}` }, 'embedded MQTT broker listening with TLS')
+    }
     this.log.info({ url: this.url }, 'embedded MQTT broker listening')
   }
 
@@ -120,5 +131,8 @@ export class EmbeddedBroker implements FrameSource {
     this.broker = undefined
     if (broker !== undefined) await new Promise<void>((r) => broker.close(() => r()))
     if (server !== undefined) await new Promise<void>((r) => server.close(() => r()))
+    const tlsServer = this.tlsServer
+    this.tlsServer = undefined
+    if (tlsServer !== undefined) await new Promise<void>((r) => tlsServer.close(() => r()))
   }
 }
