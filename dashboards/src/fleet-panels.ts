@@ -153,13 +153,20 @@ export interface VenueListRow {
   city: string
   type: string
   devices: number
+  /** Litres poured in the last hour of data: the venues pouring now come first. */
+  litresLastHour: number
 }
 
 export async function venues(client: ClickHouseClient): Promise<VenueListRow[]> {
-  return rows<VenueListRow>(
+  const list = await rows<VenueListRow>(
     client,
-    `SELECT v.venue_id AS venueId, v.name AS name, v.city AS city, v.venue_type AS type, toUInt32(count(d.device_id)) AS devices
-     FROM (SELECT * FROM tapflow.venues FINAL) AS v LEFT JOIN (SELECT device_id, venue_id FROM tapflow.devices FINAL) AS d ON d.venue_id = v.venue_id
-     GROUP BY venueId, name, city, type ORDER BY venueId`,
+    `SELECT v.venue_id AS venueId, v.name AS name, v.city AS city, v.venue_type AS type, toUInt32(ifNull(n.devices, 0)) AS devices,
+            round(ifNull(h.litres, 0), 1) AS litresLastHour
+     FROM (SELECT * FROM tapflow.venues FINAL) AS v
+     LEFT JOIN (SELECT venue_id, count() AS devices FROM tapflow.devices FINAL GROUP BY venue_id) AS n ON n.venue_id = v.venue_id
+     LEFT JOIN (SELECT venue_id, sum(volume_ml) / 1000 AS litres FROM tapflow.venue_beverage_1h
+                WHERE hour >= (SELECT max(hour) FROM tapflow.venue_beverage_1h) - INTERVAL 1 HOUR GROUP BY venue_id) AS h ON h.venue_id = v.venue_id
+     SETTINGS join_use_nulls = 1`,
   )
+  return list.sort((a, b) => b.litresLastHour - a.litresLastHour || a.venueId.localeCompare(b.venueId))
 }

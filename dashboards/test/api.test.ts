@@ -77,9 +77,13 @@ describe('dashboard API', () => {
   it('venues lists every venue with its taps', async () => {
     const { status, body } = await get('/api/venues')
     expect(status).toBe(200)
-    const rows = body as unknown as { venueId: string; devices: number }[]
+    const rows = body as unknown as { venueId: string; devices: number; litresLastHour: number }[]
     expect(rows).toHaveLength(stack.fleet.venues.length)
     expect(rows.reduce((s, v) => s + v.devices, 0)).toBe(60)
+    // Busiest first, so a new user lands on a venue that is pouring.
+    const litres = rows.map((v) => v.litresLastHour)
+    expect(litres).toEqual([...litres].sort((a, b) => b - a))
+    expect(litres[0]).toBeGreaterThan(0)
   })
 
   it('venue totals match the raw pours, and every tap has a keg forecast', async () => {

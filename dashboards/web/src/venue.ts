@@ -17,6 +17,7 @@ interface VenueListRow {
   city: string
   type: string
   devices: number
+  litresLastHour: number
 }
 
 const RANGES = ['24h', '7d', '30d']
@@ -113,15 +114,15 @@ export const venueView: View = (root, id) => {
 }
 
 function venuePicker(root: HTMLElement): void {
-  root.innerHTML = `<h1>Venues</h1><div class="toolbar"><input type="search" id="venue-q" placeholder="Search venue or city…"></div><div class="panel"><div id="venue-list" class="scroll" style="max-height:calc(100vh - 220px)"></div></div>`
+  root.innerHTML = `<h1>Venues</h1><div class="toolbar"><input type="search" id="venue-q" placeholder="Search venue or city…"><span class="muted">busiest first: open one to watch its kegs empty</span></div><div class="panel"><div id="venue-list" class="scroll" style="max-height:calc(100vh - 220px)"></div></div>`
   const q = root.querySelector<HTMLInputElement>('#venue-q')!
   let all: VenueListRow[] = []
   const render = (): void => {
     const t = q.value.trim().toLowerCase()
     const shown = all.filter((v) => `${v.venueId} ${v.name} ${v.city} ${v.type}`.toLowerCase().includes(t)).slice(0, 500)
     root.querySelector('#venue-list')!.innerHTML = table(
-      [{ h: 'venue' }, { h: 'name' }, { h: 'type' }, { h: 'city' }, { h: 'taps', num: true }],
-      shown.map((v) => [`<a href="#/venue/${encodeURIComponent(v.venueId)}">${esc(v.venueId)}</a>`, esc(v.name), esc(v.type), esc(v.city), String(v.devices)]),
+      [{ h: 'venue' }, { h: 'name' }, { h: 'type' }, { h: 'city' }, { h: 'taps', num: true }, { h: 'litres, last hour', num: true }],
+      shown.map((v) => [`<a href="#/venue/${encodeURIComponent(v.venueId)}">${esc(v.venueId)}</a>`, esc(v.name), esc(v.type), esc(v.city), String(v.devices), fmtNum(v.litresLastHour, 1)]),
       'no venues yet: start the stack with tapflow up',
     )
   }
