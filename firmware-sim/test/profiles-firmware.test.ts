@@ -82,4 +82,20 @@ describe('firmware carries behaviour', () => {
     expect(control.list('firmware=1.5.1').devices.every((d) => d.pending_command_id === '' && d.reboot_count === 2)).toBe(true)
     await control.close()
   })
+
+  it('ApplyManifest flashes and assigns profiles on the running fleet, or changes nothing when any part is bad', async () => {
+    const { sim, t } = await run(buildFleet({ devices: 100, seed: 4 }), 1)
+    const control = new FleetControl({ sim, bus: new DirectCommandBus((id, p) => t.deliver(id, p)), now: () => START })
+    const bad = 'seed: 4\ngenerate: { taps: 100 }\nrollouts:\n  - firmware: 1.5.1\n    percent: 20\nprofiles:\n  - profile: cooling-failure\n    select: venue=ven-0999\n'
+    await expect(control.applyManifest(bad, 'x.yaml')).rejects.toThrow("x.yaml:8: profiles[0].select: 'venue=ven-0999' matches no devices")
+    expect(sim.devices.every((d) => d.firmware === '1.4.2' && !d.faults.any)).toBe(true)
+    const good = 'seed: 4\ngenerate: { taps: 100 }\nrollouts:\n  - firmware: 1.5.1\n    percent: 20\nprofiles:\n  - profile: cooling-failure\n    select: venue=ven-0002\n'
+    const res = await control.applyManifest(good, 'x.yaml')
+    expect(res).toMatchObject({ flashed: 20, notes: [] })
+    expect(sim.devices.filter((d) => d.firmware === '1.5.1')).toHaveLength(20)
+    const venue2 = sim.devices.filter((d) => d.spec.venueId === 'ven-0002')
+    expect(res.profiles).toBe(venue2.length)
+    expect(sim.devices.filter((d) => d.faults.any)).toEqual(venue2)
+    await control.close()
+  })
 })
