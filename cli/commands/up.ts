@@ -36,8 +36,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
-      const stack = await startGatewayStack({ ...o, clock, logger: log })
+      // A bad manifest fails here, before any port or data directory is touched.
       const { fleet, profiles, firmware } = fleetFromOptions(o)
+      const stack = await startGatewayStack({ ...o, clock, logger: log })
       await writeFleetDimensions(stack.clickhouse.client, fleet)
       // The embedded demo provisions its own devices: each gets its HMAC-derived credentials, bound to its venue.
       const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
