@@ -131,15 +131,16 @@ export class ChillerBridge {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // A chiller that is gone would keep a polite close waiting on its reconnect loop: give each one 3 s.
+    const bounded = (p: Promise<unknown>): Promise<unknown> =>
+      Promise.race([p, new Promise((r) => setTimeout(r, 3_000).unref())]).catch((err: unknown) => this.log.debug({ err: errorMessage(err) }, 'closing OPC-UA link'))
     await Promise.all(
       this.links.map(async (l) => {
-        try {
+        await bounded((async () => {
           await l.subscription?.terminate()
           await l.session?.close()
-        } catch (err) {
-          this.log.debug({ chiller: l.ep.chillerId, err: errorMessage(err) }, 'closing OPC-UA session')
-        }
-        await l.client.disconnect()
+        })())
+        await bounded(l.client.disconnect())
       }),
     )
   }
