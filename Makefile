@@ -29,7 +29,9 @@ typecheck: install
 install: $(NPM_STAMP) $(GEN) $(WEB) ## install npm packages, generate protobuf code, build the dashboard UI
 
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@# npm install, not npm ci: this npm writes lock files without other platforms' optional packages
+	@# (chDB's and rollup's), then refuses them in `npm ci`. install still keeps the locked versions.
+	npm install --no-audit --no-fund
 	@touch $@
 
 # The dashboard UI, bundled by esbuild into static assets the stack serves (no CDN).
