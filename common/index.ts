@@ -1,4 +1,4 @@
 export { TapflowError, ConfigError, PortInUseError, MqttError, ClickHouseError, errorMessage } from './errors.js'
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js'
 export { systemClock, type Clock } from './clock.js'
-export { listen } from './net.js'
+export { listen, closeHttpServer } from './net.js'

@@ -15,3 +15,10 @@ export function listen(server: Pick<Server, 'listen' | 'once' | 'off' | 'address
     })
   })
 }
+
+/** Closes an HTTP server now: open keep-alive and streaming (SSE) connections are ended too. */
+export async function closeHttpServer(server: import('node:http').Server | undefined): Promise<void> {
+  if (server === undefined) return
+  server.closeAllConnections()
+  await new Promise<void>((r) => server.close(() => r()))
+}

@@ -9,7 +9,6 @@ export { Batcher, DEFAULT_BATCH, type BatchOptions } from './src/sink/batcher.js
 export { openClickHouse, asClickHouseError, type ClickHouseHandle, type ClickHouseOptions, type ClickHouseClient } from './src/sink/clickhouse.js'
 export { migrate, MIGRATIONS } from './src/sink/schema.js'
 export { QueryServer, type QueryServerOptions } from './src/sql/query-server.js'
-export { StatusServer, type StatusServerOptions } from './src/status-server.js'
 export { WriteAheadLog, FSYNC_POLICIES, DEFAULT_WAL_MAX_BYTES, parseByteSize, parseFsyncPolicy, type WalOptions, type FsyncPolicy } from './src/wal/wal.js'
 export { encodeRecord, scanRecords, type WalRecord } from './src/wal/record.js'
 export { GAP_COLUMNS } from './src/ingest/gap-rows.js'

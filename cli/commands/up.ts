@@ -1,16 +1,16 @@
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
-import { parseByteSize, parseFsyncPolicy, type FsyncPolicy } from '../../edge-gateway/index.js'
 import { writeFleetDimensions } from '../../dashboards/index.js'
 import { MqttTransport, SimClock, Simulator } from '../../firmware-sim/index.js'
 import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { startGatewayStack, withCredentials } from '../stack.js'
+import { addGatewayStackOptions, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
-  program
+  const cmd = program
     .command('up')
     .description('run the whole stack embedded: MQTT broker, edge gateway, ClickHouse (chDB) and a simulated fleet')
     .addOption(new Option('--devices <n>', 'number of smart taps').default(2000).argParser(int(1, 100_000)))
@@ -20,19 +20,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
     .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
-    .addOption(new Option('--data-dir <dir>', 'where ClickHouse data and the stack file live').default('./data'))
-    .addOption(new Option('--host <addr>', 'bind address for every listener').default('127.0.0.1'))
-    .addOption(new Option('--mqtt-port <port>', 'embedded MQTT broker port').default(1883).argParser(port))
-    .addOption(new Option('--web-port <port>', 'dashboard, /status and /metrics port').default(8080).argParser(port))
-    .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql`').default(8123).argParser(port))
-    .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB'))
-    .addOption(new Option('--tls-port <port>', 'also serve mqtts:// on this port, with a dev CA generated on first use in <data-dir>/security/tls').argParser(port))
-    .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
     .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller').default(0).argParser(int(0, 200)))
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
-    .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
-    .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
-    .action(async (o: UpOptions) => {
+  addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
@@ -83,7 +73,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     })
 }
 
-interface UpOptions {
+interface UpOptions extends GatewayStackFlags {
   manifest?: string
   grpcPort: number
   devices: number
@@ -91,16 +81,6 @@ interface UpOptions {
   speed: number | 'max'
   start: number | string
   duration?: number
-  dataDir: string
-  host: string
-  mqttPort: number
-  webPort: number
-  sqlPort: number
-  walFsync: FsyncPolicy
-  insecure?: boolean
-  tlsPort?: number
   opcuaChillers: number
   opcuaPort: number
-  walMaxBytes: number
-  clickhouseUrl?: string
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath } from 'node:url'
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Registry } from 'prom-client'
-import { errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
+import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { device } from './device-panel.js'
 import { venue } from './venue-panel.js'
 import { dataNow, fleet, overview, venues, type Health } from './fleet-panels.js'
@@ -167,10 +167,7 @@ export class DashboardServer {
     this.live.close()
     const s = this.server
     this.server = undefined
-    if (s !== undefined) {
-      s.closeAllConnections()
-      await new Promise<void>((r) => s.close(() => r()))
-    }
+    await closeHttpServer(s)
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

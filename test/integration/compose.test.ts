@@ -20,7 +20,7 @@ describe('docker-compose.yml', () => {
     expect(cmd).toContain('--broker')
     expect(cmd[cmd.indexOf('--broker') + 1]).toBe('mqtt://mosquitto:1883')
     expect(cmd[cmd.indexOf('--clickhouse-url') + 1]).toMatch(/^http:\/\/.*clickhouse:8123$/)
-    const help = readFileSync('cli/commands/gateway.ts', 'utf8')
+    const help = readFileSync('cli/commands/gateway.ts', 'utf8') + readFileSync('cli/stack-options.ts', 'utf8')
     for (const flag of cmd.filter((a) => a.startsWith('--'))) expect(help).toContain(`'${flag} `)
   })
 })

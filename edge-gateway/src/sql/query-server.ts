@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
-import { errorMessage, listen, silentLogger, type Logger } from '../../../common/index.js'
+import { closeHttpServer, errorMessage, listen, silentLogger, type Logger } from '../../../common/index.js'
 
 export interface QueryServerOptions {
   client: ClickHouseClient
@@ -83,10 +83,7 @@ export class QueryServer {
   async close(): Promise<void> {
     const s = this.server
     this.server = undefined
-    if (s !== undefined) {
-      s.closeAllConnections()
-      await new Promise<void>((r) => s.close(() => r()))
-    }
+    await closeHttpServer(s)
   }
 }
 
