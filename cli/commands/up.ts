@@ -40,7 +40,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const chillers = o.opcuaChillers > 0 ? await startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
       const control = await startFleetControl({ sim, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => {
-        log.info({ published: transport.stats.acked, landed: stack.gateway.stats.rowsInserted, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
+        log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
       let stopped: Promise<void> | undefined
       const stop = (): Promise<void> => (stopped ??= shutdown())
@@ -50,8 +50,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await chillers?.close()
         await sim.close()
         await stack.close()
-        const landed = stack.gateway.stats.rowsInserted - stack.gateway.stats.deadLettered
-        log.info({ published: transport.stats.acked, landed, deadLettered: stack.gateway.stats.deadLettered }, 'stopped: every acknowledged frame is in ClickHouse')
+        const { framesLanded, deadLettered, duplicates } = stack.gateway.stats
+        log.info({ published: transport.stats.acked, landed: framesLanded, deadLettered, duplicates }, 'stopped: every acknowledged frame is in ClickHouse')
       }
       onShutdown(stop, log)
       process.stderr.write(

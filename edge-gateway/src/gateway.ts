@@ -44,7 +44,10 @@ export interface GatewayStats {
   deadLettered: number
   duplicates: number
   gaps: number
+  /** Rows inserted into every table, including dead letters, gaps, chiller readings and ground truth. */
   rowsInserted: number
+  /** Telemetry frames inserted into pours, temperatures and health. */
+  framesLanded: number
 }
 
 const TABLES: Record<FrameKind, { table: string; columns: readonly string[] }> = {
@@ -52,6 +55,7 @@ const TABLES: Record<FrameKind, { table: string; columns: readonly string[] }> =
   temp: { table: 'tapflow.temperatures', columns: TEMPERATURE_COLUMNS },
   health: { table: 'tapflow.health', columns: HEALTH_COLUMNS },
 }
+const TELEMETRY_TABLES = new Set(Object.values(TABLES).map((t) => t.table))
 
 /**
  * The edge gateway: decode and validate every frame, dead-letter the bad ones, track seq per device,
@@ -60,7 +64,7 @@ const TABLES: Record<FrameKind, { table: string; columns: readonly string[] }> =
 export class Gateway {
   readonly metrics: GatewayMetrics
   readonly seq = new SeqTracker()
-  readonly stats: GatewayStats = { framesIn: 0, accepted: 0, deadLettered: 0, duplicates: 0, gaps: 0, rowsInserted: 0 }
+  readonly stats: GatewayStats = { framesIn: 0, accepted: 0, deadLettered: 0, duplicates: 0, gaps: 0, rowsInserted: 0, framesLanded: 0 }
   private readonly opts: GatewayOptions
   private readonly validation: ValidationOptions
   private readonly clock: Clock
@@ -100,6 +104,7 @@ export class Gateway {
     const make = (table: string, columns: readonly string[], key?: readonly string[]): Batcher => {
       const b = new Batcher(table, columns, insert, batch, this.log, (rows, ms) => {
         this.stats.rowsInserted += rows
+        if (TELEMETRY_TABLES.has(table)) this.stats.framesLanded += rows
         this.metrics.rowsOut.inc({ table }, rows)
         this.metrics.batchRows.observe({ table }, rows)
         this.metrics.insertSeconds.observe({ table }, ms / 1000)
