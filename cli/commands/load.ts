@@ -15,6 +15,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--qos <n>', 'MQTT QoS').default(1).argParser(int(0, 1)))
     .addOption(new Option('--batch <n>', 'frames per MQTT message (TelemetryBatch)').default(1).argParser(int(1, 1000)))
     .addOption(new Option('--procs <n>', 'simulator processes (fleet shards)').default(1).argParser(int(1, 64)))
+    .addOption(new Option('--sim-heap-mb <n>', 'V8 heap cap for each simulator process (trades throughput for memory)').argParser(int(64, 65_536)))
     .addOption(new Option('--max-in-flight <n>', 'fleet-wide unacknowledged frames before devices are held back').default(20_000).argParser(int(1, 10_000_000)))
     .addOption(new Option('--broker <url>', 'external broker instead of the embedded one').argParser(url(['mqtt:', 'mqtts:'])))
     .addOption(new Option('--clickhouse-url <url>', 'ClickHouse server instead of a fresh embedded chDB').argParser(url(['http:', 'https:'])))
@@ -27,7 +28,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
       let phase = ''
       let t0 = 0
       const report = await runLoad({
-        devices: o.devices, events: o.events, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, processes: o.procs,
+        devices: o.devices, events: o.events, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, processes: o.procs, simHeapMb: o.simHeapMb,
         maxInFlight: o.maxInFlight, walFsync: o.walFsync as 'always', broker: o.broker, clickhouseUrl: o.clickhouseUrl, baseline: o.baseline, seed: o.seed,
         logger: deps.logger,
         onProgress: (p) => {
@@ -68,6 +69,7 @@ interface LoadCliOptions {
   qos: number
   batch: number
   procs: number
+  simHeapMb?: number
   maxInFlight: number
   broker?: string
   clickhouseUrl?: string

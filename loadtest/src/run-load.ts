@@ -21,6 +21,11 @@ export interface LoadOptions {
   batch?: number
   /** Simulator processes (shards). Default: 1. */
   processes?: number
+  /**
+   * V8 heap cap per simulator process, MB. At full speed V8 lets the heap grow well past the live set
+   * (~25 KB per device session); a cap trades some throughput for memory. Default: none.
+   */
+  simHeapMb?: number
   /** Fleet-wide unacknowledged frames before the simulator is held back. Default: 20,000. */
   maxInFlight?: number
   /** External broker URL; default: the embedded aedes broker. */
@@ -47,7 +52,7 @@ export interface ProcessUsage {
 
 export interface LoadReport {
   startedAt: string
-  options: Required<Omit<LoadOptions, 'logger' | 'onProgress' | 'broker' | 'clickhouseUrl'>> & { broker: string; clickhouse: string }
+  options: Required<Omit<LoadOptions, 'logger' | 'onProgress' | 'broker' | 'clickhouseUrl' | 'simHeapMb'>> & { broker: string; clickhouse: string; simHeapMb?: number }
   accounting: Accounting
   throughput: {
     /** Frames landed per second over the whole run (first frame in → last row visible). */
@@ -87,7 +92,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
   // The simulated day ends now, so frames are neither in the future nor late.
   const frameDays = o.events / (o.devices * 520)
   const simStart = Date.now() - Math.ceil(frameDays + 0.1) * 86_400_000
-  const sims = { brokerUrl: '', devices: o.devices, seed: o.seed, start: simStart, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, frames: o.events, processes: o.processes, maxInFlight: o.maxInFlight, sampleEvery, dir: work }
+  const sims = { brokerUrl: '', devices: o.devices, seed: o.seed, start: simStart, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, frames: o.events, processes: o.processes, maxInFlight: o.maxInFlight, sampleEvery, heapMb: opts.simHeapMb, dir: work }
   const makeSource = async (): Promise<{ source: FrameSource; url: string }> => {
     if (opts.broker !== undefined) return { source: new ExternalSource({ url: opts.broker, clientId: `tapflow-load-${process.pid}-${Date.now()}` }), url: opts.broker }
     const b = new EmbeddedBroker({ port: 0 })
@@ -185,7 +190,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     if (baseline) baseline.ratio = Number((overall / baseline.fps).toFixed(3))
     return {
       startedAt: new Date().toISOString(),
-      options: { ...o, broker: opts.broker ?? 'embedded aedes', clickhouse: opts.clickhouseUrl ?? 'embedded chDB' },
+      options: { ...o, broker: opts.broker ?? 'embedded aedes', clickhouse: opts.clickhouseUrl ?? 'embedded chDB', simHeapMb: opts.simHeapMb },
       accounting,
       throughput: {
         overall_fps: overall,

@@ -20,6 +20,8 @@ export interface SimProcessOptions {
   maxInFlight: number
   /** Sample the publish time of frames whose seq is a multiple of this. */
   sampleEvery: number
+  /** V8 old-space cap for each simulator process, MB. Default: none (V8 decides). */
+  heapMb?: number
   /** Directory for the result files. */
   dir: string
   tag: string
@@ -39,7 +41,8 @@ export async function runSimProcesses(o: SimProcessOptions): Promise<SimResult[]
       '--max-in-flight', String(o.maxInFlight), '--sample-every', String(o.sampleEvery), '--result', result,
     ]
     return new Promise<SimResult>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
+      const heap = o.heapMb === undefined ? [] : [`--max-old-space-size=${o.heapMb}`]
+      const child = spawn(process.execPath, [...heap, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
       let stderr = ''
       child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
       child.once('error', reject)
