@@ -34,6 +34,7 @@ try {
       name: 'business-year',
       command: `npx tsx bench/business.bench.ts --days ${days} --customers ${customers}`,
       target: 'a simulated year for 1,000 customers in ≤ 60 s',
+      headline: ['seconds', 'days', 'customers', 'rows_written', 'meets_target'],
       results: {
         seconds: Math.round(seconds * 100) / 100, days: s.days, customers, rows_written: s.rowsWritten,
         rows_per_second: Math.round(s.rowsWritten / seconds), ms_per_day: Math.round((seconds * 1000) / Math.max(1, s.days)),

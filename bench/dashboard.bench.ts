@@ -77,6 +77,7 @@ await reader.client.close()
 console.log(
   JSON.stringify({
     name: 'dashboard panels',
+  headline: ['worst p95 ms', 'device 30d p95 ms', 'venue 30d p95 ms', 'target met'],
     command: 'npx tsx bench/dashboard.bench.ts',
     target: 'p95 ≤ 100 ms per panel, 2,000 devices, 30 simulated days',
     results,

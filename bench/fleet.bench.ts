@@ -67,6 +67,7 @@ await broker.close()
 
 console.log(JSON.stringify({
   name: 'fleet',
+  headline: ['sim_frames_per_s_plain', 'profile_overhead_pct', 'flash_2000_over_mqtt_acked_ms'],
   command: 'npx tsx bench/fleet.bench.ts',
   target: 'profiles cost < 15% simulator throughput; a 2,000-tap flash acknowledged over MQTT in < 5 s',
   results: {

@@ -10,6 +10,7 @@ export async function benchLoad(name: string, command: string, target: string, o
     name,
     command,
     target,
+  headline: ['throughput_fps', 'ratio_to_baseline', 'wall_seconds', 'lost', 'freshness_p99_ms', 'sim_peak_rss_mb'],
     results: {
       devices: r.options.devices,
       frames_published: r.accounting.published,

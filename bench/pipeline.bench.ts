@@ -34,6 +34,7 @@ await ch.client.close()
 rmSync(dir, { recursive: true, force: true })
 console.log(JSON.stringify({
   name: 'pipeline-embedded',
+  headline: ['frames_per_second', 'lost', 'seconds', 'peak_rss_mb'],
   command: `DEVICES=${devices} HOURS=${hours} make bench BENCH=pipeline`,
   results: {
     devices,

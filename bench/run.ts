@@ -12,6 +12,8 @@ interface BenchResult {
   target?: string
   results: Record<string, number | string | boolean>
   notes?: string
+  /** Result keys for the README's one-line summary. Default: the first four. */
+  headline?: string[]
   measuredAt?: string
 }
 
@@ -63,8 +65,9 @@ writeFileSync('BENCHMARKS.md', lines.join('\n'))
 // The README's summary table is rewritten between its markers, so its numbers never drift from BENCHMARKS.md.
 const summary = ['| benchmark | headline | measured |', '|---|---|---|']
 for (const r of Object.values(results).sort((a, b) => a.name.localeCompare(b.name))) {
-  const headline = Object.entries(r.results).slice(0, 4).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(v)}`).join(', ')
-  summary.push(`| [${r.name}](BENCHMARKS.md#${r.name}) | ${headline} | ${r.measuredAt?.slice(0, 10) ?? '?'} |`)
+  const keys = r.headline ?? Object.keys(r.results).slice(0, 4)
+  const headline = keys.filter((k) => k in r.results).map((k) => [k, r.results[k]!] as const).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(v)}`).join(', ')
+  summary.push(`| [${r.name}](BENCHMARKS.md#${r.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}) | ${headline} | ${r.measuredAt?.slice(0, 10) ?? '?'} |`)
 }
 const readme = readFileSync('README.md', 'utf8')
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/

@@ -43,6 +43,7 @@ for (const policy of ['always', 'interval', 'never'] as FsyncPolicy[]) {
 }
 console.log(JSON.stringify({
   name: 'wal',
+  headline: ['always_records_per_s', 'always_ack_p99_ms', 'interval_records_per_s'],
   command: 'npx tsx bench/wal.bench.ts',
   target: 'fsync always sustains the 45K msg/s the broker path can deliver on 2 cores',
   results: { records, burst, ...results },
