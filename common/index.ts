@@ -2,3 +2,4 @@ export { TapflowError, ConfigError, PortInUseError, MqttError, ClickHouseError, 
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js'
 export { systemClock, type Clock } from './clock.js'
 export { listen, closeHttpServer } from './net.js'
+export { Rng, hashString } from './rng.js'

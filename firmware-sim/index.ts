@@ -1,6 +1,5 @@
 export { SimClock, type SimClockOptions, type Speed } from './src/clock/sim-clock.js'
 export { Scheduler, type SchedulerOptions } from './src/clock/scheduler.js'
-export { Rng } from './src/clock/rng.js'
 export { TapDevice } from './src/device/tap-device.js'
 export { DEFAULT_INTERVALS, type DeviceSpec, type VenueSpec, type Frame, type TelemetryIntervals } from './src/device/types.js'
 export { VENUE_TYPES, LocalTime, demandFor, type VenueType } from './src/device/venue.js'

@@ -1,5 +1,5 @@
 import { HealthFrame, PourEvent, TemperatureReading, topicFor, type FrameKind } from '../../../proto/index.js'
-import { Rng } from '../clock/rng.js'
+import { Rng } from '../../../common/index.js'
 import { FaultState } from '../profiles/fault-state.js'
 import { Uplink } from '../profiles/uplink.js'
 import { busyness, demandFor, type Demand, type LocalTime } from './venue.js'

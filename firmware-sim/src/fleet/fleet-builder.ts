@@ -1,6 +1,5 @@
 import { Faker, en } from '@faker-js/faker'
-import { ConfigError } from '../../../common/index.js'
-import { Rng } from '../clock/rng.js'
+import { ConfigError, Rng } from '../../../common/index.js'
 import { VENUE_TYPES, type VenueType } from '../device/venue.js'
 import type { DeviceSpec, VenueSpec } from '../device/types.js'
 import { BEVERAGES, BEVERAGE_WEIGHTS, REGIONS, REGION_WEIGHTS } from './catalogue.js'

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { LineCounter, parseDocument } from 'yaml'
-import { ConfigError, errorMessage } from '../../../common/index.js'
-import { Rng } from '../clock/rng.js'
+import { ConfigError, errorMessage, Rng } from '../../../common/index.js'
 import { VENUE_TYPES, type VenueType } from '../device/venue.js'
 import type { DeviceSpec, VenueSpec } from '../device/types.js'
 import { BUILTIN_FIRMWARE, type FirmwareCatalogue, type FirmwareRelease } from '../profiles/firmware.js'

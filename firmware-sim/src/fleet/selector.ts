@@ -1,5 +1,4 @@
-import { ConfigError } from '../../../common/index.js'
-import { hashString } from '../clock/rng.js'
+import { ConfigError, hashString } from '../../../common/index.js'
 import type { DeviceSpec, VenueSpec } from '../device/types.js'
 
 /**

@@ -1,4 +1,4 @@
-import { Rng } from '../clock/rng.js'
+import { Rng } from '../../../common/index.js'
 import { NO_EFFECTS, type Effects, type FailureProfile, type Params } from './types.js'
 
 /** One injected fault on one device: what, with which parameters, when it starts and fails, and why. */

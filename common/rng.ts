@@ -1,4 +1,7 @@
-/** Seeded PRNG (sfc32). Every actor owns one, so per-device output never depends on scheduling order. */
+/**
+ * Seeded PRNG (sfc32), seeded from a string hash. Every simulated actor — a tap, a customer day — owns one,
+ * so its output never depends on scheduling order.
+ */
 export class Rng {
   private a: number
   private b: number
@@ -37,11 +40,34 @@ export class Rng {
     return lo + Math.floor(this.next() * (hiInclusive - lo + 1))
   }
 
+  chance(p: number): boolean {
+    return this.next() < p
+  }
+
   /** Standard normal (Box-Muller). */
   normal(mean = 0, sd = 1): number {
     const u = 1 - this.next()
     const v = this.next()
     return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
+  }
+
+  /** Poisson count (Knuth for small means, normal approximation above 50). */
+  poisson(mean: number): number {
+    if (mean <= 0) return 0
+    if (mean > 50) return Math.max(0, Math.round(this.normal(mean, Math.sqrt(mean))))
+    const l = Math.exp(-mean)
+    let k = 0
+    let p = 1
+    do {
+      k++
+      p *= this.next()
+    } while (p > l)
+    return k - 1
+  }
+
+  /** A value in (0, 1) around `mean`, from a clamped normal: cheap and bounded. */
+  unit(mean: number, sd: number): number {
+    return Math.min(0.99, Math.max(0.01, this.normal(mean, sd)))
   }
 
   /** Exponential with the given mean. */
