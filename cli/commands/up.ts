@@ -20,7 +20,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
     .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
-    .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller').default(0).argParser(int(0, 200)))
+    .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller (0: none)').default(3).argParser(int(0, 200)))
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
