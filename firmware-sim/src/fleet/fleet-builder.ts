@@ -1,6 +1,6 @@
 import { Faker, en } from '@faker-js/faker'
 import { ConfigError, Rng } from '../../../common/index.js'
-import { VENUE_TYPES, type VenueType } from '../device/venue.js'
+import type { VenueType } from '../device/venue.js'
 import type { DeviceSpec, VenueSpec } from '../device/types.js'
 import { BEVERAGES, BEVERAGE_WEIGHTS, REGIONS, REGION_WEIGHTS } from './catalogue.js'
 
@@ -107,5 +107,3 @@ function venueName(faker: Faker, type: VenueType): string {
       return `${faker.location.county()} Brewing Co.`
   }
 }
-
-export { VENUE_TYPES }
