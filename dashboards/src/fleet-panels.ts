@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { rows } from './db.js'
+import type { DeviceRow, Health, VenueListRow } from '../api.js'
 
 /** A device is online while its frames keep coming: temperatures arrive every 5 min, health every 15. */
 export const ONLINE_WINDOW_MS = 20 * 60_000
@@ -7,25 +8,6 @@ export const ONLINE_WINDOW_MS = 20 * 60_000
 /** Beer in the line above this is served warm and foams: a cellar or python-cooler problem. */
 export const WARM_LINE_C = 12
 
-/** `waiting`: in the fleet but no frame yet (just after start, taps report within their first telemetry period). */
-export type Health = 'ok' | 'warn' | 'fault' | 'offline' | 'waiting'
-
-export interface DeviceRow {
-  deviceId: string
-  venueId: string
-  venueName: string
-  city: string
-  lineId: number
-  beverage: string
-  firmware: string
-  online: boolean
-  health: Health
-  alerts: string[]
-  kegPct: number | null
-  lineTempC: number | null
-  rssiDbm: number | null
-  lastSeen: number | null
-}
 
 interface Raw {
   device_id: string
@@ -145,16 +127,6 @@ export function overview(f: { now: number; devices: DeviceRow[] }, top = 10): Ov
     byHealth,
     topAlerts: flagged.slice(0, top).map((d) => ({ deviceId: d.deviceId, venueName: d.venueName, health: d.health, alerts: d.alerts })),
   }
-}
-
-export interface VenueListRow {
-  venueId: string
-  name: string
-  city: string
-  type: string
-  devices: number
-  /** Litres poured in the last hour of data: the venues pouring now come first. */
-  litresLastHour: number
 }
 
 export async function venues(client: ClickHouseClient): Promise<VenueListRow[]> {

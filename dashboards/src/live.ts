@@ -1,25 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { chTime, rows } from './db.js'
+import type { LivePour, LiveRates } from '../api.js'
 
-export interface LivePour {
-  deviceId: string
-  venueId: string
-  seq: number
-  ts: number
-  receivedAt: number
-  beverage: string
-  volumeMl: number
-  kegRemainingMl: number
-}
 
-export interface LiveRates {
-  /** Frames per real second into the gateway (all kinds). */
-  framesPerS: number
-  /** Litres poured per minute of the stack's clock. */
-  litresPerMin: number
-  pours: number
-}
 
 export type LiveEvent = { type: 'pours'; pours: LivePour[] } | { type: 'rates'; rates: LiveRates }
 

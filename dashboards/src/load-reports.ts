@@ -1,12 +1,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { HttpError } from './params.js'
+import type { LoadReportEntry } from '../api.js'
 
-export interface LoadReportEntry {
-  name: string
-  modifiedAt: number
-  summary: unknown
-}
 
 const NAME = /^load-[A-Za-z0-9._-]{1,100}$/
 

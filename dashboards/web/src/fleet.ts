@@ -1,22 +1,8 @@
 import { api, badge, esc, fmtNum, fmtTime, kegBar, tile, type View } from './util.js'
+import type { DeviceRow } from '../../api.js'
 
-interface Device {
-  deviceId: string
-  venueId: string
-  venueName: string
-  city: string
-  lineId: number
-  beverage: string
-  firmware: string
-  online: boolean
-  health: 'ok' | 'warn' | 'fault' | 'offline' | 'waiting'
-  alerts: string[]
-  kegPct: number | null
-  lineTempC: number | null
-  lastSeen: number | null
-}
 
-type Row = { venue: { id: string; name: string; city: string; n: number; bad: number; offline: number } } | { device: Device }
+type Row = { venue: { id: string; name: string; city: string; n: number; bad: number; offline: number } } | { device: DeviceRow }
 
 const ROW_H = 30
 
@@ -41,7 +27,7 @@ export const fleetView: View = (root) => {
   const spacer = list.querySelector<HTMLElement>('.spacer')!
   const q = root.querySelector<HTMLInputElement>('#fleet-q')!
   const status = root.querySelector<HTMLSelectElement>('#fleet-status')!
-  let all: Device[] = []
+  let all: DeviceRow[] = []
   let rows: Row[] = []
 
   const filter = (): void => {
@@ -93,7 +79,7 @@ export const fleetView: View = (root) => {
 
   const load = async (): Promise<void> => {
     try {
-      const f = await api<{ now: number; devices: Device[] }>('fleet')
+      const f = await api<{ now: number; devices: DeviceRow[] }>('fleet')
       all = f.devices
       const count = (h: string): number => all.filter((d) => d.health === h).length
       root.querySelector('#fleet-tiles')!.innerHTML =

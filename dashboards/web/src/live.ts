@@ -1,21 +1,8 @@
 import { axis, chart } from './charts.js'
 import { api, esc, fmtNum, fmtTime, tile, type View } from './util.js'
+import type { LivePour, LiveRates } from '../../api.js'
 
-interface Pour {
-  deviceId: string
-  venueId: string
-  seq: number
-  ts: number
-  beverage: string
-  volumeMl: number
-  kegRemainingMl: number
-}
 
-interface Rates {
-  framesPerS: number
-  litresPerMin: number
-  pours: number
-}
 
 const MAX_ROWS = 60
 
@@ -25,10 +12,10 @@ export const liveView: View = (root) => {
     <h1>Live pours</h1>
     <div class="tiles">${tile('frames / s', '—', 'rate-frames')}${tile('litres / min', '—', 'rate-litres')}${tile('pours in the last minute', '—', 'rate-pours')}${tile('pours seen here', '0', 'rate-seen')}</div>
     <div class="grid2">
-      <div class="panel"><h2>Pour stream</h2><div class="scroll" style="max-height:calc(100vh - 260px)">
+      <div class="panel"><h2>LivePour stream</h2><div class="scroll" style="max-height:calc(100vh - 260px)">
         <table id="pours"><thead><tr><th>time</th><th>device</th><th>venue</th><th>beverage</th><th class="num">ml</th><th class="num">keg left (l)</th></tr></thead><tbody></tbody></table>
         <p class="muted" id="pours-empty">Waiting for pours…</p></div></div>
-      <div class="panel"><h2>Rates</h2><div class="chart" id="rates-chart" style="height:360px"></div></div>
+      <div class="panel"><h2>LiveRates</h2><div class="chart" id="rates-chart" style="height:360px"></div></div>
     </div>`
   const body = root.querySelector<HTMLTableSectionElement>('#pours tbody')!
   const ratesChart = chart(root.querySelector<HTMLElement>('#rates-chart')!, {
@@ -43,7 +30,7 @@ export const liveView: View = (root) => {
   let seen = 0
 
   const keys = new Set<string>()
-  const add = (all: Pour[], flash: boolean): void => {
+  const add = (all: LivePour[], flash: boolean): void => {
     // The first stream event can repeat pours the snapshot already showed.
     const pours = all.filter((p) => !keys.has(`${p.deviceId}:${p.seq}`))
     for (const p of pours) keys.add(`${p.deviceId}:${p.seq}`)
@@ -65,7 +52,7 @@ export const liveView: View = (root) => {
     while (body.rows.length > MAX_ROWS) body.deleteRow(-1)
   }
 
-  const rates = (r: Rates): void => {
+  const rates = (r: LiveRates): void => {
     root.querySelector('#rate-frames')!.textContent = fmtNum(r.framesPerS)
     root.querySelector('#rate-litres')!.textContent = fmtNum(r.litresPerMin, 1)
     root.querySelector('#rate-pours')!.textContent = fmtNum(r.pours)
@@ -74,12 +61,12 @@ export const liveView: View = (root) => {
     ratesChart.setOption({ series: [{ data: history.map((h) => [h.t, h.f]) }, { data: history.map((h) => [h.t, h.l]) }] })
   }
 
-  void api<{ pours: Pour[]; rates: Rates }>('live', { limit: '30' }).then((s) => {
+  void api<{ pours: LivePour[]; rates: LiveRates }>('live', { limit: '30' }).then((s) => {
     add([...s.pours].reverse(), false)
     rates(s.rates)
   })
   const es = new EventSource('/api/live/stream')
-  es.addEventListener('pours', (e) => add(JSON.parse((e as MessageEvent<string>).data) as Pour[], true))
-  es.addEventListener('rates', (e) => rates(JSON.parse((e as MessageEvent<string>).data) as Rates))
+  es.addEventListener('pours', (e) => add(JSON.parse((e as MessageEvent<string>).data) as LivePour[], true))
+  es.addEventListener('rates', (e) => rates(JSON.parse((e as MessageEvent<string>).data) as LiveRates))
   return () => es.close()
 }

@@ -1,11 +1,7 @@
 import { axis, chart } from './charts.js'
 import { api, esc, fmtNum, fmtTime, table, type View } from './util.js'
+import type { LoadReportEntry } from '../../api.js'
 
-interface Entry {
-  name: string
-  modifiedAt: number
-  summary: unknown
-}
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -16,7 +12,7 @@ export const loadView: View = (root, name) => {
   root.innerHTML = `<h1>Load tests</h1><div id="load-body"><p class="muted">Loading…</p></div>`
   const body = root.querySelector<HTMLElement>('#load-body')!
   void (async () => {
-    const list = await api<Entry[]>('load')
+    const list = await api<LoadReportEntry[]>('load')
     if (list.length === 0) {
       body.innerHTML = '<div class="panel"><p class="muted">No load-test reports yet. Run <code>tapflow load</code>; its reports (reports/load-*/report.json) show up here.</p></div>'
       return

@@ -1,5 +1,6 @@
 import { axis, chart } from './charts.js'
 import { api, badge, esc, fmtNum, kegBar, table, tile, type View } from './util.js'
+import type { VenueListRow } from '../../api.js'
 
 interface VenueData {
   info: { venueId: string; name: string; customer: string; city: string; country: string; timeZone: string; type: string }
@@ -11,14 +12,6 @@ interface VenueData {
   kegs: { deviceId: string; lineId: number; beverage: string; kegSizeL: number; remainingL: number | null; pct: number | null; litresPerDay: number; daysLeft: number | null; reorder: boolean }[]
 }
 
-interface VenueListRow {
-  venueId: string
-  name: string
-  city: string
-  type: string
-  devices: number
-  litresLastHour: number
-}
 
 const RANGES = ['24h', '7d', '30d']
 const hour = (h: number): string => `${String(h).padStart(2, '0')}:00`
