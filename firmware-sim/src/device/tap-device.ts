@@ -1,4 +1,4 @@
-import { HealthFrame, PourEvent, TemperatureReading, topicFor, type FrameKind } from '../../../proto/index.js'
+import { HealthFrame, PourEvent, TemperatureReading, topicFor, type FrameKind, type PourEventInit } from '../../../proto/index.js'
 import { Rng } from '../../../common/index.js'
 import { FaultState } from '../profiles/fault-state.js'
 import { Uplink } from '../profiles/uplink.js'
@@ -144,12 +144,7 @@ export class TapDevice {
     this.valveCycles++
     this.lineTempC = kegC + 0.3
     this.lineTempAt = t
-    const msg = PourEvent.encode({
-      device_id: this.spec.deviceId,
-      seq: ++this.seq,
-      ts_ms: t + fx.skewMs,
-      line_id: this.spec.lineId,
-      beverage_id: this.spec.beverageId,
+    return this.pourFrame(t, fx, {
       volume_ml: served * this.meterGain * fx.meterGain,
       duration_ms: durationMs,
       flow_rate_ml_s: flow,
@@ -158,6 +153,18 @@ export class TapDevice {
       keg_id: kegId,
       keg_remaining_ml: kegRemainingMl,
       beverage_temp_c: beverageC,
+    })
+  }
+
+  /** Encodes a pour with the next seq; the measured fields come from a real pour or a drip. */
+  private pourFrame(t: number, fx: { skewMs: number }, measured: PourMeasurement): Frame {
+    const msg = PourEvent.encode({
+      device_id: this.spec.deviceId,
+      seq: ++this.seq,
+      ts_ms: t + fx.skewMs,
+      line_id: this.spec.lineId,
+      beverage_id: this.spec.beverageId,
+      ...measured,
     }).finish()
     return this.frame('pour', t, msg)
   }
@@ -198,22 +205,18 @@ export class TapDevice {
     const volume = this.dripMl
     this.dripMl = 0
     const fx = this.faults.at(t)
-    const msg = PourEvent.encode({
-      device_id: this.spec.deviceId,
-      seq: ++this.seq,
-      ts_ms: t + fx.skewMs,
-      line_id: this.spec.lineId,
-      beverage_id: this.spec.beverageId,
-      volume_ml: volume * this.meterGain * fx.meterGain,
-      duration_ms: Math.min(600_000, Math.round((volume / 0.5) * 1000)),
-      flow_rate_ml_s: Math.min(0.5, volume / 600),
-      foam_ratio: 0,
-      waste_ml: volume,
-      keg_id: this.kegId(),
-      keg_remaining_ml: this.kegRemainingMl,
-      beverage_temp_c: this.lineTemp(t) + fx.tempRiseC,
-    }).finish()
-    this.emit(this.frame('pour', t, msg))
+    this.emit(
+      this.pourFrame(t, fx, {
+        volume_ml: volume * this.meterGain * fx.meterGain,
+        duration_ms: Math.min(600_000, Math.round((volume / 0.5) * 1000)),
+        flow_rate_ml_s: Math.min(0.5, volume / 600),
+        foam_ratio: 0,
+        waste_ml: volume,
+        keg_id: this.kegId(),
+        keg_remaining_ml: this.kegRemainingMl,
+        beverage_temp_c: this.lineTemp(t) + fx.tempRiseC,
+      }),
+    )
   }
 
   health(t: number): Frame {
@@ -301,3 +304,8 @@ function withinHours(d: Demand, hours: readonly [number, number] | undefined): D
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x))
 }
+
+type PourMeasurement = Pick<
+  PourEventInit,
+  'volume_ml' | 'duration_ms' | 'flow_rate_ml_s' | 'foam_ratio' | 'waste_ml' | 'keg_id' | 'keg_remaining_ml' | 'beverage_temp_c'
+>
