@@ -23,7 +23,7 @@ export interface LoadOptions {
   processes?: number
   /**
    * V8 heap cap per simulator process, MB. At full speed V8 lets the heap grow well past the live set
-   * (~25 KB per device session); a cap trades some throughput for memory. Default: none.
+   * (~20 KB of heap per device session); a cap trades some throughput for memory. Default: none.
    */
   simHeapMb?: number
   /** Fleet-wide unacknowledged frames before the simulator is held back. Default: 20,000. */
