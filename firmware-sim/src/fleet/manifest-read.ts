@@ -25,6 +25,7 @@ const show = (v: unknown): string => (typeof v === 'string' ? `'${clip(v)}'` : v
 
 function clip(s: string): string {
   const cut = s.length > 60 ? `${s.slice(0, 60)}…` : s
+  // eslint-disable-next-line no-control-regex -- matching control bytes is the point: they must not reach the terminal
   return cut.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '?' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
 }
 
