@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { basename, join } from 'node:path'
+import { status } from '@grpc/grpc-js'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage, type Logger } from '../../common/index.js'
 import { FleetAuthority, RateLimitedLog } from '../../edge-gateway/index.js'
 import {
-  FleetClient, FleetControl, FleetService, MqttCommandBus, PROFILES, TIMING_PARAMS, buildFleet, formatDuration, initialFleet, loadManifest,
+  FleetClient, FleetControl, FleetError, FleetService, MqttCommandBus, PROFILES, TIMING_PARAMS, buildFleet, formatDuration, initialFleet, loadManifest,
   manifestAssignments, type FirmwareCatalogue, type FleetEventMessage, type FleetSpec, type ProfileAssignment, type Simulator,
 } from '../../firmware-sim/index.js'
 import { onShutdown } from '../shutdown.js'
@@ -208,7 +209,11 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
         }, deps.logger)
         stream.on('data', (e: FleetEventMessage) =>
           process.stdout.write(`${new Date(e.ts_ms).toISOString()}  ${e.kind.padEnd(16)} ${e.device_id.padEnd(12)} ${e.detail}${e.actor ? `  (by ${e.actor})` : ''}\n`))
-        stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(new ConfigError(`cannot stream events from ${o.grpcUrl}: ${err.message}`))))
+        stream.on('error', (err: Error & { code?: number }) => {
+          if (err.code === status.CANCELLED) return resolve()
+          if (err.code === status.UNAUTHENTICATED) return reject(new FleetError(`FleetService at ${o.grpcUrl} refused the credentials: ${err.message}`, err.code, { cause: err }))
+          reject(new ConfigError(`cannot stream events from ${o.grpcUrl}: ${err.message}`))
+        })
         stream.on('end', () => resolve())
       })
     })
