@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
+import { registerDevices } from './commands/devices.js'
 import { registerFleet } from './commands/fleet.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerLoad } from './commands/load.js'
@@ -24,6 +25,7 @@ registerGateway(program, deps)
 registerSql(program, deps)
 registerLoad(program, deps)
 registerBusiness(program, deps)
+registerDevices(program)
 
 try {
   await program.parseAsync(process.argv)

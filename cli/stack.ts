@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
+  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, RevocationList, WriteAheadLog, openClickHouse,
   type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
@@ -61,13 +61,14 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     closers.push(() => clickhouse.client.close())
     // Per-device credentials come from one fleet secret, created on first start and shared with `tapflow sim`.
     const authority = FleetAuthority.fromFile(fleetKeyPath(o.dataDir))
+    const metrics = new GatewayMetrics({ processMetrics: true })
     let source: FrameSource
     let tls: GatewayStack['tls']
     let mqttUrl: string
     if (o.broker === undefined) {
       const material = o.tlsPort === undefined ? undefined : await devTls(join(o.dataDir, 'security', 'tls'))
       const tlsOpt = material === undefined || o.tlsPort === undefined ? undefined : { port: o.tlsPort, cert: material.cert, key: material.key }
-      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger, authority, allowAnonymous: o.insecure === true, tls: tlsOpt })
+      const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger, authority, allowAnonymous: o.insecure === true, tls: tlsOpt, metrics, revocations: new RevocationList(revokedPath(o.dataDir)) })
       await broker.listen()
       if (material !== undefined) tls = { url: `mqtts://${o.host}:${broker.tlsPort}`, caPath: material.caPath }
       source = broker
@@ -76,7 +77,6 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       source = new ExternalSource({ url: o.broker, logger: o.logger })
       mqttUrl = o.broker
     }
-    const metrics = new GatewayMetrics({ processMetrics: true })
     const wal = WriteAheadLog.open({ dir: join(o.dataDir, 'wal'), fsync: o.walFsync, maxBytes: o.walMaxBytes, logger: o.logger })
     closers.push(() => wal.close())
     const gateway = new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal })
@@ -135,6 +135,11 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
 /** Where the fleet secret lives: <data-dir>/security/fleet.key (mode 0600). */
 export function fleetKeyPath(dataDir: string): string {
   return join(dataDir, 'security', 'fleet.key')
+}
+
+/** Devices refused at connect (`tapflow devices revoke`), read by the embedded broker. */
+export function revokedPath(dataDir: string): string {
+  return join(dataDir, 'security', 'revoked.json')
 }
 
 /** mqtt://host:port with a username and password in it, for clients that take only a URL. */

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import { basename, join } from 'node:path'
+import { status } from '@grpc/grpc-js'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage, type Logger } from '../../common/index.js'
+import { FleetAuthority, RateLimitedLog } from '../../edge-gateway/index.js'
 import {
-  FleetClient, FleetControl, FleetService, MqttCommandBus, PROFILES, TIMING_PARAMS, buildFleet, formatDuration, initialFleet, loadManifest,
-  manifestAssignments, type FirmwareCatalogue, type FleetSpec, type ProfileAssignment, type Simulator,
+  FleetClient, FleetControl, FleetError, FleetService, MqttCommandBus, PROFILES, TIMING_PARAMS, buildFleet, formatDuration, initialFleet, loadManifest,
+  manifestAssignments, type FirmwareCatalogue, type FleetEventMessage, type FleetSpec, type ProfileAssignment, type Simulator,
 } from '../../firmware-sim/index.js'
 import { onShutdown } from '../shutdown.js'
 
@@ -20,16 +23,24 @@ export function fleetFromOptions(o: { manifest?: string; devices: number; seed: 
   return { fleet: initialFleet(m), profiles: manifestAssignments(m), firmware: m.firmware, label: `manifest ${o.manifest}` }
 }
 
-/** FleetService for a running simulator: gRPC on host:port, commands over MQTT to each device's …/cmd. */
-export async function startFleetControl(o: { sim: Simulator; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * FleetService for a running simulator: gRPC on host:port, commands over MQTT to each device's …/cmd.
+ * Every call must carry a tool credential derived from `authority` (the fleet key); refusals are logged rate-limited.
+ */
+export async function startFleetControl(o: { sim: Simulator; authority: FleetAuthority; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; close(): Promise<void> }> {
   const bus = await MqttCommandBus.connect(o.mqttUrl)
   const control = new FleetControl({ sim: o.sim, bus, now: o.now, logger: o.logger })
-  const service = new FleetService({ control, host: o.host, port: o.port, logger: o.logger })
+  const refusals = new RateLimitedLog({ logger: o.logger.child({ component: 'fleet-service' }) })
+  const service = new FleetService({
+    control, authority: o.authority, host: o.host, port: o.port, logger: o.logger,
+    onRefused: (reason, method) => refusals.warn(`fleet_call_refused`, { reason, method }, 'FleetService call refused: UNAUTHENTICATED'),
+  })
   try {
     await service.listen()
   } catch (err) {
     await control.close()
     await bus.close()
+    refusals.close()
     throw err
   }
   return {
@@ -38,11 +49,55 @@ export async function startFleetControl(o: { sim: Simulator; mqttUrl: string; ho
       await service.close()
       await control.close()
       await bus.close()
+      refusals.close()
     },
   }
 }
 
 const grpcUrl = new Option('--grpc-url <host:port>', 'FleetService of the running stack').default('127.0.0.1:50051')
+
+/** How `tapflow fleet` proves who it is: a tool credential derived from the fleet key. */
+interface CallerFlags {
+  grpcUrl: string
+  dataDir: string
+  fleetKey?: string
+  as: string
+}
+
+/** Adds --grpc-url, --data-dir, --fleet-key and --as to a command that calls FleetService. */
+function callerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(grpcUrl)
+    .addOption(new Option('--data-dir <dir>', 'data directory of the running stack; its security/fleet.key signs the calls').default('./data'))
+    .addOption(new Option('--fleet-key <file>', 'the fleet secret to sign calls with (default: <data-dir>/security/fleet.key)'))
+    .addOption(new Option('--as <name>', 'tool identity recorded with every change (fleet events, tapflow.ground_truth.actor)').default(defaultToolName()).argParser(toolName))
+}
+
+function defaultToolName(): string {
+  let user = 'user'
+  try {
+    user = userInfo().username
+  } catch {
+    // no passwd entry (some containers): keep the generic name
+  }
+  return `cli.${user.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}`
+}
+
+function toolName(v: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new InvalidArgumentError('expected 1-64 characters of A-Z a-z 0-9 _ . -')
+  return v
+}
+
+/** The fleet secret for a CLI command: --fleet-key, else <data-dir>/security/fleet.key; missing is one clear line. */
+export function readFleetKey(o: { dataDir: string; fleetKey?: string }): FleetAuthority {
+  const file = o.fleetKey ?? join(o.dataDir, 'security', 'fleet.key')
+  if (!existsSync(file)) {
+    throw new ConfigError(o.fleetKey === undefined
+      ? `no fleet key at ${file}: pass the running stack's --data-dir, or --fleet-key <file>`
+      : `fleet key ${file} does not exist`)
+  }
+  return FleetAuthority.fromFile(file, { create: false })
+}
 
 function percent(v: string): number {
   const n = Number(v.replace(/%$/, ''))
@@ -62,8 +117,12 @@ function stageInterval(v: string): number {
   return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
 }
 
-async function withClient<T>(url: string, fn: (c: FleetClient) => Promise<T>): Promise<T> {
-  const c = new FleetClient({ url })
+function clientFor(o: CallerFlags): FleetClient {
+  return new FleetClient({ url: o.grpcUrl, credentials: readFleetKey(o).control(o.as) })
+}
+
+async function withClient<T>(o: CallerFlags, fn: (c: FleetClient) => Promise<T>): Promise<T> {
+  const c = clientFor(o)
   try {
     return await fn(c)
   } finally {
@@ -74,7 +133,7 @@ async function withClient<T>(url: string, fn: (c: FleetClient) => Promise<T>): P
 export function registerFleet(program: Command, deps: { logger: Logger }): void {
   const fleet = program.command('fleet').description('flash firmware, inject failure profiles and inspect the running fleet (gRPC FleetService)')
 
-  fleet
+  const flash = fleet
     .command('flash')
     .description('roll firmware out to the running fleet: a manifest\'s rollouts and profiles, or --firmware to --select in stages')
     .addOption(new Option('--manifest <file>', 'apply this manifest\'s rollouts and profile assignments (validated first; nothing changes if it is bad)').conflicts('firmware'))
@@ -83,8 +142,7 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
     .addOption(new Option('--percent <p>', 'share of the selected devices').default(100).argParser(percent))
     .addOption(new Option('--stage <p>', 'share of the selected devices per stage (default: one stage)').argParser(percent))
     .addOption(new Option('--stage-interval <d>', 'real time between stages').default(0, '0s').argParser(stageInterval))
-    .addOption(grpcUrl)
-    .action(async (o: { manifest?: string; firmware?: string; select: string; percent: number; stage?: number; stageInterval: number; grpcUrl: string }) => {
+  callerOptions(flash).action(async (o: CallerFlags & { manifest?: string; firmware?: string; select: string; percent: number; stage?: number; stageInterval: number }) => {
       if (o.manifest !== undefined) {
         let text: string
         try {
@@ -92,13 +150,13 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
         } catch (err) {
           throw new ConfigError(`cannot read manifest ${o.manifest}: ${errorMessage(err)}`)
         }
-        const r = await withClient(o.grpcUrl, (c) => c.applyManifest(text, basename(o.manifest!)))
+        const r = await withClient(o, (c) => c.applyManifest(text, basename(o.manifest!)))
         for (const n of r.notes) process.stderr.write(`note: ${n}\n`)
         process.stdout.write(`applied ${o.manifest}: ${r.devices_flashed} devices flashed, ${r.profiles_assigned} profile assignments\n`)
         return
       }
       if (o.firmware === undefined) throw new ConfigError('fleet flash needs --manifest <file> or --firmware <version>')
-      const r = await withClient(o.grpcUrl, (c) =>
+      const r = await withClient(o, (c) =>
         c.flash({ selector: o.select, firmware: o.firmware!, percent: o.percent, stage_percent: o.stage ?? o.percent, stage_interval_ms: o.stageInterval }),
       )
       process.stdout.write(`${r.rollout_id}: flashing ${r.device_ids.length} devices to ${o.firmware} in ${r.stages} stage(s)\n`)
@@ -106,27 +164,25 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
       process.stdout.write(`  watch: tapflow fleet ls --select 'firmware=${o.firmware}'   or   tapflow sql "SELECT firmware_version, uniqExact(device_id) FROM tapflow.health WHERE ts > now() - INTERVAL 1 HOUR GROUP BY 1"\n`)
     })
 
-  fleet
+  const setProfile = fleet
     .command('set-profile')
     .description('put a failure profile on the selected devices of the running fleet (recorded in tapflow.ground_truth)')
     .requiredOption('--select <selector>', "which devices, e.g. 'venue=ven-0003' or 'device=tap-0001-01,tap-0001-02'")
     .requiredOption('--profile <name>', `one of: ${[...PROFILES.keys()].join(', ')}`)
     .addOption(new Option('--param <key=value>', 'profile parameter, repeatable: onset=2h progression=6h hazard_per_day=0.5 max_rise_c=8 …').argParser(param))
-    .addOption(grpcUrl)
-    .action(async (o: { select: string; profile: string; param?: Record<string, string>; grpcUrl: string }) => {
-      const r = await withClient(o.grpcUrl, (c) => c.setFailureProfile(o.select, o.profile, o.param ?? {}))
+  callerOptions(setProfile).action(async (o: CallerFlags & { select: string; profile: string; param?: Record<string, string> }) => {
+      const r = await withClient(o, (c) => c.setFailureProfile(o.select, o.profile, o.param ?? {}))
       process.stdout.write(`${o.profile} on ${r.device_ids.length} devices: ${r.device_ids.join(' ')}\n`)
       process.stdout.write(`  ground truth: tapflow sql "SELECT device_id, mode, onset_ts, failure_ts, parameters FROM tapflow.ground_truth FINAL WHERE mode = '${o.profile}'"\n`)
     })
 
-  fleet
+  const ls = fleet
     .command('ls')
     .description('list devices of the running fleet with their live state')
     .addOption(new Option('--select <selector>', 'only these devices (default: all)'))
     .option('--json', 'one JSON object per device')
-    .addOption(grpcUrl)
-    .action(async (o: { select?: string; json?: boolean; grpcUrl: string }) => {
-      const r = await withClient(o.grpcUrl, (c) => c.listDevices(o.select ?? ''))
+  callerOptions(ls).action(async (o: CallerFlags & { select?: string; json?: boolean }) => {
+      const r = await withClient(o, (c) => c.listDevices(o.select ?? ''))
       if (o.json) {
         for (const d of r.devices) process.stdout.write(JSON.stringify(d) + '\n')
         return
@@ -140,21 +196,24 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
       process.stdout.write(`\n${r.devices.length} devices at ${new Date(r.sim_time_ms).toISOString()} (simulated); firmware: ${[...byFw].map(([f, n]) => `${f}×${n}`).join(', ')}\n`)
     })
 
-  fleet
+  const events = fleet
     .command('events')
-    .description('stream fleet events (commands sent and acknowledged, stages, profiles) until Ctrl-C')
-    .addOption(grpcUrl)
-    .action(async (o: { grpcUrl: string }) => {
-      const c = new FleetClient({ url: o.grpcUrl })
+    .description('stream fleet events (commands sent and acknowledged, stages, profiles, and who asked) until Ctrl-C')
+  callerOptions(events).action(async (o: CallerFlags) => {
+      const c = clientFor(o)
       const stream = c.streamEvents()
       await new Promise<void>((resolve, reject) => {
         onShutdown(async () => {
           stream.cancel()
           c.close()
         }, deps.logger)
-        stream.on('data', (e: { ts_ms: number; kind: string; device_id: string; detail: string }) =>
-          process.stdout.write(`${new Date(e.ts_ms).toISOString()}  ${e.kind.padEnd(16)} ${e.device_id.padEnd(12)} ${e.detail}\n`))
-        stream.on('error', (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(new ConfigError(`cannot stream events from ${o.grpcUrl}: ${err.message}`))))
+        stream.on('data', (e: FleetEventMessage) =>
+          process.stdout.write(`${new Date(e.ts_ms).toISOString()}  ${e.kind.padEnd(16)} ${e.device_id.padEnd(12)} ${e.detail}${e.actor ? `  (by ${e.actor})` : ''}\n`))
+        stream.on('error', (err: Error & { code?: number }) => {
+          if (err.code === status.CANCELLED) return resolve()
+          if (err.code === status.UNAUTHENTICATED) return reject(new FleetError(`FleetService at ${o.grpcUrl} refused the credentials: ${err.message}`, err.code, { cause: err }))
+          reject(new ConfigError(`cannot stream events from ${o.grpcUrl}: ${err.message}`))
+        })
         stream.on('end', () => resolve())
       })
     })

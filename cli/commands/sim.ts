@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import type { Logger } from '../../common/index.js'
+import { ConfigError, type Logger } from '../../common/index.js'
 import { writeFileSync } from 'node:fs'
 import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, parseShard, simResult } from '../../firmware-sim/index.js'
 import { duration, instant, int, speed, url } from '../options.js'
@@ -35,6 +35,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
       const clock = new SimClock({ start, speed: o.speed })
       const { fleet, profiles, firmware } = fleetFromOptions(o)
       const authority = o.fleetKey === undefined ? undefined : FleetAuthority.fromFile(o.fleetKey, { create: false })
+      if (o.grpcPort !== undefined && authority === undefined) throw new ConfigError('--grpc-port needs --fleet-key: FleetService calls are signed with the fleet key')
       const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
       const transport = new MqttTransport({
         url: o.broker, qos: o.qos as 0 | 1, batch: o.batch, maxInFlight: o.maxInFlight, logger: log,
@@ -49,7 +50,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
           if (f.seq % o.sampleEvery === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
         },
       })
-      const control = o.grpcPort === undefined ? undefined : await startFleetControl({ sim, mqttUrl: authority ? withCredentials(o.broker, authority.tool('fleet')) : o.broker, host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
+      const control = o.grpcPort === undefined || authority === undefined ? undefined : await startFleetControl({ sim, authority, mqttUrl: withCredentials(o.broker, authority.tool('fleet')), host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
       let stopped: Promise<void> | undefined
       const stop = (): Promise<void> =>

@@ -23,6 +23,14 @@ export class GatewayMetrics {
   })
   readonly pendingRows = new Gauge({ name: 'tapflow_gateway_pending_rows', help: 'Rows buffered and not yet durable', registers: [this.registry] })
   readonly connectedDevices = new Gauge({ name: 'tapflow_gateway_connected_devices', help: 'MQTT sessions open on the embedded broker', registers: [this.registry] })
+  // Security: what the embedded broker refused. Counted always; logged rate-limited (RateLimitedLog).
+  readonly connectsRefused = new Counter({
+    name: 'tapflow_broker_connects_refused_total', labelNames: ['reason'] as const, registers: [this.registry],
+    help: 'CONNECTs refused by the embedded broker: anonymous, unknown_identity, bad_credentials, client_id_mismatch, revoked',
+  })
+  readonly aclDenied = new Counter({ name: 'tapflow_broker_acl_denied_total', help: 'Publishes and subscriptions refused by the topic ACL', labelNames: ['action'] as const, registers: [this.registry] })
+  readonly takeovers = new Counter({ name: 'tapflow_broker_client_takeovers_total', help: 'Sessions closed because a second client connected with the same client id', registers: [this.registry] })
+  readonly revokedDisconnects = new Counter({ name: 'tapflow_broker_revoked_disconnects_total', help: 'Open sessions closed because their device was revoked', registers: [this.registry] })
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics ?? false) collectDefaultMetrics({ register: this.registry, prefix: 'tapflow_' })

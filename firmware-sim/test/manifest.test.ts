@@ -107,6 +107,17 @@ rollouts:
     expect(err(base.replace('seed: 7', 'seed: -1'))).toBe('x.yaml:2: seed: expected an integer 0..2147483648, got -1')
     expect(err(base + 'rollouts:\n  - firmware: 1.5.0\n    percent: 0\n')).toBe('x.yaml:18: rollouts[0].percent: expected 0.01..100, got 0')
   })
+
+  it('rejects hostile YAML as bad input (ConfigError), never as an internal error', () => {
+    // An alias bomb: 9^7 strings from a few hundred bytes. YAML's maxAliasCount trips; it must surface as a ConfigError.
+    const bomb = ['seed: 1', 'a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (const [i, l] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) bomb.push(`${l}: &${l} [${Array(9).fill(`*${'abcdef'[i]}`).join(',')}]`)
+    expect(err(bomb.join('\n'))).toBe('x.yaml: YAML: Excessive alias count indicates a resource exhaustion attack')
+    expect(err(`a: ${'['.repeat(20_000)}${']'.repeat(20_000)}`)).toMatch(/^x\.yaml:\d+: YAML: /)
+    // A binary value is cut and escaped: one short line, no control bytes.
+    const msg = err(`seed: "\\x00\\x1b[2J${'z'.repeat(200)}"\ngenerate: { taps: 2 }\n`)
+    expect(msg).toBe(`x.yaml:1: seed: expected an integer 0..2147483648, got '\\x00\\x1b[2J${'z'.repeat(55)}…'`)
+  })
 })
 
 describe('selectors', () => {

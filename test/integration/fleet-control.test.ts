@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../common/index.js'
-import { EmbeddedBroker, Gateway, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
+import { EmbeddedBroker, FleetAuthority, Gateway, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
 import {
   FleetClient, FleetControl, FleetService, MqttCommandBus, MqttTransport, SimClock, Simulator, initialFleet, manifestAssignments, parseManifest,
   type FleetEventMessage,
@@ -43,6 +44,7 @@ describe('FleetService against a running stack', () => {
   let running: Promise<void>
   const events: FleetEventMessage[] = []
   const start = Date.UTC(2026, 10, 20, 12)
+  const authority = new FleetAuthority(randomBytes(32))
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tapflow-fleet-'))
@@ -58,9 +60,9 @@ describe('FleetService against a running stack', () => {
     await until(() => sim.framesSent > 200, 'the fleet to start')
     bus = await MqttCommandBus.connect(broker.url)
     control = new FleetControl({ sim, bus, now: () => clock.now() })
-    service = new FleetService({ control, port: 0 })
+    service = new FleetService({ control, authority, port: 0 })
     await service.listen()
-    client = new FleetClient({ url: service.url })
+    client = new FleetClient({ url: service.url, credentials: authority.control('test.ops') })
     client.streamEvents().on('data', (e: FleetEventMessage) => events.push(e))
   })
 
@@ -109,6 +111,8 @@ describe('FleetService against a running stack', () => {
     await until(() => events.filter((e) => e.kind === 'command_acked').length >= 10 + venue2.length, 'acknowledgement events')
     expect(events.filter((e) => e.kind === 'command_acked')).toHaveLength(10 + venue2.length)
     expect(events.filter((e) => e.kind === 'stage')).toHaveLength(2)
+    // Who asked is on every command, stage and device response the calls caused.
+    expect(events.filter((e) => ['command_sent', 'command_acked', 'stage', 'firmware_changed', 'profile_applied'].includes(e.kind)).every((e) => e.actor === 'tool:test.ops')).toBe(true)
 
     // Let 1.5 simulated hours pass (the cooling failure's progression window), then land everything.
     const t0 = sim.stats.simTime
@@ -121,10 +125,13 @@ describe('FleetService against a running stack', () => {
     const q = async <T>(query: string): Promise<T[]> => (await (await ch.client.query({ query, format: 'JSONEachRow' })).json()) as T[]
     const fw = await q<{ device_id: string }>(`SELECT device_id FROM tapflow.health GROUP BY device_id HAVING argMax(firmware_version, ts) = '1.5.1' ORDER BY device_id`)
     expect(fw.map((r) => r.device_id)).toEqual([...flash.device_ids].sort())
-    const gt = await q<{ device_id: string; mode: string; source: string; onset: string; failure: string }>(
-      `SELECT device_id, mode, source, toUnixTimestamp64Milli(onset_ts) AS onset, toUnixTimestamp64Milli(failure_ts) AS failure FROM tapflow.ground_truth FINAL ORDER BY device_id, mode`,
+    const gt = await q<{ device_id: string; mode: string; source: string; onset: string; failure: string; actor: string }>(
+      `SELECT device_id, mode, source, toUnixTimestamp64Milli(onset_ts) AS onset, toUnixTimestamp64Milli(failure_ts) AS failure, actor FROM tapflow.ground_truth FINAL ORDER BY device_id, mode`,
     )
     expect(gt.filter((r) => r.mode === 'cooling-failure').map((r) => r.device_id)).toEqual(venue2)
+    // Ground truth names who caused each record: the FleetService caller for commands, nobody for the manifest.
+    expect(gt.filter((r) => r.source === 'command').every((r) => r.actor === 'tool:test.ops')).toBe(true)
+    expect(gt.find((r) => r.mode === 'valve-leak')?.actor).toBe('')
     expect(gt.filter((r) => r.mode === 'cooling-failure').every((r) => r.source === 'command' && Number(r.failure) - Number(r.onset) === H)).toBe(true)
     expect(gt.find((r) => r.mode === 'valve-leak')).toMatchObject({ device_id: 'tap-0001-01', source: 'manifest' })
     expect(gt).toHaveLength(sim.groundTruth)

@@ -10,7 +10,7 @@ export const GROUND_TRUTH_TABLE = 'tapflow.ground_truth'
 
 /** Insert order. record_id and recorded_at come first and third: the batch token hashes columns 0 and 2. */
 export const GROUND_TRUTH_COLUMNS = [
-  'record_id', 'device_id', 'recorded_at', 'venue_id', 'mode', 'onset_ts', 'failure_ts', 'parameters', 'source', 'cleared_at', 'received_at',
+  'record_id', 'device_id', 'recorded_at', 'venue_id', 'mode', 'onset_ts', 'failure_ts', 'parameters', 'source', 'cleared_at', 'received_at', 'actor',
 ] as const
 
 export type GroundTruthDecoded = { ok: true; row: Row } | Rejected
@@ -35,7 +35,7 @@ export function decodeGroundTruth(payload: Uint8Array, nowMs: number): GroundTru
   const row: Row = [
     g.record_id.slice(0, 128), g.device_id, g.recorded_ms, g.venue_id, g.mode.slice(0, 64), g.onset_ms, Math.max(g.failure_ms, g.onset_ms),
     g.parameters_json || '{}', g.source.slice(0, 64), // null (JSON) is NULL in the Nullable cleared_at column; Row has no null member, hence the cast.
-    (g.cleared_ms > 0 ? g.cleared_ms : null) as number, nowMs,
+    (g.cleared_ms > 0 ? g.cleared_ms : null) as number, nowMs, g.actor.slice(0, 80),
   ]
   return { ok: true, row }
 }

@@ -15,6 +15,11 @@ export interface MqttCredentials {
   password: string
 }
 
+/** Why a username/password pair proves nothing: a username of no known form, or a wrong password. */
+export type CredentialFailure = 'unknown_identity' | 'bad_credentials'
+
+export type CredentialCheck = { ok: true; identity: Identity } | { ok: false; reason: CredentialFailure }
+
 /**
  * Per-device credentials derived from one fleet secret: password = HMAC-SHA256(secret, role + identity).
  * Nothing per device is stored, a leaked device password opens that device only, and the venue is part of
@@ -58,21 +63,49 @@ export class FleetAuthority {
     return { username: `tool:${name}`, password: this.sign(`tool:${name}`) }
   }
 
+  /**
+   * Credentials for FleetService (gRPC) calls, sent as `authorization: Bearer tool:<name>:<token>`.
+   * The token is signed under its own label, so no MQTT password (a tool's included) opens fleet control.
+   */
+  control(name: string): MqttCredentials {
+    if (!TOOL_NAME.test(name)) throw new ConfigError(`tool name: expected 1-64 of A-Z a-z 0-9 _ . -, got '${name}'`)
+    return { username: `tool:${name}`, password: this.sign(`grpc:tool:${name}`) }
+  }
+
+  /** The tool identity a FleetService credential proves, or why not. Only `tool:` identities can hold one. */
+  checkControl(username: string | undefined, password: string | undefined): CredentialCheck {
+    const identity = username === undefined || username.length > 200 ? undefined : parseUsername(username)
+    if (identity === undefined || identity.role !== 'tool') return { ok: false, reason: 'unknown_identity' }
+    return this.matches(`grpc:${username!}`, password) ? { ok: true, identity } : { ok: false, reason: 'bad_credentials' }
+  }
+
   /** The identity a username/password pair proves, or undefined. Constant-time on the password. */
   verify(username: string | undefined, password: Buffer | string | undefined): Identity | undefined {
-    if (username === undefined || password === undefined || username.length > 200) return undefined
-    const identity = parseUsername(username)
-    if (identity === undefined) return undefined
-    const role = identity.role === 'device' ? `device:${username}` : username
-    const expected = Buffer.from(this.sign(role))
+    const r = this.check(username, password)
+    return r.ok ? r.identity : undefined
+  }
+
+  /** Like verify, with the reason for a refusal (for the security counters). */
+  check(username: string | undefined, password: Buffer | string | undefined): CredentialCheck {
+    const identity = username === undefined || username.length > 200 ? undefined : parseUsername(username)
+    if (identity === undefined) return { ok: false, reason: 'unknown_identity' }
+    const role = identity.role === 'device' ? `device:${username!}` : username!
+    return this.matches(role, password) ? { ok: true, identity } : { ok: false, reason: 'bad_credentials' }
+  }
+
+  private matches(what: string, password: Buffer | string | undefined): boolean {
+    if (password === undefined) return false
+    const expected = Buffer.from(this.sign(what))
     const given = Buffer.from(password)
-    return given.length === expected.length && timingSafeEqual(given, expected) ? identity : undefined
+    return given.length === expected.length && timingSafeEqual(given, expected)
   }
 
   private sign(what: string): string {
     return createHmac('sha256', this.secret).update(what).digest('base64url')
   }
 }
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
 function parseUsername(u: string): Identity | undefined {
   const colon = /^(gateway|tool):([A-Za-z0-9_.-]{1,64})$/.exec(u)

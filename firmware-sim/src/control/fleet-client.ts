@@ -1,5 +1,6 @@
-import { credentials, status, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js'
+import { credentials, status, type Client, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js'
 import { ConfigError } from '../../../common/index.js'
+import { callMetadata, type CallCredentials } from './call-auth.js'
 import type { DeviceStateInfo } from './fleet-control.js'
 import { FleetError } from './errors.js'
 import { fleetServiceClient } from './grpc-proto.js'
@@ -9,6 +10,8 @@ export interface FleetClientOptions {
   url?: string
   /** Per-call deadline, ms. Default: 30000. */
   timeoutMs?: number
+  /** The tool credential sent with every call: FleetAuthority.control(name). Required. */
+  credentials: CallCredentials
 }
 
 export interface FleetEventMessage {
@@ -16,20 +19,23 @@ export interface FleetEventMessage {
   kind: string
   device_id: string
   detail: string
+  actor: string
 }
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void
-type Method = (req: unknown, opts: { deadline: number }, cb: Callback<unknown>) => void
+type Method = (req: unknown, md: Metadata, opts: { deadline: number }, cb: Callback<unknown>) => void
 
 /** A typed client for FleetService. Bad input comes back as ConfigError; everything else as FleetError. */
 export class FleetClient {
   readonly url: string
   private readonly client: Client
   private readonly timeoutMs: number
+  private readonly metadata: Metadata
 
-  constructor(opts: FleetClientOptions = {}) {
+  constructor(opts: FleetClientOptions) {
     this.url = (opts.url ?? '127.0.0.1:50051').replace(/^grpc:\/\//, '')
     this.timeoutMs = opts.timeoutMs ?? 30_000
+    this.metadata = callMetadata(opts.credentials)
     const Ctor = fleetServiceClient()
     this.client = new Ctor(this.url, credentials.createInsecure())
   }
@@ -51,8 +57,8 @@ export class FleetClient {
   }
 
   streamEvents(): ClientReadableStream<FleetEventMessage> {
-    const m = (this.client as unknown as Record<string, (req: unknown) => ClientReadableStream<FleetEventMessage>>).StreamEvents!
-    return m.call(this.client, {})
+    const m = (this.client as unknown as Record<string, (req: unknown, md: Metadata) => ClientReadableStream<FleetEventMessage>>).StreamEvents!
+    return m.call(this.client, {}, this.metadata.clone())
   }
 
   close(): void {
@@ -62,7 +68,7 @@ export class FleetClient {
   private call<Res>(name: string, req: unknown): Promise<Res> {
     const m = (this.client as unknown as Record<string, Method>)[name]!
     return new Promise((resolve, reject) => {
-      m.call(this.client, req, { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+      m.call(this.client, req, this.metadata.clone(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
         if (err === null) return resolve(res as Res)
         reject(this.toError(err))
       })
@@ -73,6 +79,9 @@ export class FleetClient {
     if (err.code === status.INVALID_ARGUMENT || err.code === status.NOT_FOUND) return new ConfigError(err.details, { cause: err })
     if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
       return new FleetError(`cannot reach FleetService at ${this.url}: is 'tapflow up' running? (see --grpc-url)`, err.code, { cause: err })
+    }
+    if (err.code === status.UNAUTHENTICATED) {
+      return new FleetError(`FleetService at ${this.url} refused the credentials: ${err.details}`, err.code, { cause: err })
     }
     return new FleetError(`FleetService: ${err.details}`, err.code, { cause: err })
   }

@@ -29,6 +29,8 @@ export interface FlashRequest {
   stagePercent?: number
   /** Real time between stages, ms. Default: 0. */
   stageIntervalMs?: number
+  /** Who asks (a tool identity such as tool:cli.alice), recorded in events and ground truth. Default: ''. */
+  actor?: string
 }
 
 export interface DeviceStateInfo {
@@ -42,7 +44,8 @@ export interface DeviceStateInfo {
   last_ack_ms: number
 }
 
-export type FleetEvent = { tsMs: number; kind: string; deviceId: string; detail: string }
+/** `actor`: the tool identity behind a command, its stages and the device's response to it ('' otherwise). */
+export type FleetEvent = { tsMs: number; kind: string; deviceId: string; detail: string; actor: string }
 
 const FIRMWARE = /^[A-Za-z0-9._+-]{1,32}$/
 
@@ -54,7 +57,8 @@ export class FleetControl {
   private readonly sim: Simulator
   private readonly bus: CommandBus
   private readonly log: Logger
-  private readonly pending = new Map<string, string>()
+  /** Device → [command id, actor] of the command it has not acknowledged yet. */
+  private readonly pending = new Map<string, [string, string]>()
   private readonly lastAck = new Map<string, number>()
   private readonly listeners = new Set<(e: FleetEvent) => void>()
   private readonly unsubscribe: () => void
@@ -85,13 +89,14 @@ export class FleetControl {
     if (!(stagePercent > 0 && stagePercent <= 100)) throw new ConfigError(`stage percent: expected 0 < p <= 100, got ${stagePercent}`)
     const chosen = pickShare(this.select(req.selector).map((d) => ({ deviceId: d.deviceId, d })), percent, `rollout:${req.firmware}`).map((x) => x.d)
     const rolloutId = this.id('rollout')
+    const actor = req.actor ?? ''
     const perStage = Math.max(1, Math.ceil((chosen.length * stagePercent) / percent))
     const stages: TapDevice[][] = []
     for (let i = 0; i < chosen.length; i += perStage) stages.push(chosen.slice(i, i + perStage))
     const run = async (i: number): Promise<void> => {
       const stage = stages[i]!
-      this.emit({ tsMs: this.opts.now(), kind: 'stage', deviceId: '', detail: `${rolloutId} stage ${i + 1}/${stages.length}: ${stage.length} devices -> ${req.firmware}` })
-      await this.sendAll(stage, (id) => ({ command_id: id, issued_ms: Date.now(), flash: { firmware: req.firmware } }))
+      this.emit({ tsMs: this.opts.now(), kind: 'stage', deviceId: '', detail: `${rolloutId} stage ${i + 1}/${stages.length}: ${stage.length} devices -> ${req.firmware}`, actor })
+      await this.sendAll(stage, actor, (id) => ({ command_id: id, issued_ms: Date.now(), flash: { firmware: req.firmware } }))
       if (i + 1 < stages.length) {
         const t = setTimeout(() => {
           this.timers.delete(t)
@@ -101,19 +106,20 @@ export class FleetControl {
       }
     }
     await run(0)
-    this.log.info({ rolloutId, firmware: req.firmware, devices: chosen.length, stages: stages.length }, 'firmware rollout started')
+    this.log.info({ rolloutId, firmware: req.firmware, devices: chosen.length, stages: stages.length, actor }, 'firmware rollout started')
     return { rolloutId, deviceIds: chosen.map((d) => d.deviceId), stages: stages.length }
   }
 
-  async setProfile(selector: string, profileName: string, raw: Readonly<Record<string, string | number>>): Promise<string[]> {
+  async setProfile(selector: string, profileName: string, raw: Readonly<Record<string, string | number>>, actor = ''): Promise<string[]> {
     const params = resolveParams(getProfile(profileName), raw, 'params')
     const devices = this.select(selector)
-    await this.sendAll(devices, (id) => ({ command_id: id, issued_ms: Date.now(), set_profile: { profile: profileName, params } }))
+    this.log.info({ profile: profileName, devices: devices.length, actor }, 'failure profile set')
+    await this.sendAll(devices, actor, (id) => ({ command_id: id, issued_ms: Date.now(), set_profile: { profile: profileName, params } }))
     return devices.map((d) => d.deviceId)
   }
 
   /** Applies a manifest's rollouts and profiles to the running fleet; validates all of it first. */
-  async applyManifest(yaml: string, source: string): Promise<{ flashed: number; profiles: number; notes: string[] }> {
+  async applyManifest(yaml: string, source: string, actor = ''): Promise<{ flashed: number; profiles: number; notes: string[] }> {
     const m: FleetManifest = parseManifest(yaml, source || 'manifest')
     const notes: string[] = []
     const live = new Set(this.sim.devices.map((d) => d.deviceId))
@@ -129,13 +135,13 @@ export class FleetControl {
     let flashed = 0
     for (const { r, devices } of rollouts) {
       const ids = devices.map((d) => d.deviceId)
-      const res = await this.flash({ selector: `device=${ids.join(',')}`, firmware: r.firmware, percent: 100, stagePercent: (r.stagePercent / r.percent) * 100, stageIntervalMs: r.stageIntervalMs })
+      const res = await this.flash({ selector: `device=${ids.join(',')}`, firmware: r.firmware, percent: 100, stagePercent: (r.stagePercent / r.percent) * 100, stageIntervalMs: r.stageIntervalMs, actor })
       flashed += res.deviceIds.length
     }
     let assigned = 0
     for (const { p, devices } of profiles) {
       const params = resolveParams(getProfile(p.profile), p.params, `${p.where}.params`)
-      await this.sendAll(devices.map((d) => this.sim.device(d.deviceId)!), (id) => ({ command_id: id, issued_ms: Date.now(), set_profile: { profile: p.profile, params } }))
+      await this.sendAll(devices.map((d) => this.sim.device(d.deviceId)!), actor, (id) => ({ command_id: id, issued_ms: Date.now(), set_profile: { profile: p.profile, params } }))
       assigned += devices.length
     }
     return { flashed, profiles: assigned, notes }
@@ -150,7 +156,7 @@ export class FleetControl {
       reboot_count: d.rebootCount,
       last_seq: d.lastSeq,
       profiles: d.faults.active.map((f) => `${f.profile.name}@${FaultState.severity(f, t).toFixed(2)}`),
-      pending_command_id: this.pending.get(d.deviceId) ?? '',
+      pending_command_id: this.pending.get(d.deviceId)?.[0] ?? '',
       last_ack_ms: this.lastAck.get(d.deviceId) ?? 0,
     }))
     return { devices, simTimeMs: t }
@@ -168,21 +174,23 @@ export class FleetControl {
     this.listeners.clear()
   }
 
-  private async sendAll(devices: readonly TapDevice[], make: (commandId: string) => DeviceCommandInit): Promise<void> {
+  private async sendAll(devices: readonly TapDevice[], actor: string, make: (commandId: string) => DeviceCommandInit): Promise<void> {
     await Promise.all(devices.map(async (d) => {
-      const cmd = make(this.id('cmd'))
-      this.pending.set(d.deviceId, cmd.command_id!)
-      this.emit({ tsMs: this.opts.now(), kind: 'command_sent', deviceId: d.deviceId, detail: describe(cmd) })
+      const cmd = { ...make(this.id('cmd')), issued_by: actor }
+      this.pending.set(d.deviceId, [cmd.command_id!, actor])
+      this.emit({ tsMs: this.opts.now(), kind: 'command_sent', deviceId: d.deviceId, detail: describe(cmd), actor })
       await this.bus.send(d.spec.venueId, d.deviceId, cmd)
     }))
   }
 
+  /** A device's response carries the actor of the command it answers (the device reports it before its ack). */
   private onDeviceEvent(e: FleetEventInfo): void {
-    if (e.kind === 'command_acked' && this.pending.get(e.deviceId) === e.detail) {
+    const pending = this.pending.get(e.deviceId)
+    if (e.kind === 'command_acked' && pending?.[0] === e.detail) {
       this.pending.delete(e.deviceId)
       this.lastAck.set(e.deviceId, e.tsMs)
     }
-    this.emit(e)
+    this.emit({ ...e, actor: pending?.[1] ?? '' })
   }
 
   private emit(e: FleetEvent): void {

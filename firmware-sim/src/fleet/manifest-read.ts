@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../common/index.js'
+import { ConfigError, errorMessage } from '../../../common/index.js'
 import { isNode, type Document, type LineCounter } from 'yaml'
 import { parseDurationMs } from '../profiles/registry.js'
 
@@ -8,7 +8,26 @@ export function fail(path: string, message: string, line?: number): never {
   throw new ConfigError(line === undefined ? `${where}${message}` : `:${line}: ${where}${message}`)
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : String(v))
+/**
+ * The document as plain data. YAML's own guards (an alias bomb trips `maxAliasCount`) throw plain errors;
+ * they become ConfigErrors here, so every bad manifest is bad input (exit 2), never an internal error.
+ */
+export function documentValue(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 })
+  } catch (err) {
+    fail('', `YAML: ${errorMessage(err)}`)
+  }
+}
+
+/** A value for an error line: strings cut to 60 characters and control bytes escaped, so one line stays one line. */
+const show = (v: unknown): string => (typeof v === 'string' ? `'${clip(v)}'` : v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : String(v))
+
+function clip(s: string): string {
+  const cut = s.length > 60 ? `${s.slice(0, 60)}…` : s
+  // eslint-disable-next-line no-control-regex -- matching control bytes is the point: they must not reach the terminal
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '?' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
+}
 
 /** A mapping in the manifest, read field by field with precise errors. `def` undefined = required, null = optional. */
 export class Obj {

@@ -9,7 +9,7 @@ import { BEVERAGES, REGIONS } from './catalogue.js'
 import { buildFleet, type FleetSpec } from './fleet-builder.js'
 import { matches, parseSelector, pickShare, type Selector } from './selector.js'
 import type { ProfileAssignment } from './simulator.js'
-import { Obj, fail } from './manifest-read.js'
+import { Obj, documentValue, fail } from './manifest-read.js'
 
 /** A firmware rollout: `percent` of the devices `select` picks, in stages of `stagePercent`. */
 export interface Rollout {
@@ -62,7 +62,7 @@ export function parseManifest(text: string, source = 'manifest'): FleetManifest 
     throw new ConfigError(`${source}:${pos.line}: YAML: ${e.message.split('\n')[0]}`)
   }
   try {
-    return build(new Obj(doc.toJS() as unknown, '', doc, lines))
+    return build(new Obj(documentValue(doc), '', doc, lines))
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${source}${err.message.startsWith(':') ? '' : ': '}${err.message}`)
     throw err

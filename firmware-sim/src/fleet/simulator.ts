@@ -80,6 +80,8 @@ export class Simulator {
   readonly injector: FaultInjector
   /** Ground-truth records published so far. */
   groundTruth = 0
+  /** The issuer of the command being carried out, stamped on the ground truth it causes. */
+  private actor = ''
   private readonly byId: Map<string, TapDevice>
   private readonly listeners = new Set<(e: FleetEventInfo) => void>()
   private closed = false
@@ -173,6 +175,7 @@ export class Simulator {
     let cmd: DeviceCommand
     try {
       cmd = DeviceCommand.decode(payload)
+      this.actor = cmd.issued_by
       if (cmd.flash) {
         const from = d.firmware
         if (!cmd.flash.firmware) throw new Error('flash command without a firmware version')
@@ -193,6 +196,8 @@ export class Simulator {
       this.log.warn({ device: deviceId, err: err instanceof Error ? err.message : String(err) }, 'command rejected')
       this.event({ tsMs: t, kind: 'command_rejected', deviceId, detail: err instanceof Error ? err.message : String(err) })
       return
+    } finally {
+      this.actor = ''
     }
     this.event({ tsMs: t, kind: 'command_acked', deviceId, detail: cmd.command_id })
   }
@@ -203,7 +208,7 @@ export class Simulator {
 
   private publishGroundTruth(r: GroundTruthInit): void {
     this.groundTruth++
-    this.opts.transport.publishRecord?.(GROUND_TRUTH_TOPIC, GroundTruth.encode(r).finish())
+    this.opts.transport.publishRecord?.(GROUND_TRUTH_TOPIC, GroundTruth.encode({ ...r, actor: this.actor }).finish())
   }
 
   /** Stops producing frames; frames already sent stay tracked by the transport. */
