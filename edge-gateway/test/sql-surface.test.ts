@@ -69,6 +69,9 @@ const DENIED: [string, () => string, number][] = [
   ['SETTINGS raising a limit', () => `SELECT count() FROM numbers(10) SETTINGS max_execution_time=100000`, READONLY],
   ['INTO OUTFILE', () => `SELECT 1 INTO OUTFILE '${outFile}'`, READONLY],
   ['INTO OUTFILE with a format', () => `SELECT 'x' INTO OUTFILE '${outFile}' FORMAT CSV`, READONLY],
+  ['SHOW … INTO OUTFILE', () => `SHOW TABLES FROM tapflow INTO OUTFILE '${outFile}'`, READONLY],
+  ['DESCRIBE … INTO OUTFILE', () => `DESCRIBE TABLE tapflow.pours INTO OUTFILE '${outFile}'`, READONLY],
+  ['EXPLAIN … INTO OUTFILE', () => `EXPLAIN SELECT 1 INTO OUTFILE '${outFile}'`, READONLY],
   ['a second statement', () => `SELECT 1; KILL QUERY WHERE 1`, SYNTAX],
   ['a second statement after a comment', () => `SELECT 1 /* ; */ -- x\n; SET readonly = 0`, SYNTAX],
   ['comments around a table function, upper case', () => `/* hi */ SELECT * FROM FILE('${fleetKeyPath(dir)}') -- bye`, ACCESS_DENIED],
@@ -127,6 +130,9 @@ describe('the SQL port', () => {
 
   it('binds query parameters and refuses settings in the URL', async () => {
     expect((await post('SELECT {n:UInt32} + 1', '?param_n=41')).body).toBe('42\n')
+    // A table name bound as a parameter is checked as bound.
+    expect((await post('SELECT count() FROM {t:Identifier}', '?param_t=tapflow.pours')).body).toBe('0\n')
+    expect((await post('SELECT * FROM {t:Identifier}', '?param_t=default.x')).code).toBe(ACCESS_DENIED)
     const r = await post('SELECT 1', '?max_execution_time=100000')
     expect([r.status, r.code]).toEqual([403, READONLY])
     expect((await post('SELECT 1', '?readonly=0')).code).toBe(READONLY)
