@@ -131,7 +131,7 @@ describe('the SQL port', () => {
   it('binds query parameters and refuses settings in the URL', async () => {
     expect((await post('SELECT {n:UInt32} + 1', '?param_n=41')).body).toBe('42\n')
     // A table name bound as a parameter is checked as bound.
-    expect((await post('SELECT count() FROM {t:Identifier}', '?param_t=tapflow.pours')).body).toBe('0\n')
+    expect((await post('SELECT count() FROM {t:Identifier}', '?param_t=pours')).body).toBe('0\n')
     expect((await post('SELECT * FROM {t:Identifier}', '?param_t=default.x')).code).toBe(ACCESS_DENIED)
     const r = await post('SELECT 1', '?max_execution_time=100000')
     expect([r.status, r.code]).toEqual([403, READONLY])
@@ -152,7 +152,7 @@ describe('the SQL port', () => {
     const t0 = Date.now()
     const r = await post('SELECT count() FROM numbers(2e12)')
     expect(r.code, r.body).toBe(159)
-    expect(Date.now() - t0).toBeLessThan(LIMITS.maxSeconds * 1000 * 3)
+    expect(Date.now() - t0).toBeLessThan(LIMITS.maxSeconds * 1000 * 2)
   })
 
   it('refuses results over the row and byte limits', async () => {

@@ -145,8 +145,8 @@ export class ReadOnlySql {
     const onAbort = (): void => void this.kill(slot)
     o.signal?.addEventListener('abort', onAbort, { once: true })
     let bytes = 0
-    let finished = false
     try {
+      // Leaving the loop early (limit, abort, a failed write) returns the iterator, which cancels the query.
       for await (const chunk of st) {
         o.signal?.throwIfAborted()
         const buf = Buffer.from(chunk.raw())
@@ -154,33 +154,23 @@ export class ReadOnlySql {
         if (bytes > this.limits.maxResultBytes) throw new SqlResultTooLargeError(this.limits.maxResultBytes)
         await o.onChunk(buf)
       }
-      finished = true
       return bytes
     } finally {
       o.signal?.removeEventListener('abort', onAbort)
-      if (!finished) {
-        st.cancel()
-        await this.kill(slot)
-      }
+      if (!st.closed) st.cancel()
     }
   }
 
-  /** Kills the slot's query and waits until the engine has let go of it, so the slot is really free. */
+  /**
+   * Kills the slot's running query. A pending read of its result then fails with code 394 at once, which is the
+   * signal that the session is free again (the killed entry stays in system.processes until the session's next query).
+   */
   private async kill(slot: Slot): Promise<void> {
-    const where = `Settings['log_comment'] = '${slot.tag}'`
     try {
-      // SYNC deadlocks in chDB; ASYNC and a short poll are as quick.
-      await this.control.queryAsync(`KILL QUERY WHERE ${where} ASYNC`, { format: 'TSV' })
-      // A cancelled query stops at its next check, within milliseconds; its time limit bounds the wait regardless.
-      const deadline = Date.now() + (this.limits.maxSeconds + 5) * 1000
-      while (Date.now() < deadline) {
-        const r = await this.control.queryAsync(`SELECT count() FROM system.processes WHERE ${where}`, { format: 'TSVRaw' })
-        if (r.text().trim() === '0') return
-        await new Promise((res) => setTimeout(res, 20))
-      }
-      this.log.warn({ tag: slot.tag }, 'a killed query outlived its time limit')
+      // SYNC deadlocks in chDB; ASYNC returns at once and the query stops at its next check.
+      await this.control.queryAsync(`KILL QUERY WHERE Settings['log_comment'] = '${slot.tag}' ASYNC`, { format: 'TSV' })
     } catch (err) {
-      this.log.warn({ err }, 'could not kill a SQL query')
+      this.log.warn({ err: errorMessage(err) }, 'could not kill a SQL query')
     }
   }
 
@@ -188,6 +178,7 @@ export class ReadOnlySql {
     if (this.closed) return
     this.closed = true
     await Promise.all(this.slots.filter((s) => s.busy).map((s) => this.kill(s)))
+    // Whatever was running has been killed; closing a session waits for its query to let go.
     for (const s of this.slots) s.session.close()
     this.control.close()
   }
