@@ -18,7 +18,7 @@ interface SqlCliOptions extends SqlLimitFlags {
 export function registerSql(program: Command, deps: { logger: Logger }): void {
   const cmd = program
     .command('sql')
-    .description('run a read-only query over what the stack wrote (through the running stack, or the data directory)')
+    .description('run a read-only query over what the stack wrote (through the running stack, or the data directory); the --sql-max-* limits apply to the directory, a running stack applies its own')
     .argument('<query>', 'SQL, e.g. "SELECT count() FROM tapflow.pours"')
     .addOption(new Option('--format <fmt>', 'ClickHouse output format').default(process.stdout.isTTY ? 'PrettyCompactMonoBlock' : 'TabSeparatedWithNames'))
     .addOption(new Option('--data-dir <dir>', 'data directory of the stack').default('./data'))

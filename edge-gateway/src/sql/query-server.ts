@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { closeHttpServer, errorMessage, listen, silentLogger, type Logger } from '../../../common/index.js'
 import { SQL_CODES } from './guard.js'
@@ -17,6 +18,8 @@ export interface QueryServerOptions {
 
 const MAX_QUERY_BYTES = 256 * 1024
 const FORMATS = /^[A-Za-z0-9]+$/
+/** A client's query_id is echoed in a header, so only header-safe ones are. */
+const QUERY_ID = /^[\w.:-]{1,128}$/
 /** URL parameters that are not settings, or settings that change nothing here; any other one is a setting change. */
 const IGNORED_PARAMS = new Set([
   'query', 'default_format', 'query_id', 'database', 'user', 'password', 'session_id', 'session_timeout', 'session_check',
@@ -78,17 +81,20 @@ export class QueryServer {
     res.on('close', () => {
       if (!res.writableFinished) gone.abort()
     })
+    const asked = url.searchParams.get('query_id')
+    const queryId = asked !== null && QUERY_ID.test(asked) ? asked : randomUUID()
     try {
-      const summary = await this.opts.sql.run(query, {
+      await this.opts.sql.run(query, {
+        queryId,
         format,
         params: Object.keys(params).length > 0 ? params : undefined,
         signal: gone.signal,
         onChunk: async (chunk) => {
-          if (!res.headersSent) res.writeHead(200, headers(format))
+          if (!res.headersSent) res.writeHead(200, headers(format, queryId))
           if (!res.write(chunk)) await drained(res)
         },
       })
-      if (!res.headersSent) res.writeHead(200, { ...headers(format), 'X-ClickHouse-Query-Id': summary.queryId })
+      if (!res.headersSent) res.writeHead(200, headers(format, queryId))
       res.end()
     } catch (err) {
       const code = (err as { clickhouseCode?: unknown }).clickhouseCode
@@ -114,8 +120,8 @@ export class QueryServer {
   }
 }
 
-function headers(format: string): Record<string, string> {
-  return { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Format': format }
+function headers(format: string, queryId: string): Record<string, string> {
+  return { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Format': format, 'X-ClickHouse-Query-Id': queryId }
 }
 
 /** ClickHouse's own mapping of error codes to HTTP statuses, for the codes this surface produces. */

@@ -19,6 +19,8 @@ export interface SqlRunOptions {
   format?: string
   /** Values for `{name:Type}` placeholders, bound by the engine (never spliced into the text). Default: none. */
   params?: Record<string, string>
+  /** Echoed in the summary (chDB has no query ids of its own to honour). Default: a random UUID. */
+  queryId?: string
   /** Aborting kills the query in the engine, not just the wait for it. */
   signal?: AbortSignal
   /** Receives the result as it streams; awaited, so a slow reader holds the engine back. */
@@ -102,7 +104,7 @@ export class ReadOnlySql {
     const slot = this.slots.find((s) => !s.busy)
     if (slot === undefined) throw new SqlTooManyQueriesError(this.limits.maxConcurrent)
     slot.busy = true
-    const queryId = randomUUID()
+    const queryId = o.queryId ?? randomUUID()
     try {
       const { statement, streamable } = await this.check(slot, sql, o.params)
       o.signal?.throwIfAborted()
