@@ -12,7 +12,7 @@ import { fleetKeyPath, startGatewayStack, type GatewayStack } from '../../cli/st
 
 const dir = mkdtempSync(join(tmpdir(), 'tapflow-sql-'))
 const outFile = join(dir, 'written-by-sql.txt')
-const LIMITS = { maxSeconds: 4, maxResultRows: 1_000, maxResultBytes: 1024 * 1024, maxConcurrent: 2 }
+const LIMITS = { maxSeconds: 4, maxMemoryBytes: 256 * 1024 * 1024, maxResultRows: 1_000, maxResultBytes: 1024 * 1024, maxConcurrent: 2 }
 let stack: GatewayStack | undefined
 let sqlUrl: string
 let key: string
@@ -130,6 +130,8 @@ describe('the SQL port', () => {
 
   it('binds query parameters and refuses settings in the URL', async () => {
     expect((await post('SELECT {n:UInt32} + 1', '?param_n=41')).body).toBe('42\n')
+    // Values arrive escaped, as ClickHouse clients send them (it\'s), and are bound as the text they stand for.
+    expect((await post('SELECT {s:String}', `?default_format=TSVRaw&param_s=${encodeURIComponent("it\\'s")}`)).body).toBe("it's\n")
     // A table name bound as a parameter is checked as bound.
     expect((await post('SELECT count() FROM {t:Identifier}', '?param_t=pours')).body).toBe('0\n')
     expect((await post('SELECT * FROM {t:Identifier}', '?param_t=default.x')).code).toBe(ACCESS_DENIED)
@@ -155,13 +157,24 @@ describe('the SQL port', () => {
     expect(Date.now() - t0).toBeLessThan(LIMITS.maxSeconds * 1000 * 2)
   })
 
+  it('stops a query over the memory limit', async () => {
+    const r = await post("SELECT length(groupArray(repeat(toString(number), 1000))) FROM numbers(1000000)")
+    expect(r.code, r.body).toBe(241)
+  })
+
   it('refuses results over the row and byte limits', async () => {
     expect((await post('SELECT number FROM numbers(100000)')).code).toBe(396)
-    // 500 rows of 10 kB: few rows, but 5 MB on the wire; ClickHouse counts a constant column as one value.
+    // 500 rows of 10 kB: under the row limit, and ClickHouse counts a constant column as one value, so only
+    // the bytes actually sent (5 MB) stop it.
     const big = await fetch(sqlUrl, { method: 'POST', body: "SELECT repeat('x', 10000) FROM numbers(500)" })
     const text = await big.text().catch((err: unknown) => String(err))
     expect(text.length).toBeLessThanOrEqual(LIMITS.maxResultBytes + 200)
     expect(big.status === 200 ? text : big.headers.get('x-clickhouse-exception-code')).toMatch(/396/)
+    // A 1 GB result is refused without being gathered (it took the gateway from 445 MB to 5 GB RSS before).
+    const rss = process.memoryUsage().rss
+    const gb = await post("SELECT repeat('x', 1000) FROM numbers(1000000)")
+    expect(gb.code).toBe(396)
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 * 1024)
   })
 
   it('caps concurrent queries with code 202, and a client that goes away frees its slot at once', async () => {

@@ -71,7 +71,7 @@ export class QueryServer {
     if (!FORMATS.test(format)) return fail(res, 400, 73, `bad format '${format}'`)
     const params: Record<string, string> = {}
     for (const [k, v] of url.searchParams) {
-      if (k.startsWith('param_')) params[k.slice(6)] = v
+      if (k.startsWith('param_')) params[k.slice(6)] = unescapeParam(v)
       else if (k === 'readonly' ? v !== '1' : !IGNORED_PARAMS.has(k)) {
         return fail(res, 403, SQL_CODES.READONLY, `Cannot modify '${k}' setting in readonly mode`)
       }
@@ -131,6 +131,13 @@ function httpStatus(code: number): number {
   if (code === SQL_CODES.SYNTAX_ERROR || code === 36 || code === 47 || code === 115 || code === 456) return 400
   if (code === 60 || code === 81) return 404
   return 500
+}
+
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', '0': '\0', a: '\x07', v: '\v' }
+
+/** ClickHouse reads HTTP `param_` values in its escaped text form (clients send `it\'s`); chDB binds raw values. */
+function unescapeParam(v: string): string {
+  return v.replace(/\\(.)/gs, (_m, c: string) => ESCAPES[c] ?? c)
 }
 
 function drained(res: ServerResponse): Promise<void> {
