@@ -10,10 +10,8 @@ import { ClickHouseError } from '../../../common/index.js'
 /** ClickHouse error codes the guard answers with. */
 export const SQL_CODES = {
   SYNTAX_ERROR: 62,
-  TIMEOUT_EXCEEDED: 159,
   READONLY: 164,
   TOO_MANY_SIMULTANEOUS_QUERIES: 202,
-  QUERY_WAS_CANCELLED: 394,
   TOO_MANY_ROWS_OR_BYTES: 396,
   ACCESS_DENIED: 497,
 } as const
