@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander'
-import { parseByteSize, parseFsyncPolicy, type FsyncPolicy } from '../edge-gateway/index.js'
-import { port, url } from './options.js'
+import { DEFAULT_SQL_LIMITS, parseByteSize, parseFsyncPolicy, type FsyncPolicy, type SqlLimits } from '../edge-gateway/index.js'
+import { int, port, url } from './options.js'
 
 /** Flags of the gateway side of the stack, shared by `tapflow up` and `tapflow gateway`. */
 export interface GatewayStackFlags {
@@ -14,10 +14,35 @@ export interface GatewayStackFlags {
   insecure?: boolean
   walFsync: FsyncPolicy
   walMaxBytes: number
+  sqlMaxSeconds: number
+  sqlMaxMemory: number
+  sqlMaxResultRows: number
+  sqlMaxResultBytes: number
+  sqlMaxConcurrent: number
+}
+
+/** The --sql-* limit flags, as ReadOnlySql's limits. */
+export function sqlLimits(o: Partial<Pick<GatewayStackFlags, 'sqlMaxSeconds' | 'sqlMaxMemory' | 'sqlMaxResultRows' | 'sqlMaxResultBytes' | 'sqlMaxConcurrent'>>): Partial<SqlLimits> {
+  return { maxSeconds: o.sqlMaxSeconds, maxMemoryBytes: o.sqlMaxMemory, maxResultRows: o.sqlMaxResultRows, maxResultBytes: o.sqlMaxResultBytes, maxConcurrent: o.sqlMaxConcurrent }
+}
+
+/** Limits on every query of the SQL port and `tapflow sql` (--sql-max-concurrent only where there is a port). */
+export function addSqlLimitOptions(cmd: Command, withConcurrency: boolean): Command {
+  const d = DEFAULT_SQL_LIMITS
+  const mib = (n: number): string => (n % 1024 ** 3 === 0 ? `${n / 1024 ** 3}GiB` : `${n / 1024 ** 2}MiB`)
+  cmd
+    .addOption(new Option('--sql-max-seconds <s>', 'SQL: cut a query after this many seconds').default(d.maxSeconds).argParser(int(1, 86_400)))
+    .addOption(new Option('--sql-max-memory <size>', 'SQL: memory one query may use').default(d.maxMemoryBytes, mib(d.maxMemoryBytes)).argParser(parseByteSize))
+    .addOption(new Option('--sql-max-result-rows <n>', 'SQL: refuse results with more rows').default(d.maxResultRows).argParser(int(1, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--sql-max-result-bytes <size>', 'SQL: refuse results larger than this').default(d.maxResultBytes, mib(d.maxResultBytes)).argParser(parseByteSize))
+  if (withConcurrency) {
+    cmd.addOption(new Option('--sql-max-concurrent <n>', 'SQL: queries at once on the SQL port; more get HTTP 429 (code 202)').default(d.maxConcurrent).argParser(int(1, 64)))
+  }
+  return cmd
 }
 
 export function addGatewayStackOptions(cmd: Command): Command {
-  return cmd
+  return addSqlLimitOptions(cmd, true)
     .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of embedded chDB').argParser(url(['http:', 'https:'])))
     .addOption(new Option('--data-dir <dir>', 'where ClickHouse data, the WAL, keys and the stack file live').default('./data'))
     .addOption(new Option('--host <addr>', 'bind address for every listener').default('127.0.0.1'))

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, RevocationList, WriteAheadLog, openClickHouse,
-  type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy,
+  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, ReadOnlySql, RevocationList, WriteAheadLog, openClickHouse,
+  type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy, type SqlLimits,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
 import { readStackInfo, removeStackInfo, writeStackInfo } from './stack-file.js'
@@ -25,6 +25,8 @@ export interface GatewayStackOptions {
   insecure?: boolean
   /** Also listen for mqtts:// here, with a dev CA made on first use in <data-dir>/security/tls. Default: off. */
   tlsPort?: number
+  /** Bounds on every SQL-port query. Default: DEFAULT_SQL_LIMITS (flags --sql-max-*). */
+  sqlLimits?: Partial<SqlLimits>
   clock?: Clock
   logger: Logger
 }
@@ -83,14 +85,16 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     closers.push(() => gateway.close())
     await gateway.start()
     let sqlUrl: string | undefined
-    // The dashboard reads through the read-only session when there is one; every dashboard query is readonly=2 anyway.
+    // The dashboard reads through a session of its own when there is one; every dashboard query is readonly=2 anyway.
     let dashboardClient: ClickHouseClient = clickhouse.client
     if (clickhouse.engine === 'chdb') {
-      // A second chDB session on the same directory: its readonly setting sticks to it, not to the gateway's inserts.
+      // chDB keeps settings per session: the dashboard's, the gateway's and the SQL port's never meet.
       const reader = openClickHouse({ path: clickhouse.location })
       closers.push(() => reader.client.close())
       dashboardClient = reader.client
-      const qs = new QueryServer({ client: reader.client, host: o.host, port: o.sqlPort, logger: o.logger })
+      const sql = await ReadOnlySql.open({ path: clickhouse.location, limits: o.sqlLimits, logger: o.logger })
+      closers.push(() => sql.close())
+      const qs = new QueryServer({ sql, host: o.host, port: o.sqlPort, logger: o.logger })
       await qs.listen()
       closers.push(() => qs.close())
       sqlUrl = qs.url

@@ -6,7 +6,7 @@ import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { startGatewayStack, withCredentials } from '../stack.js'
-import { addGatewayStackOptions, type GatewayStackFlags } from '../stack-options.js'
+import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
@@ -28,7 +28,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const clock = new SimClock({ start, speed: o.speed })
       // A bad manifest fails here, before any port or data directory is touched.
       const { fleet, profiles, firmware } = fleetFromOptions(o)
-      const stack = await startGatewayStack({ ...o, clock, logger: log })
+      const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log })
       await writeFleetDimensions(stack.clickhouse.client, fleet)
       // The embedded demo provisions its own devices: each gets its HMAC-derived credentials, bound to its venue.
       const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))

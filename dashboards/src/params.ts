@@ -15,6 +15,10 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
 const DURATION = /^(\d{1,4})(m|h|d)$/
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
 export const MAX_RANGE_MS = 90 * 86_400_000
+const INTEGER = /^-?\d{1,16}$/
+/** Instants the charts take: well inside DateTime64(3)'s range, so a bad `to` is a 400, never a ClickHouse error. */
+const MIN_INSTANT = Date.UTC(2000, 0, 1)
+const MAX_INSTANT = Date.UTC(2100, 0, 1)
 
 export class Params {
   constructor(private readonly q: URLSearchParams) {}
@@ -22,7 +26,9 @@ export class Params {
   /** Rejects parameters the endpoint does not know, so a typo is a 400 rather than a silent default. */
   only(...names: string[]): this {
     for (const k of this.q.keys()) {
-      if (!names.includes(k)) throw new HttpError(400, `unknown parameter '${k}'${names.length ? ` (expected ${names.join(', ')})` : ''}`)
+      if (!names.includes(k)) throw new HttpError(400, `unknown parameter '${k.slice(0, 40)}'${names.length ? ` (expected ${names.join(', ')})` : ''}`)
+      // Which of two values wins is not obvious to whoever sent them, so neither does.
+      if (this.q.getAll(k).length > 1) throw new HttpError(400, `parameter '${k}' given more than once`)
     }
     return this
   }
@@ -34,10 +40,11 @@ export class Params {
     return v
   }
 
+  /** Decimal digits only: Number() would also take 1e2, 0x64, ' 100' and 100.0. */
   int(name: string, dflt: number, min: number, max: number): number {
     const v = this.q.get(name)
     if (v === null || v === '') return dflt
-    const n = Number(v)
+    const n = INTEGER.test(v) ? Number(v) : Number.NaN
     if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected an integer from ${min} to ${max}`)
     return n
   }
@@ -51,12 +58,14 @@ export class Params {
     return ms
   }
 
-  /** An ISO date-time or epoch milliseconds; absent means `dflt`. */
+  /** An ISO date-time or epoch milliseconds, from 2000 to 2100; absent means `dflt`. */
   instant(name: string, dflt: number): number {
     const v = this.q.get(name)
     if (v === null || v === '') return dflt
     const t = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v)
-    if (!Number.isFinite(t)) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected an ISO date-time or epoch milliseconds`)
+    if (!Number.isFinite(t) || t < MIN_INSTANT || t >= MAX_INSTANT) {
+      throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected an ISO date-time or epoch milliseconds from 2000 to 2100`)
+    }
     return t
   }
 

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream/promises'
-import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
 import { closeHttpServer, errorMessage, listen, silentLogger, type Logger } from '../../../common/index.js'
+import { SQL_CODES } from './guard.js'
+import type { ReadOnlySql } from './read-only-sql.js'
 
 export interface QueryServerOptions {
-  client: ClickHouseClient
+  /** The read-only surface queries run on; the server does not close it. Required. */
+  sql: ReadOnlySql
   /** Bind address. Default: 127.0.0.1. */
   host?: string
   /** Port; 0 picks a free one. Default: 8123, ClickHouse's own HTTP port. */
@@ -16,13 +18,20 @@ export interface QueryServerOptions {
 
 const MAX_QUERY_BYTES = 256 * 1024
 const FORMATS = /^[A-Za-z0-9]+$/
+/** A client's query_id is echoed in a header, so only header-safe ones are. */
+const QUERY_ID = /^[\w.:-]{1,128}$/
+/** URL parameters that are not settings, or settings that change nothing here; any other one is a setting change. */
+const IGNORED_PARAMS = new Set([
+  'query', 'default_format', 'query_id', 'database', 'user', 'password', 'session_id', 'session_timeout', 'session_check',
+  'wait_end_of_query', 'enable_http_compression', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms', 'compress', 'decompress',
+])
 
 /**
  * A read-only subset of ClickHouse's HTTP interface in front of the embedded chDB engine.
  * chDB lets one process own a data directory, so `tapflow sql`, curl and @clickhouse/client
  * reach the running stack's data through here, exactly as they would reach a server.
- * Every query runs with readonly=2 (reads only, no writes or DDL), so give it a client of its own:
- * chDB keeps settings per session.
+ * What a query may do, and its limits, are ReadOnlySql's; this only speaks HTTP and cancels a query whose
+ * client went away.
  */
 export class QueryServer {
   private server: Server | undefined
@@ -40,7 +49,7 @@ export class QueryServer {
   async listen(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res))
     this.port = await listen(this.server, this.opts.port ?? 8123, this.opts.host ?? '127.0.0.1', this.opts.portFlag ?? '--sql-port')
-    this.log.info({ url: this.url }, 'read-only ClickHouse HTTP endpoint listening')
+    this.log.info({ url: this.url, limits: this.opts.sql.limits }, 'read-only ClickHouse HTTP endpoint listening')
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -57,26 +66,46 @@ export class QueryServer {
       return fail(res, 413, 0, errorMessage(err))
     }
     const query = [url.searchParams.get('query') ?? '', body].filter((s) => s.trim() !== '').join('\n')
-    if (query.trim() === '') return fail(res, 400, 62, 'empty query')
+    if (query.trim() === '') return fail(res, 400, SQL_CODES.SYNTAX_ERROR, 'empty query')
     const format = url.searchParams.get('default_format') ?? 'TabSeparated'
     if (!FORMATS.test(format)) return fail(res, 400, 73, `bad format '${format}'`)
+    const params: Record<string, string> = {}
+    for (const [k, v] of url.searchParams) {
+      if (k.startsWith('param_')) params[k.slice(6)] = unescapeParam(v)
+      else if (k === 'readonly' ? v !== '1' : !IGNORED_PARAMS.has(k)) {
+        return fail(res, 403, SQL_CODES.READONLY, `Cannot modify '${k}' setting in readonly mode`)
+      }
+    }
+    // The client going away (the socket closes before the response ends) kills its query.
+    const gone = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort()
+    })
+    const asked = url.searchParams.get('query_id')
+    const queryId = asked !== null && QUERY_ID.test(asked) ? asked : randomUUID()
     try {
-      const result = await this.opts.client.exec({
-        query,
-        query_id: url.searchParams.get('query_id') ?? undefined,
-        clickhouse_settings: { readonly: '2', default_format: format as DataFormat },
+      await this.opts.sql.run(query, {
+        queryId,
+        format,
+        params: Object.keys(params).length > 0 ? params : undefined,
+        signal: gone.signal,
+        onChunk: async (chunk) => {
+          if (!res.headersSent) res.writeHead(200, headers(format, queryId))
+          if (!res.write(chunk)) await drained(res)
+        },
       })
-      res.writeHead(200, {
-        'Content-Type': 'text/plain; charset=UTF-8',
-        'X-ClickHouse-Format': format,
-        'X-ClickHouse-Query-Id': result.query_id,
-        'X-ClickHouse-Summary': JSON.stringify(result.summary ?? {}),
-      })
-      await pipeline(result.stream, res)
+      if (!res.headersSent) res.writeHead(200, headers(format, queryId))
+      res.end()
     } catch (err) {
-      const code = Number((err as { code?: unknown }).code)
-      if (!res.headersSent) fail(res, 500, Number.isFinite(code) ? code : 0, errorMessage(err))
-      else res.destroy()
+      const code = (err as { clickhouseCode?: unknown }).clickhouseCode
+      const n = typeof code === 'number' ? code : 0
+      if (gone.signal.aborted) return
+      if (!res.headersSent) fail(res, httpStatus(n), n, errorMessage(err))
+      else {
+        // Mid-stream, ClickHouse appends the exception to the body; the broken chunked encoding tells clients too.
+        res.end(`\nCode: ${n}. DB::Exception: ${errorMessage(err)}\n`)
+        res.destroy()
+      }
     }
   }
 
@@ -85,6 +114,43 @@ export class QueryServer {
     this.server = undefined
     await closeHttpServer(s)
   }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+function headers(format: string, queryId: string): Record<string, string> {
+  return { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Format': format, 'X-ClickHouse-Query-Id': queryId }
+}
+
+/** ClickHouse's own mapping of error codes to HTTP statuses, for the codes this surface produces. */
+function httpStatus(code: number): number {
+  if (code === SQL_CODES.READONLY || code === SQL_CODES.ACCESS_DENIED) return 403
+  if (code === SQL_CODES.TOO_MANY_SIMULTANEOUS_QUERIES) return 429
+  if (code === SQL_CODES.SYNTAX_ERROR || code === 36 || code === 47 || code === 115 || code === 456) return 400
+  if (code === 60 || code === 81) return 404
+  return 500
+}
+
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', '0': '\0', a: '\x07', v: '\v' }
+
+/** ClickHouse reads HTTP `param_` values in its escaped text form (clients send `it\'s`); chDB binds raw values. */
+function unescapeParam(v: string): string {
+  return v.replace(/\\(.)/gs, (_m, c: string) => ESCAPES[c] ?? c)
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      if (res.destroyed && !res.writableFinished) reject(new Error('client went away'))
+      else resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }
 
 function fail(res: ServerResponse, status: number, code: number, message: string): void {
