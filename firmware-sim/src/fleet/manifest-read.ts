@@ -1,6 +1,6 @@
 import { ConfigError } from '../../../common/index.js'
 import { isNode, type Document, type LineCounter } from 'yaml'
-import { parseDurationMs } from '../profiles/registry.js'
+import { parseDurationMs } from '../profiles/index.js'
 
 /** Throws a ConfigError naming the path (and line), e.g. `:14: venues[3].taps: expected an integer 1..99, got 120`. */
 export function fail(path: string, message: string, line?: number): never {
