@@ -12,7 +12,7 @@ export { MemoryTransport, type DeviceTransport, type TransportStats, type Comman
 export { MqttTransport, type MqttTransportOptions } from './src/fleet/mqtt-transport.js'
 export { SAMPLE_EVERY, simResult, type SimResult } from './src/fleet/sim-result.js'
 export {
-  PROFILES, TIMING_PARAMS, getProfile, profileNames, resolveParams, parseDurationMs, formatDuration, FaultState, FaultInjector,
+  PROFILES, TIMING_PARAMS, getProfile, profileNames, resolveParams, formatDuration, FaultState, FaultInjector,
   BUILTIN_FIRMWARE, NO_EFFECTS, type ActiveFault, type FaultTarget, type GroundTruthSink, type FirmwareCatalogue, type FirmwareFault,
   type FirmwareRelease, type Effects, type FailureProfile, type ParamSpec, type Params,
 } from './src/profiles/index.js'
