@@ -82,6 +82,8 @@ export class Simulator {
   private readonly byId: Map<string, TapDevice>
   private readonly listeners = new Set<(e: FleetEventInfo) => void>()
   private closed = false
+  /** What every device is plugged into: the shared scheduler, and a wire to the transport. */
+  private readonly ports: DevicePorts
 
   constructor(opts: SimulatorOptions) {
     this.opts = opts
@@ -106,6 +108,10 @@ export class Simulator {
       until: opts.until,
       gate: () => opts.transport.backpressure(),
     })
+    this.ports = {
+      schedule: (at, key, task) => this.scheduler.schedule(at, key, task),
+      wire: (frame) => this.transmit(frame),
+    }
   }
 
   get specs(): DeviceSpec[] {
@@ -140,12 +146,7 @@ export class Simulator {
     // Connecting thousands of sessions takes real time; simulated time starts once they are up.
     this.opts.clock.anchor()
     const t0 = this.opts.clock.now()
-    // Every device is plugged into the same ports: the shared scheduler, and a wire to the transport.
-    const ports: DevicePorts = {
-      schedule: (at, key, task) => this.scheduler.schedule(at, key, task),
-      wire: (frame) => this.transmit(frame),
-    }
-    for (const d of this.devices) d.start(t0, ports)
+    for (const d of this.devices) d.start(t0, this.ports)
     for (const d of this.devices) this.injector.boot(d, t0)
     for (const a of this.opts.profiles ?? []) {
       const d = this.byId.get(a.deviceId)
