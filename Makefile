@@ -13,15 +13,16 @@ help: ## list targets
 up: install ## run the whole stack embedded (broker, gateway, chDB, 2,000 taps); Ctrl-C flushes and stops
 	node cli/bin/tapflow.js up $(ARGS)
 
-test: install peers ## run every test (unit, integration, interop with real peers)
+test: install peers ## run every test: the vitest projects unit and integration (interop with real peers included)
 	npx vitest run
 
 bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 	npx tsx bench/run.ts
 
-lint: install ## type-check and lint
+lint: install ## type-check, lint, and check the architecture (no import cycles, no imports past an index.ts)
 	npx tsc -p tsconfig.json
 	npx eslint .
+	npx depcruise --config .dependency-cruiser.cjs .
 
 typecheck: install
 	npx tsc -p tsconfig.json
@@ -29,8 +30,10 @@ typecheck: install
 install: $(NPM_STAMP) $(GEN) $(WEB) ## install npm packages, generate protobuf code, build the dashboard UI
 
 $(NPM_STAMP): package.json package-lock.json
-	@# npm install, not npm ci: this npm writes lock files without other platforms' optional packages
-	@# (chDB's and rollup's), then refuses them in `npm ci`. install still keeps the locked versions.
+	@# npm install, not npm ci: chDB lists its engine for other platforms (@chdb/lib-darwin-*, -linux-arm64-gnu)
+	@# as optional packages the registry reachable here does not serve, so the lock file cannot record them and
+	@# `npm ci` refuses it as out of sync. npm install keeps the locked versions and leaves the lock unchanged
+	@# (a fresh clone stays clean after `make install`).
 	npm install --no-audit --no-fund
 	@touch $@
 

@@ -1,9 +1,30 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+/**
+ * Unit tests: no I/O beyond reading the repository (no chDB, no sockets, no child processes, no temp files).
+ * test/utils/no-io.ts makes a socket or a child process fail there. Every other test file is an integration
+ * test (real chDB, brokers, PostgreSQL, Chromium, files), so a new file lands there until it is listed here.
+ */
+const UNIT = [
+  'common/test/duration.test.ts',
+  'proto/test/codec.test.ts',
+  'firmware-sim/test/manifest.test.ts',
+  'firmware-sim/test/profiles.test.ts',
+  'firmware-sim/test/profiles-firmware.test.ts',
+  'firmware-sim/test/simulator.test.ts',
+  'edge-gateway/test/batcher.test.ts',
+  'edge-gateway/test/decode.test.ts',
+  'edge-gateway/test/seq-tracker.test.ts',
+  'loadtest/test/stats.test.ts',
+  'cloud/test/unit.test.ts',
+  'test/architecture.test.ts',
+  'test/compose.test.ts',
+]
+
+const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']
 
 export default defineConfig({
   test: {
-    include: ['**/test/**/*.test.ts'],
-    exclude: ['node_modules/**', 'data/**', 'reports/**'],
     // Integration suites start real peers (chDB, aedes, Mosquitto, PostgreSQL): give them room.
     testTimeout: 120_000,
     hookTimeout: 120_000,
@@ -11,5 +32,10 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     allowOnly: false,
+    // `vitest run` runs both; `vitest run --project unit` (npm run test:unit) runs one.
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, exclude, setupFiles: ['test/utils/no-io.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['**/test/**/*.test.ts'], exclude: [...exclude, ...UNIT] } },
+    ],
   },
 })

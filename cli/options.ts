@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander'
+import { DURATION_EXAMPLES, parseDuration } from '../common/index.js'
 import type { Speed } from '../firmware-sim/index.js'
 
 /** Option parsers for commander: each throws InvalidArgumentError, which commander prints as one line. */
@@ -19,13 +20,11 @@ export function speed(v: string): Speed {
   return n
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** "90s", "15m", "24h", "30d" → milliseconds. */
+/** "90s", "15m", "24h", "7d", "2w" → milliseconds, in common's one duration grammar; never negative. */
 export function duration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim())
-  if (!m) throw new InvalidArgumentError(`expected a duration like 90s, 15m, 24h or 7d`)
-  return Number(m[1]) * UNITS[m[2]!]!
+  const ms = parseDuration(v)
+  if (ms === undefined || ms < 0) throw new InvalidArgumentError(`expected ${DURATION_EXAMPLES}`)
+  return ms
 }
 
 /** ISO date-time or "now" → ms since the epoch. */

@@ -3,3 +3,4 @@ export { createLogger, silentLogger, type Logger, type LoggerOptions } from './l
 export { systemClock, type Clock } from './clock.js'
 export { listen, closeHttpServer } from './net.js'
 export { Rng, hashString } from './rng.js'
+export { parseDuration, formatDuration, DURATION_EXAMPLES } from './duration.js'

@@ -1,7 +1,9 @@
 export { SimClock, type SimClockOptions, type Speed } from './src/clock/sim-clock.js'
 export { Scheduler, type SchedulerOptions } from './src/clock/scheduler.js'
 export { TapDevice } from './src/device/tap-device.js'
-export { DEFAULT_INTERVALS, type DeviceSpec, type VenueSpec, type Frame, type TelemetryIntervals } from './src/device/types.js'
+export {
+  DEFAULT_INTERVALS, type DeviceSpec, type VenueSpec, type Frame, type TelemetryIntervals, type DevicePorts, type Schedule, type Wire,
+} from './src/device/types.js'
 export { VENUE_TYPES, LocalTime, demandFor, type VenueType } from './src/device/venue.js'
 export { buildFleet, type FleetOptions, type FleetSpec } from './src/fleet/fleet-builder.js'
 export { BEVERAGES, REGIONS, type Beverage, type Region } from './src/fleet/catalogue.js'
@@ -10,8 +12,8 @@ export { MemoryTransport, type DeviceTransport, type TransportStats, type Comman
 export { MqttTransport, type MqttTransportOptions } from './src/fleet/mqtt-transport.js'
 export { SAMPLE_EVERY, simResult, type SimResult } from './src/fleet/sim-result.js'
 export {
-  PROFILES, TIMING_PARAMS, getProfile, profileNames, resolveParams, parseDurationMs, formatDuration, FaultState, FaultInjector,
-  BUILTIN_FIRMWARE, NO_EFFECTS, type ActiveFault, type GroundTruthSink, type FirmwareCatalogue, type FirmwareFault,
+  PROFILES, TIMING_PARAMS, getProfile, profileNames, resolveParams, formatDuration, FaultState, FaultInjector,
+  BUILTIN_FIRMWARE, NO_EFFECTS, type ActiveFault, type FaultTarget, type GroundTruthSink, type FirmwareCatalogue, type FirmwareFault,
   type FirmwareRelease, type Effects, type FailureProfile, type ParamSpec, type Params,
 } from './src/profiles/index.js'
 export {

@@ -10,6 +10,7 @@ import {
   manifestAssignments, type FirmwareCatalogue, type FleetEventMessage, type FleetSpec, type ProfileAssignment, type Simulator,
 } from '../../firmware-sim/index.js'
 import { onShutdown } from '../shutdown.js'
+import { duration } from '../options.js'
 
 /** The fleet to run: from --manifest when given, else generated from --devices and --seed. */
 export function fleetFromOptions(o: { manifest?: string; devices: number; seed: number }): {
@@ -112,9 +113,7 @@ function param(v: string, prev: Record<string, string> = {}): Record<string, str
 }
 
 function stageInterval(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim())
-  if (!m) throw new InvalidArgumentError('expected a duration like 30s or 5m')
-  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
+  return duration(v)
 }
 
 function clientFor(o: CallerFlags): FleetClient {

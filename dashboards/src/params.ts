@@ -1,4 +1,5 @@
 /** Query-string parsing for the dashboard API. Every value is validated here and then bound server-side. */
+import { parseDuration } from '../../common/index.js'
 
 /** A request the API refuses, with the HTTP status to send. */
 export class HttpError extends Error {
@@ -12,8 +13,6 @@ export class HttpError extends Error {
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
-const DURATION = /^(\d{1,4})(m|h|d)$/
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
 export const MAX_RANGE_MS = 90 * 86_400_000
 const INTEGER = /^-?\d{1,16}$/
 /** Instants the charts take: well inside DateTime64(3)'s range, so a bad `to` is a 400, never a ClickHouse error. */
@@ -49,11 +48,10 @@ export class Params {
     return n
   }
 
-  /** A look-back such as 30m, 24h or 7d; at most 90 days. */
+  /** A look-back such as 30m, 24h or 7d (common's duration grammar); at most 90 days. */
   range(name: string, dflt: string): number {
     const v = this.q.get(name) ?? dflt
-    const m = DURATION.exec(v)
-    const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : Number.NaN
+    const ms = parseDuration(v) ?? Number.NaN
     if (!(ms > 0) || ms > MAX_RANGE_MS) throw new HttpError(400, `bad ${name} '${v.slice(0, 40)}': expected a duration such as 30m, 24h or 7d, at most 90d`)
     return ms
   }

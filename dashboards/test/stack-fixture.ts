@@ -51,7 +51,8 @@ export async function startDashboardStack(o: DashboardStackOptions): Promise<Das
   const dir = mkdtempSync(join(tmpdir(), 'tapflow-dashboards-'))
   const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })]
   const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c().catch(() => undefined)
+    // Newest first; splice empties the list, so a second close() does nothing.
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined)
   }
   const writer = openClickHouse({ path: join(dir, 'clickhouse') })
   closers.push(() => writer.client.close())

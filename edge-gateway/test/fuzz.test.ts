@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
-import { Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
+import { useChDB } from '../../test/utils/index.js'
+import { Gateway, WriteAheadLog, type FrameSource } from '../index.js'
 
 /** Deterministic: a failing input can be replayed from the seed. */
 function rng(seed: number): () => number {
@@ -22,16 +21,7 @@ const NOW = Date.now()
 const source: FrameSource = { description: 'fuzz', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 
 describe('fuzz: random and mutated frames through decode and the gateway', () => {
-  let dir: string
-  let ch: ClickHouseHandle
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-fuzz-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const db = useChDB('fuzz')
 
   it(`survives ${N.toLocaleString()} hostile inputs, dead-letters every reject with a reason, and stays bounded`, async () => {
     const r = rng(20261122)
@@ -99,8 +89,8 @@ describe('fuzz: random and mutated frames through decode and the gateway', () =>
       }
     }
 
-    const wal = WriteAheadLog.open({ dir: join(dir, 'wal'), fsync: 'never' })
-    const gateway = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 50 } })
+    const wal = WriteAheadLog.open({ dir: join(db.dir, 'wal'), fsync: 'never' })
+    const gateway = new Gateway({ source, clickhouse: db.ch, wal, batch: { maxDelayMs: 50 } })
     await gateway.start()
     const heapBefore = process.memoryUsage().heapUsed
     let acked = 0
@@ -132,7 +122,7 @@ describe('fuzz: random and mutated frames through decode and the gateway', () =>
     expect(peakPending).toBeLessThan(10_000)
     expect(heapGrowthMb).toBeLessThan(300)
     expect(wal.depth).toBe(0)
-    const q = async <T>(query: string): Promise<T[]> => (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
+    const q = async <T>(query: string): Promise<T[]> => (await db.ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
     const [dl] = await q<{ n: string; blank: string }>(`SELECT count() AS n, countIf(reason = '' OR detail = '') AS blank FROM tapflow.dead_letters`)
     expect(Number(dl!.n)).toBe(s.deadLettered)
     expect(Number(dl!.blank)).toBe(0)

@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EmbeddedBroker, Gateway, WriteAheadLog, openClickHouse, type ClickHouseClient, type ClickHouseHandle } from '../../edge-gateway/index.js'
-import { landed, startPublishers, waitFor } from './faults-support.js'
+import { describe, expect, it } from 'vitest'
+import { EmbeddedBroker, Gateway, WriteAheadLog, type ClickHouseClient, type ClickHouseHandle } from '../../edge-gateway/index.js'
+import { until, useChDB } from '../utils/index.js'
+import { landed, startPublishers } from './faults-support.js'
 
 // The scenario is "ClickHouse unavailable for 30 s mid-run"; TAPFLOW_FAULT_OUTAGE_MS shortens it for quick local runs.
 const OUTAGE_MS = Number(process.env.TAPFLOW_FAULT_OUTAGE_MS ?? 30_000)
@@ -27,30 +26,20 @@ function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down:
 }
 
 describe('fault: ClickHouse unavailable mid-run', () => {
-  let dir: string
-  let ch: ClickHouseHandle
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-fault-ch-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const db = useChDB('fault-ch')
 
   it(`keeps acking into the WAL through a ${OUTAGE_MS / 1000} s outage, then lands every frame exactly once`, async () => {
-    const { handle, state } = flaky(ch)
+    const { handle, state } = flaky(db.ch)
     const broker = new EmbeddedBroker({ port: 0 })
     await broker.listen()
-    const wal = WriteAheadLog.open({ dir: join(dir, 'wal'), fsync: 'always' })
+    const wal = WriteAheadLog.open({ dir: join(db.dir, 'wal'), fsync: 'always' })
     const gateway = new Gateway({ source: broker, clickhouse: handle, wal, batch: { maxDelayMs: 100, retryBaseMs: 100 } })
     await gateway.start()
     const devices = 40
     const frames = 400
     const pubs = startPublishers({ url: broker.url, devices, frames, window: 2, paceMs: Math.ceil((OUTAGE_MS * 2) / frames) })
     try {
-      await waitFor(() => gateway.stats.rowsInserted > 500, 60_000, 'first inserts')
+      await until(() => gateway.stats.rowsInserted > 500, 'first inserts', 60_000)
       state.down = true
       const ackedAtOutage = pubs.acked()
       await new Promise((r) => setTimeout(r, OUTAGE_MS))
@@ -61,7 +50,7 @@ describe('fault: ClickHouse unavailable mid-run', () => {
       expect(wal.depth).toBeGreaterThanOrEqual(ackedDuringOutage)
       state.down = false
       await pubs.done
-      await waitFor(() => wal.depth === 0, 60_000, 'the WAL to drain into ClickHouse')
+      await until(() => wal.depth === 0, 'the WAL to drain into ClickHouse', 60_000)
     } finally {
       await pubs.close()
       await gateway.close()
@@ -70,7 +59,7 @@ describe('fault: ClickHouse unavailable mid-run', () => {
     }
     expect(pubs.acked()).toBe(devices * frames)
     expect(gateway.stats).toMatchObject({ deadLettered: 0, gaps: 0, accepted: devices * frames })
-    const counts = await landed(ch.client)
+    const counts = await landed(db.ch.client)
     expect(counts.size).toBe(devices)
     for (const id of pubs.deviceIds) expect(counts.get(id), id).toEqual({ n: frames, u: frames, hi: frames })
   })

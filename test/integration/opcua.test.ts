@@ -1,32 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ChillerBridge, Gateway, SESSION_GAP_METRIC, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../../edge-gateway/index.js'
+import { describe, expect, it } from 'vitest'
+import { ChillerBridge, Gateway, SESSION_GAP_METRIC, WriteAheadLog, type FrameSource } from '../../edge-gateway/index.js'
 import { CHILLER_ALARMS, ChillerServer } from '../../firmware-sim/index.js'
-import { freePort } from '../peers/index.js'
-import { waitFor } from './faults-support.js'
+import { freePort, until, useChDB } from '../utils/index.js'
 
 const noSource: FrameSource = { description: 'none', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 
 describe('OPC-UA chillers → bridge → WAL → tapflow.chiller', () => {
-  let dir: string
-  let ch: ClickHouseHandle
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-opcua-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const db = useChDB('opcua')
 
   it('streams monitored items, follows a cooling failure, and records a session gap across a server restart', async () => {
     const port = await freePort()
     let server = new ChillerServer({ venueId: 'ven-0001', port, tickMs: 100 })
     await server.start()
-    const wal = WriteAheadLog.open({ dir: join(dir, 'wal') })
-    const gateway = new Gateway({ source: noSource, clickhouse: ch, wal, batch: { maxDelayMs: 100 } })
+    const wal = WriteAheadLog.open({ dir: join(db.dir, 'wal') })
+    const gateway = new Gateway({ source: noSource, clickhouse: db.ch, wal, batch: { maxDelayMs: 100 } })
     await gateway.start()
     const bridge = new ChillerBridge({
       chillers: [{ endpointUrl: server.endpointUrl, venueId: 'ven-0001', chillerId: server.chillerId }],
@@ -35,29 +23,27 @@ describe('OPC-UA chillers → bridge → WAL → tapflow.chiller', () => {
     })
     const q = async <T>(query: string): Promise<T[]> => {
       await gateway.flush()
-      return (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
+      return (await db.ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
     }
     try {
       await bridge.start()
-      await waitFor(() => bridge.stats.changes > 20, 30_000, 'monitored-item changes')
+      await until(() => bridge.stats.changes > 20, 'monitored-item changes', 30_000)
       server.setCoolingFailure(true)
-      await waitFor(async () => {
+      await until(async () => {
         const [a] = await q<{ a: number | null }>(`SELECT max(value) AS a FROM tapflow.chiller WHERE metric = 'alarms'`)
         return Number(a?.a ?? 0) === CHILLER_ALARMS.highSupplyTemp + CHILLER_ALARMS.compressorFault + CHILLER_ALARMS.lowPressure
-      }, 30_000, 'all three alarms after the cooling failure')
+      }, 'all three alarms after the cooling failure', 30_000)
       // Lose the session: stop the server, start a fresh one on the same port.
       await server.close()
       await new Promise((r) => setTimeout(r, 1_500))
       server = new ChillerServer({ venueId: 'ven-0001', port, tickMs: 100 })
       await server.start()
-      await waitFor(async () => (await q<{ n: string }>(`SELECT count() AS n FROM tapflow.chiller WHERE metric = '${SESSION_GAP_METRIC}'`))[0]?.n !== '0', 60_000, 'the session gap row')
+      await until(async () => (await q<{ n: string }>(`SELECT count() AS n FROM tapflow.chiller WHERE metric = '${SESSION_GAP_METRIC}'`))[0]?.n !== '0', 'the session gap row', 60_000)
       const before = bridge.stats.changes
-      await waitFor(() => bridge.stats.changes > before + 10, 60_000, 'changes after the reconnect')
+      await until(() => bridge.stats.changes > before + 10, 'changes after the reconnect', 60_000)
     } finally {
-      await bridge.close()
-      await server.close()
-      await gateway.close()
-      await wal.close()
+      // Newest first: the bridge stores through the gateway, which appends to the WAL.
+      for (const r of [bridge, server, gateway, wal]) await r.close()
     }
     expect(bridge.stats.sessionsLost).toBeGreaterThan(0)
     const metrics = await q<{ metric: string }>('SELECT DISTINCT metric FROM tapflow.chiller ORDER BY metric')

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Gateway, openClickHouse, type ClickHouseHandle, type FrameSource } from '../../edge-gateway/index.js'
+import { describe, expect, it } from 'vitest'
+import { Gateway, type FrameSource } from '../../edge-gateway/index.js'
 import { MqttTransport, SimClock, Simulator, buildFleet } from '../../firmware-sim/index.js'
+import { until, useChDB } from '../utils/index.js'
 
 export interface BrokerFixture {
   name: string
@@ -17,22 +15,11 @@ export interface BrokerFixture {
  */
 export function pipelineSuite(fx: BrokerFixture): void {
   describe(`sim → ${fx.name} → gateway → chDB`, () => {
-    let dir: string
-    let ch: ClickHouseHandle
-
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), `tapflow-pipeline-${fx.name}-`))
-      ch = openClickHouse({ path: join(dir, 'clickhouse') })
-    })
-
-    afterAll(async () => {
-      await ch.client.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
+    const db = useChDB(`pipeline-${fx.name}`)
 
     it('lands every published frame with exact per-device counts and no seq gaps', async () => {
       const broker = await fx.start()
-      const gateway = new Gateway({ source: broker.source, clickhouse: ch, batch: { maxDelayMs: 200 } })
+      const gateway = new Gateway({ source: broker.source, clickhouse: db.ch, batch: { maxDelayMs: 200 } })
       await gateway.start()
       const fleet = buildFleet({ devices: 120, seed: 11 })
       const start = Date.now() - 8 * 3_600_000
@@ -44,15 +31,14 @@ export function pipelineSuite(fx: BrokerFixture): void {
         const sent = sim.framesSent
         expect(transport.stats.acked).toBe(sent)
         // An external broker acks on receipt, before the gateway sees the frame: wait for it to arrive.
-        const deadline = Date.now() + 60_000
-        while (gateway.stats.framesIn < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        await until(() => gateway.stats.framesIn >= sent, 'every published frame at the gateway', 60_000)
       } finally {
         await gateway.close()
         await broker.close()
       }
       expect(gateway.stats).toMatchObject({ deadLettered: 0, duplicates: 0, gaps: 0, accepted: sim.framesSent })
 
-      const rs = await ch.client.query({
+      const rs = await db.ch.client.query({
         query: `SELECT device_id, count() AS n, uniqExact(seq) AS u, max(seq) AS hi FROM (
                   SELECT device_id, seq FROM tapflow.pours UNION ALL
                   SELECT device_id, seq FROM tapflow.temperatures UNION ALL
@@ -70,7 +56,7 @@ export function pipelineSuite(fx: BrokerFixture): void {
         expect(Number(r!.u)).toBe(d.lastSeq)
         expect(Number(r!.hi)).toBe(d.lastSeq)
       }
-      const kinds = await ch.client.query({
+      const kinds = await db.ch.client.query({
         query: 'SELECT (SELECT count() FROM tapflow.pours) AS p, (SELECT sum(pour_count) FROM tapflow.device_5m) AS rolled',
         format: 'JSONEachRow',
       })

@@ -1,5 +1,5 @@
 import type { InvestorMetrics } from '../pipelines/aggregated.js'
-import type { CheckResult } from '../quality/types.js'
+import type { CheckResult } from '../quality/index.js'
 import { num, pct, usd } from './format.js'
 
 export interface DailyPoint {

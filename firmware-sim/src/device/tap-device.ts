@@ -1,24 +1,22 @@
 import { HealthFrame, PourEvent, TemperatureReading, topicFor, type FrameKind, type PourEventInit } from '../../../proto/index.js'
 import { Rng } from '../../../common/index.js'
-import { FaultState } from '../profiles/fault-state.js'
-import { Uplink } from '../profiles/uplink.js'
-import { busyness, demandFor, type Demand, type LocalTime } from './venue.js'
-import { DEFAULT_INTERVALS, type DeviceSpec, type Frame, type TelemetryIntervals, type VenueSpec } from './types.js'
+import { FaultState } from '../profiles/index.js'
+import { ColdChain } from './cold-chain.js'
+import { Uplink } from './uplink.js'
+import { demandFor, withinHours, type Demand, type LocalTime } from './venue.js'
+import { DEFAULT_INTERVALS, type DevicePorts, type DeviceSpec, type Frame, type TelemetryIntervals, type VenueSpec } from './types.js'
 
 const MIN = 60_000
 const NOMINAL_FLOW_ML_S = 60
-const LINE_TAU_MS = 25 * MIN
 const KEG_SWAP_MS: readonly [number, number] = [10 * MIN, 45 * MIN]
 const DAY = 24 * 60 * MIN
 /** A leaking valve reports its drip as a pour once this much has run through the meter. */
 const DRIP_REPORT_ML = 20
 
-export type Schedule = (at: number, key: number, task: (at: number) => void) => void
-export type Emit = (frame: Frame) => void
-
 /**
  * One smart tap. All behaviour is a function of its spec, its own seeded RNG and the simulated
  * times it is woken at, so the same seed gives byte-identical frames whatever the pacing.
+ * Frames go out one way: the device sends each to its uplink, and the uplink onto the wire it was given at start.
  */
 export class TapDevice {
   readonly spec: DeviceSpec
@@ -30,13 +28,14 @@ export class TapDevice {
   private readonly topics: Record<FrameKind, string>
   private readonly meterGain: number
   private readonly flowFactor: number
-  private readonly compressorPhase: number
+  /** Keg, air and line temperatures. */
+  private readonly cold: ColdChain
   /** Injected faults; pour, temperature and health code consult `faults.at(t)`. */
   readonly faults: FaultState
   /** Firmware it runs now: changes on a flash, after the reboot. */
   firmware: string
   rebootCount = 0
-  /** The last command the device carried out, acknowledged by the health frame that follows it. */
+  /** The last command the device carried out, confirmed by the health frame that follows it. */
   lastCommandId = ''
 
   private seq = 0
@@ -45,11 +44,10 @@ export class TapDevice {
   private kegNo = 1
   private kegRemainingMl: number
   private kegEmptyUntil = 0
-  private lineTempC: number
-  private lineTempAt = 0
   private dripMl = 0
   private stuck: { line: number; keg: number; ambient: number } | undefined
-  private emit: Emit = () => undefined
+  /** Set at start; frames made before then go nowhere. */
+  private uplink: Uplink | undefined
 
   constructor(spec: DeviceSpec, venue: VenueSpec, local: LocalTime, seed: number, intervals = DEFAULT_INTERVALS) {
     this.spec = spec
@@ -65,11 +63,11 @@ export class TapDevice {
     }
     this.meterGain = this.rng.normal(1, 0.005)
     this.flowFactor = this.rng.between(0.85, 1.15)
-    this.compressorPhase = this.rng.next() * 2 * Math.PI
+    const compressorPhase = this.rng.next() * 2 * Math.PI
     this.valveCycles = this.rng.int(1_000, 200_000)
     this.kegRemainingMl = spec.kegSizeMl * this.rng.between(0.2, 1)
-    this.lineTempC = venue.setpointC + 2
     this.faults = new FaultState(`${seed}:${spec.deviceId}`)
+    this.cold = new ColdChain({ venue, local, faults: this.faults, compressorPhase })
     this.firmware = spec.firmware
   }
 
@@ -82,18 +80,17 @@ export class TapDevice {
     return this.seq
   }
 
-  /** Boots the device at `at` and schedules its first frames. */
-  start(at: number, schedule: Schedule, send: Emit): void {
+  /** Boots the device at `at`, plugged into `ports`, and schedules its first frames. */
+  start(at: number, ports: DevicePorts): void {
+    const { schedule, wire } = ports
     this.bootTs = at
-    this.lineTempAt = at
+    this.cold.boot(at)
     const key = this.spec.index * 4
     // Frames leave through the uplink, where connectivity and data faults act; slot 3 is for delayed frames.
-    const uplink = new Uplink(this.faults, send, schedule, key + 3)
-    const emit: Emit = (frame) => uplink.push(frame, frame.tsMs)
-    this.emit = emit
+    this.uplink = new Uplink({ faults: this.faults, wire, schedule, key: key + 3 })
     const every = (kind: FrameKind, period: number, make: (t: number) => Frame): void => {
       const tick = (t: number): void => {
-        emit(make(t))
+        this.send(make(t))
         schedule(t + period, key + kindOrder[kind], tick)
       }
       schedule(at + Math.floor(this.rng.next() * period), key + kindOrder[kind], tick)
@@ -102,10 +99,14 @@ export class TapDevice {
     every('health', this.intervals.healthMs, (t) => this.health(t))
     const pourTick = (t: number): void => {
       const frame = this.pour(t)
-      if (frame !== undefined) emit(frame)
+      if (frame !== undefined) this.send(frame)
       schedule(this.nextPourAt(t), key + kindOrder.pour, pourTick)
     }
     schedule(this.nextPourAt(at), key + kindOrder.pour, pourTick)
+  }
+
+  private send(frame: Frame): void {
+    this.uplink?.send(frame)
   }
 
   /** Next pour after `from`, drawn from the venue's demand curve by thinning a Poisson process. */
@@ -124,8 +125,8 @@ export class TapDevice {
     if (t < this.kegEmptyUntil) return undefined
     const r = this.rng
     const fx = this.faults.at(t)
-    const kegC = this.kegTemp(t)
-    const lineC = this.lineTemp(t)
+    const kegC = this.cold.keg(t)
+    const lineC = this.cold.line(t)
     let served = r.weighted(this.spec.servings) * r.normal(1.02, 0.03)
     let foam = clamp(0.04 + 0.015 * Math.max(0, lineC - 4) + r.normal(0, 0.01) + fx.foamAdd, 0.01, 0.6 + fx.foamAdd)
     if (served >= this.kegRemainingMl) {
@@ -142,8 +143,7 @@ export class TapDevice {
     const kegRemainingMl = Math.max(0, this.kegRemainingMl)
     if (t < this.kegEmptyUntil) this.swapKeg()
     this.valveCycles++
-    this.lineTempC = kegC + 0.3
-    this.lineTempAt = t
+    this.cold.flush(t, kegC + 0.3)
     return this.pourFrame(t, fx, {
       volume_ml: served * this.meterGain * fx.meterGain,
       duration_ms: durationMs,
@@ -158,24 +158,25 @@ export class TapDevice {
 
   /** Encodes a pour with the next seq; the measured fields come from a real pour or a drip. */
   private pourFrame(t: number, fx: { skewMs: number }, measured: PourMeasurement): Frame {
+    const seq = this.nextSeq()
     const msg = PourEvent.encode({
       device_id: this.spec.deviceId,
-      seq: ++this.seq,
+      seq,
       ts_ms: t + fx.skewMs,
       line_id: this.spec.lineId,
       beverage_id: this.spec.beverageId,
       ...measured,
     }).finish()
-    return this.frame('pour', t, msg)
+    return this.frame('pour', t, seq, msg)
   }
 
   temperature(t: number): Frame {
     const fx = this.faults.at(t)
     if (fx.leakMlPerH > 0) this.drip(t, fx.leakMlPerH)
     let read = {
-      line: this.lineTemp(t) + this.rng.normal(0, 0.05),
-      keg: this.kegTemp(t) + this.rng.normal(0, 0.05),
-      ambient: this.ambient(t) + this.rng.normal(0, 0.1),
+      line: this.cold.line(t) + this.rng.normal(0, 0.05),
+      keg: this.cold.keg(t) + this.rng.normal(0, 0.05),
+      ambient: this.cold.ambient(t) + this.rng.normal(0, 0.1),
     }
     if (fx.sensorNoiseC > 0) {
       const n = (): number => this.faults.rng.normal(0, fx.sensorNoiseC)
@@ -184,16 +185,17 @@ export class TapDevice {
     // A stuck sensor repeats the reading it froze on.
     if (fx.sensorStuck) read = this.stuck ??= read
     else this.stuck = undefined
+    const seq = this.nextSeq()
     const msg = TemperatureReading.encode({
       device_id: this.spec.deviceId,
-      seq: ++this.seq,
+      seq,
       ts_ms: t + fx.skewMs,
       line_id: this.spec.lineId,
       line_temp_c: read.line,
       keg_temp_c: read.keg,
       ambient_temp_c: read.ambient,
     }).finish()
-    return this.frame('temp', t, msg)
+    return this.frame('temp', t, seq, msg)
   }
 
   /** A leaking valve: the keg loses beer with no pour, and the meter reports the drip as a trickle pour. */
@@ -205,7 +207,7 @@ export class TapDevice {
     const volume = this.dripMl
     this.dripMl = 0
     const fx = this.faults.at(t)
-    this.emit(
+    this.send(
       this.pourFrame(t, fx, {
         volume_ml: volume * this.meterGain * fx.meterGain,
         duration_ms: Math.min(600_000, Math.round((volume / 0.5) * 1000)),
@@ -214,7 +216,7 @@ export class TapDevice {
         waste_ml: volume,
         keg_id: this.kegId(),
         keg_remaining_ml: this.kegRemainingMl,
-        beverage_temp_c: this.lineTemp(t) + fx.tempRiseC,
+        beverage_temp_c: this.cold.line(t) + fx.tempRiseC,
       }),
     )
   }
@@ -226,9 +228,10 @@ export class TapDevice {
       this.bootTs = t - Math.floor(this.faults.rng.next() * this.intervals.healthMs)
       this.rebootCount++
     }
+    const seq = this.nextSeq()
     const msg = HealthFrame.encode({
       device_id: this.spec.deviceId,
-      seq: ++this.seq,
+      seq,
       ts_ms: t + fx.skewMs,
       firmware_version: this.firmware,
       uptime_s: Math.floor((t - this.bootTs) / 1000),
@@ -238,25 +241,31 @@ export class TapDevice {
       error_codes: fx.voltageDropV > 1.5 ? [BROWNOUT_ERROR] : [],
       reboot_count: this.rebootCount,
     }).finish()
-    return this.frame('health', t, msg)
+    return this.frame('health', t, seq, msg)
   }
 
   /**
-   * Carries out a command at `t` and acknowledges it with an immediate health frame. A flash reboots
-   * into the new firmware first, so the acknowledging frame reports it with uptime 0.
+   * Confirms a command carried out at `t` with an immediate health frame (the fleet controller's
+   * "command applied"). A flash reboots into the new firmware first, so the confirming frame reports it
+   * with uptime 0.
    */
-  acknowledge(t: number, commandId: string, flashTo?: string): void {
+  confirmCommand(t: number, commandId: string, flashTo?: string): void {
     if (flashTo !== undefined) {
       this.firmware = flashTo
       this.bootTs = t
       this.rebootCount++
     }
     this.lastCommandId = commandId
-    this.emit(this.health(t))
+    this.send(this.health(t))
   }
 
-  private frame(kind: FrameKind, t: number, payload: Uint8Array): Frame {
-    return { kind, deviceId: this.spec.deviceId, seq: this.seq, tsMs: t, topic: this.topics[kind], payload }
+  /** Takes the seq for the next frame: it rises by one per frame, across all three kinds. */
+  private nextSeq(): number {
+    return ++this.seq
+  }
+
+  private frame(kind: FrameKind, t: number, seq: number, payload: Uint8Array): Frame {
+    return { kind, deviceId: this.spec.deviceId, seq, tsMs: t, topic: this.topics[kind], payload }
   }
 
   private kegId(): string {
@@ -267,39 +276,11 @@ export class TapDevice {
     this.kegNo++
     this.kegRemainingMl = this.spec.kegSizeMl
   }
-
-  /** Cold room: set point plus a compressor duty-cycle ripple, plus any cooling failure. */
-  private kegTemp(t: number): number {
-    const rise = this.faults.any ? this.faults.at(t).tempRiseC : 0
-    return this.venue.setpointC + 0.4 * Math.sin((2 * Math.PI * t) / (20 * MIN) + this.compressorPhase) + rise
-  }
-
-  /** Bar air: warmer when busy and in the afternoon. */
-  private ambient(t: number): number {
-    const h = this.local.hour(t)
-    return this.venue.ambientC + 2 * busyness(this.venue.type, h) + 1.5 * Math.sin((2 * Math.PI * (h - 9)) / 24)
-  }
-
-  /** The line warms towards a mix of keg and air while idle; a pour flushes it back to keg temperature. */
-  private lineTemp(t: number): number {
-    const kegC = this.kegTemp(t)
-    const idleTarget = kegC + 0.35 * (this.ambient(t) - kegC)
-    const decay = Math.exp(-(t - this.lineTempAt) / LINE_TAU_MS)
-    return idleTarget + (this.lineTempC - idleTarget) * decay
-  }
 }
 
 const kindOrder: Record<FrameKind, number> = { pour: 0, temp: 1, health: 2 }
 /** Health error code for a supply below spec. */
 const BROWNOUT_ERROR = 0x21
-
-/** Restricts a demand curve to the venue's opening hours, when it has them. */
-function withinHours(d: Demand, hours: readonly [number, number] | undefined): Demand {
-  if (hours === undefined) return d
-  const [open, close] = hours
-  const isOpen = (h: number): boolean => (open < close ? h >= open && h < close : h >= open || h < close)
-  return { max: d.max, rate: (h, w) => (isOpen(h) ? d.rate(h, w) : 0) }
-}
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x))

@@ -47,6 +47,18 @@ export interface Frame {
   payload: Uint8Array
 }
 
+/** Wakes `task` at simulated time `at`; `key` orders tasks due at the same moment, the same on every run. */
+export type Schedule = (at: number, key: number, task: (at: number) => void) => void
+
+/** The network past a device: takes each frame that leaves it, after the uplink's faults. */
+export type Wire = (frame: Frame) => void
+
+/** What a device is plugged into when it boots: the scheduler that wakes it and the wire its frames leave on. */
+export interface DevicePorts {
+  schedule: Schedule
+  wire: Wire
+}
+
 export interface TelemetryIntervals {
   /** Temperature reading period, ms. Default: 5 min. */
   temperatureMs: number

@@ -47,6 +47,14 @@ export function demandFor(type: VenueType, poursPerDay: number): Demand {
   return { rate, max: scale * Math.max(...hourly) * Math.max(...weekday) }
 }
 
+/** Restricts a demand curve to the venue's opening hours [open, close), when it has them; close may pass midnight. */
+export function withinHours(d: Demand, hours: readonly [number, number] | undefined): Demand {
+  if (hours === undefined) return d
+  const [open, close] = hours
+  const isOpen = (h: number): boolean => (open < close ? h >= open && h < close : h >= open || h < close)
+  return { max: d.max, rate: (h, w) => (isOpen(h) ? d.rate(h, w) : 0) }
+}
+
 /** Busy-ness 0..1 at a local hour, used to warm the bar's air. */
 export function busyness(type: VenueType, localHour: number): number {
   return HOURLY[type][localHour]! / 10

@@ -1,6 +1,5 @@
-import { ConfigError, errorMessage } from '../../../common/index.js'
+import { ConfigError, DURATION_EXAMPLES, errorMessage, parseDuration } from '../../../common/index.js'
 import { isNode, type Document, type LineCounter } from 'yaml'
-import { parseDurationMs } from '../profiles/registry.js'
 
 /** Throws a ConfigError naming the path (and line), e.g. `:14: venues[3].taps: expected an integer 1..99, got 120`. */
 export function fail(path: string, message: string, line?: number): never {
@@ -99,8 +98,8 @@ export class Obj {
   duration(key: string, def: number): number {
     const x = this.get(key, false)
     if (x === undefined) return def
-    const ms = typeof x === 'number' ? x : typeof x === 'string' ? parseDurationMs(x) : undefined
-    if (ms === undefined || ms < 0) fail(this.path(key), `expected a duration like 30s, 15m or 6h, got ${show(x)}`, this.lineOf(key))
+    const ms = typeof x === 'number' ? x : typeof x === 'string' ? parseDuration(x) : undefined
+    if (ms === undefined || ms < 0) fail(this.path(key), `expected ${DURATION_EXAMPLES}, got ${show(x)}`, this.lineOf(key))
     return ms
   }
 

@@ -3,8 +3,7 @@ import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, errorMessage, Rng } from '../../../common/index.js'
 import { VENUE_TYPES, type VenueType } from '../device/venue.js'
 import type { DeviceSpec, VenueSpec } from '../device/types.js'
-import { BUILTIN_FIRMWARE, type FirmwareCatalogue, type FirmwareRelease } from '../profiles/firmware.js'
-import { getProfile, parseDurationMs, resolveParams } from '../profiles/registry.js'
+import { BUILTIN_FIRMWARE, getProfile, resolveParams, type FirmwareCatalogue, type FirmwareRelease } from '../profiles/index.js'
 import { BEVERAGES, REGIONS } from './catalogue.js'
 import { buildFleet, type FleetSpec } from './fleet-builder.js'
 import { matches, parseSelector, pickShare, type Selector } from './selector.js'
@@ -223,5 +222,3 @@ function addVenue(fleet: FleetSpec, v: Obj, i: number, seed: number, defaultFirm
   }
   void i
 }
-
-export { parseDurationMs }

@@ -195,6 +195,10 @@ export class MqttTransport implements DeviceTransport {
     this.recorder = undefined
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
   private release(list: (() => void)[]): void {
     const fns = list.splice(0)
     for (const fn of fns) fn()

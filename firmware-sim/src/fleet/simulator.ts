@@ -1,12 +1,11 @@
-import { ConfigError, silentLogger, type Logger } from '../../../common/index.js'
+import { ConfigError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
 import { DeviceCommand, GROUND_TRUTH_TOPIC, GroundTruth, type FrameKind, type GroundTruthInit } from '../../../proto/index.js'
 import { Scheduler } from '../clock/scheduler.js'
 import type { SimClock } from '../clock/sim-clock.js'
 import { TapDevice } from '../device/tap-device.js'
-import { DEFAULT_INTERVALS, type DeviceSpec, type Frame, type TelemetryIntervals } from '../device/types.js'
+import { DEFAULT_INTERVALS, type DevicePorts, type DeviceSpec, type Frame, type TelemetryIntervals } from '../device/types.js'
 import { LocalTime } from '../device/venue.js'
-import { FaultInjector } from '../profiles/injector.js'
-import type { FirmwareCatalogue } from '../profiles/firmware.js'
+import { FaultInjector, type FirmwareCatalogue } from '../profiles/index.js'
 import type { FleetSpec } from './fleet-builder.js'
 import type { DeviceTransport } from './transport.js'
 
@@ -85,6 +84,8 @@ export class Simulator {
   private readonly byId: Map<string, TapDevice>
   private readonly listeners = new Set<(e: FleetEventInfo) => void>()
   private closed = false
+  /** What every device is plugged into: the shared scheduler, and a wire to the transport. */
+  private readonly ports: DevicePorts
 
   constructor(opts: SimulatorOptions) {
     this.opts = opts
@@ -109,6 +110,10 @@ export class Simulator {
       until: opts.until,
       gate: () => opts.transport.backpressure(),
     })
+    this.ports = {
+      schedule: (at, key, task) => this.scheduler.schedule(at, key, task),
+      wire: (frame) => this.transmit(frame),
+    }
   }
 
   get specs(): DeviceSpec[] {
@@ -143,17 +148,7 @@ export class Simulator {
     // Connecting thousands of sessions takes real time; simulated time starts once they are up.
     this.opts.clock.anchor()
     const t0 = this.opts.clock.now()
-    const max = this.opts.maxFrames ?? Number.POSITIVE_INFINITY
-    const emit = (frame: Frame): void => {
-      if (this.framesSent >= max) return
-      this.opts.transport.publish(frame)
-      this.stats.frames[frame.kind]++
-      this.stats.simTime = frame.tsMs
-      this.opts.onFrame?.(frame)
-      if (this.framesSent >= max) this.scheduler.stop()
-    }
-    const schedule = (at: number, key: number, task: (at: number) => void): void => this.scheduler.schedule(at, key, task)
-    for (const d of this.devices) d.start(t0, schedule, emit)
+    for (const d of this.devices) d.start(t0, this.ports)
     for (const d of this.devices) this.injector.boot(d, t0)
     for (const a of this.opts.profiles ?? []) {
       const d = this.byId.get(a.deviceId)
@@ -164,9 +159,20 @@ export class Simulator {
     await this.running
   }
 
+  /** A frame off a device's uplink: onto the transport, counted, and the run ends at `maxFrames`. */
+  private transmit(frame: Frame): void {
+    const max = this.opts.maxFrames ?? Number.POSITIVE_INFINITY
+    if (this.framesSent >= max) return
+    this.opts.transport.publish(frame)
+    this.stats.frames[frame.kind]++
+    this.stats.simTime = frame.tsMs
+    this.opts.onFrame?.(frame)
+    if (this.framesSent >= max) this.scheduler.stop()
+  }
+
   /**
    * One command from a device's …/cmd topic, carried out at the current simulated time. The device
-   * acknowledges with a health frame; a command it cannot carry out is reported and dropped.
+   * confirms it with a health frame; a command it cannot carry out is reported and dropped.
    */
   command(deviceId: string, payload: Uint8Array): void {
     const d = this.byId.get(deviceId)
@@ -183,18 +189,18 @@ export class Simulator {
         this.event({ tsMs: t, kind: 'firmware_changed', deviceId, detail: `${from} -> ${d.firmware} (reboot ${d.rebootCount})` })
       } else if (cmd.set_profile) {
         const f = this.injector.assign(d, cmd.set_profile.profile ?? '', cmd.set_profile.params ?? {}, 'command', t)
-        d.acknowledge(t, cmd.command_id)
+        d.confirmCommand(t, cmd.command_id)
         this.event({ tsMs: t, kind: 'profile_applied', deviceId, detail: `${f.profile.name} onset ${new Date(f.onsetMs).toISOString()} failure ${new Date(f.failureMs).toISOString()}` })
       } else if (cmd.clear_profiles) {
         const gone = this.injector.clear(d, t, (f) => !f.source.startsWith('firmware:'))
-        d.acknowledge(t, cmd.command_id)
+        d.confirmCommand(t, cmd.command_id)
         this.event({ tsMs: t, kind: 'profiles_cleared', deviceId, detail: gone.map((f) => f.profile.name).join(',') })
       } else {
         throw new Error('command has no action')
       }
     } catch (err) {
-      this.log.warn({ device: deviceId, err: err instanceof Error ? err.message : String(err) }, 'command rejected')
-      this.event({ tsMs: t, kind: 'command_rejected', deviceId, detail: err instanceof Error ? err.message : String(err) })
+      this.log.warn({ device: deviceId, err: errorMessage(err) }, 'command rejected')
+      this.event({ tsMs: t, kind: 'command_rejected', deviceId, detail: errorMessage(err) })
       return
     } finally {
       this.actor = ''

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../common/index.js'
+import { ConfigError, formatDuration, parseDuration } from '../../../common/index.js'
 import { clockSkew, corruptPayload, duplicates, lateFrames, outOfOrder } from './data-faults.js'
 import { flapping, intermittent, offline } from './connectivity.js'
 import {
@@ -33,15 +33,6 @@ export function getProfile(name: string, where = 'profile'): FailureProfile {
   return p
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: H, d: 24 * H }
-
-/** "90s", "15m", "6h", "2d" → ms; a bare number is ms. */
-export function parseDurationMs(v: string): number | undefined {
-  const m = /^(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(v.trim())
-  if (!m) return undefined
-  return Number(m[1]) * UNITS[m[2] ?? 'ms']!
-}
-
 /**
  * Validates raw parameters (numbers, numeric strings or durations) for a profile and fills in defaults.
  * `where` prefixes every error, e.g. `profiles[2].params`.
@@ -59,7 +50,7 @@ export function resolveParams(profile: FailureProfile, raw: Readonly<Record<stri
     let n: number | undefined
     if (v === undefined) n = spec.default
     else if (typeof v === 'number') n = v
-    else if (typeof v === 'string') n = spec.unit === 'ms' ? parseDurationMs(v) : v.trim() === '' ? undefined : Number(v)
+    else if (typeof v === 'string') n = spec.unit === 'ms' ? parseDuration(v) : v.trim() === '' ? undefined : Number(v)
     const shown = typeof v === 'string' ? `'${v}'` : String(v)
     if (n === undefined || !Number.isFinite(n)) {
       throw new ConfigError(`${where}.${key}: expected ${spec.unit === 'ms' ? 'a duration like 30m, 6h or 2d' : 'a number'}, got ${shown}`)
@@ -71,13 +62,4 @@ export function resolveParams(profile: FailureProfile, raw: Readonly<Record<stri
     out[key] = n
   }
   return out
-}
-
-export function formatDuration(ms: number): string {
-  const sign = ms < 0 ? '-' : ''
-  const a = Math.abs(ms)
-  for (const [u, f] of [['d', 24 * H], ['h', H], ['m', 60_000], ['s', 1_000]] as const) {
-    if (a >= f && a % f === 0) return `${sign}${a / f}${u}`
-  }
-  return `${ms}ms`
 }
