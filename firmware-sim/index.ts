@@ -24,6 +24,6 @@ export { parseSelector, matches, pickShare, SELECTOR_KEYS, type Selector, type S
 export {
   FleetControl, FleetService, FleetClient, MqttCommandBus, DirectCommandBus, FleetError, grpcStatusOf,
   type FleetControlOptions, type FlashRequest, type DeviceStateInfo, type FleetEvent, type FleetServiceOptions,
-  type FleetClientOptions, type FleetEventMessage, type CommandBus, callMetadata, type CallAuthenticator, type CallCredentials,
+  type FleetClientOptions, type FleetEventMessage, type CommandBus, callMetadata, type CallAuthenticator, type CallCredentials, fleetServiceClient,
 } from './src/control/index.js'
 export { ChillerServer, CHILLER_METRICS, CHILLER_ALARMS, type ChillerServerOptions, type ChillerMetric } from './src/opcua/chiller-server.js'

@@ -5,9 +5,8 @@ import { FleetAuthority } from '../../edge-gateway/index.js'
 import { GroundTruth } from '../../proto/index.js'
 import {
   DirectCommandBus, FleetClient, FleetControl, FleetError, FleetService, MemoryTransport, SimClock, Simulator, buildFleet, callMetadata,
-  type FleetEventMessage,
+  fleetServiceClient, type FleetEventMessage,
 } from '../../firmware-sim/index.js'
-import { fleetServiceClient } from '../../firmware-sim/src/control/grpc-proto.js'
 
 const START = Date.UTC(2026, 10, 20)
 

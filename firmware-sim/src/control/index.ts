@@ -5,3 +5,4 @@ export { FleetClient, type FleetClientOptions, type FleetEventMessage } from './
 export { MqttCommandBus, DirectCommandBus, type CommandBus } from './command-bus.js'
 export { FleetError, grpcStatusOf } from './errors.js'
 export { callMetadata, callerOf, requireCredentials, type CallAuthenticator, type CallCredentials } from './call-auth.js'
+export { fleetServiceClient } from './grpc-proto.js'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClickHouseError, silentLogger } from '../../common/index.js'
-import { ReadOnlySql } from '../index.js'
+import { ReadOnlySql } from '../../edge-gateway/index.js'
 import { fleetKeyPath, startGatewayStack, type GatewayStack } from '../../cli/stack.js'
 
 // The read-only SQL surface, wired as `tapflow up` wires it, against the real embedded engine: the SQL port first,
