@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TemperatureReading } from '../../proto/index.js'
 import { Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
 
@@ -49,13 +49,19 @@ describe('gateway with a WAL', () => {
     const dev = 'tap-0002-01'
     // First life: 100 frames made durable; the first 60 inserted, then the process "dies" before the rest.
     const first = WriteAheadLog.open({ dir: walDir })
-    const gw1 = new Gateway({ source, clickhouse: ch, wal: first, batch: { maxDelayMs: 60_000, maxRows: 60 } })
+    let insertedRows = 0
+    const gw1 = new Gateway({
+      source, clickhouse: ch, wal: first, batch: { maxDelayMs: 60_000, maxRows: 60 },
+      onInserted: (table, rows) => {
+        if (table === 'tapflow.temperatures') insertedRows += rows.length
+      },
+    })
     await gw1.start()
     let acked = 0
     for (let seq = 1; seq <= 100; seq++) gw1.handle(topic(dev), frame(dev, seq), () => acked++)
     await first.sync()
     expect(acked).toBe(100)
-    await new Promise((r) => setTimeout(r, 300)) // the 60-row batch is inserted; 40 rows wait in memory
+    await vi.waitFor(() => expect(insertedRows).toBe(60)) // the 60-row batch is inserted; 40 rows wait in memory
     const [before] = await q<{ n: string }>(`SELECT count() AS n FROM tapflow.temperatures WHERE device_id = '${dev}'`)
     expect(Number(before!.n)).toBe(60)
     // Crash: no close, no flush. The segment still holds all 100 records (it is not sealed).
