@@ -1,4 +1,4 @@
-import { ConfigError, silentLogger, type Logger } from '../../../common/index.js'
+import { ConfigError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
 import { DeviceCommand, GROUND_TRUTH_TOPIC, GroundTruth, type FrameKind, type GroundTruthInit } from '../../../proto/index.js'
 import { Scheduler } from '../clock/scheduler.js'
 import type { SimClock } from '../clock/sim-clock.js'
@@ -190,8 +190,8 @@ export class Simulator {
         throw new Error('command has no action')
       }
     } catch (err) {
-      this.log.warn({ device: deviceId, err: err instanceof Error ? err.message : String(err) }, 'command rejected')
-      this.event({ tsMs: t, kind: 'command_rejected', deviceId, detail: err instanceof Error ? err.message : String(err) })
+      this.log.warn({ device: deviceId, err: errorMessage(err) }, 'command rejected')
+      this.event({ tsMs: t, kind: 'command_rejected', deviceId, detail: errorMessage(err) })
       return
     }
     this.event({ tsMs: t, kind: 'command_acked', deviceId, detail: cmd.command_id })
