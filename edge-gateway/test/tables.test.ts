@@ -32,13 +32,14 @@ describe('table specs against the migrated schema', () => {
     expect(required.filter((c) => !(c in spec.columns))).toEqual([])
   })
 
-  it('keys name spec columns, and toRow/fromRow round-trip in column order', () => {
+  it('keys name spec columns, keyOf reads them, and toRow/fromRow round-trip in column order', () => {
     for (const spec of TABLE_SPECS) {
       for (const k of spec.key) expect(spec.columnNames).toContain(k)
       const row = spec.columnNames.map((_, i) => i)
       const record = spec.fromRow(row)
       expect(Object.keys(record)).toEqual(spec.columnNames)
       expect(spec.columnNames.map((c) => record[c])).toEqual(row)
+      expect(spec.keyOf(row)).toBe(spec.key.map((k) => String(spec.columnNames.indexOf(k))).join('\u001f'))
     }
   })
 })

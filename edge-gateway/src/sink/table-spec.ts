@@ -59,8 +59,12 @@ export interface TableSpec<C extends Columns> extends AnyTableSpec {
 /** Joins key values; a control character that ids and payloads (base64) never contain. */
 export const KEY_SEPARATOR = '\u001f'
 
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
+
 export function defineTable<const C extends Columns>(def: { name: string; columns: C; key: readonly (keyof C & string)[] }): TableSpec<C> {
   const names = Object.keys(def.columns) as (keyof C & string)[]
+  const bad = names.find((n) => !IDENTIFIER.test(n))
+  if (bad !== undefined) throw new Error(`${def.name}: column name '${bad}' is not a plain identifier`)
   const keyIdx = def.key.map((k) => names.indexOf(k))
   if (keyIdx.some((i) => i < 0)) throw new Error(`${def.name}: key ${def.key.join(', ')} names a column it does not have`)
   return {
@@ -68,11 +72,21 @@ export function defineTable<const C extends Columns>(def: { name: string; column
     columns: def.columns,
     columnNames: names,
     key: def.key,
-    toRow: (record) => names.map((n) => record[n] as Cell),
-    fromRow: (row) => Object.fromEntries(names.map((n, i) => [n, row[i]])) as RecordOf<C>,
-    keyOf: (row) => keyIdx.map((i) => String(row[i])).join(KEY_SEPARATOR),
+    toRow: compile<(record: RecordOf<C>) => Row>('r', `return [${names.map((n) => `r.${n}`).join(', ')}]`),
+    fromRow: compile<(row: readonly unknown[]) => RecordOf<C>>('row', `return { ${names.map((n, i) => `${n}: row[${i}]`).join(', ')} }`),
+    keyOf: compile<(row: readonly unknown[]) => string>('row', `return ${keyIdx.map((i) => `String(row[${i}])`).join(` + ${JSON.stringify(KEY_SEPARATOR)} + `)}`),
     keySql: def.key.map((k) => (def.columns[k]!.includes('DateTime64') ? `toString(toUnixTimestamp64Milli(${k}))` : `toString(${k})`)),
   }
+}
+
+/**
+ * Every frame's record passes through `toRow` (and every row through `keyOf` for its batch token). Written as a
+ * literal over named fields it costs ~40 ns; a loop reading `record[name]` costs ~500 ns (a megamorphic keyed
+ * load per column), measured on this machine. So the literal is generated once per table, from column names
+ * checked above to be plain identifiers.
+ */
+function compile<F>(param: string, body: string): F {
+  return new Function(param, body) as F
 }
 
 /**
