@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Logger } from '../../../common/index.js'
 import { asClickHouseError } from '../sink/clickhouse.js'
 import type { TableSink } from '../sink/table-sink.js'
-import { KEY_SEPARATOR, type Row, type AnyTableSpec } from '../sink/table-spec.js'
+import { KEY_SEPARATOR, type AnyTableSpec, type Row } from '../sink/table-spec.js'
 import type { WalRecord } from './record.js'
 import type { WriteAheadLog } from './wal.js'
 

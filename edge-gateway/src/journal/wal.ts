@@ -113,7 +113,8 @@ export class WriteAheadLog {
       const scan = scanRecords(buf)
       if (scan.stopped !== undefined) {
         const last = i === files.length - 1
-        // A torn tail on the newest segment is the normal trace of a crash mid-write: those records never became durable, so their PUBACKs were never sent.
+        // A torn tail on the newest segment is the normal trace of a crash mid-write: those records never became
+        // durable, so their PUBACKs were never sent.
         if (last) log.warn({ segment: f, kept: scan.records.length, reason: scan.stopped }, 'truncating torn tail of the newest WAL segment')
         else {
           corrupt++

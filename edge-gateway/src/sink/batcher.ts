@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import type { Row, AnyTableSpec } from './table-spec.js'
+import type { AnyTableSpec, Row } from './table-spec.js'
 
 export interface BatchOptions {
   /** Flush when this many rows are buffered. Default: 50000. */

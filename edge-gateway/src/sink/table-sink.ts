@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from '../../../common/index.js'
 import { Batcher, type BatchOptions, type InsertFn } from './batcher.js'
-import type { Row, AnyTableSpec } from './table-spec.js'
+import type { AnyTableSpec, Row } from './table-spec.js'
 
 export interface TableSinkOptions {
   /** The tables to write; one batcher each. */
