@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TemperatureReading } from '../../proto/index.js'
-import { Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
+import { GAPS, Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const topic = (dev: string): string => `tapflow/v1/ven-0001/${dev}/temp`
@@ -77,5 +77,21 @@ describe('gateway with a WAL', () => {
     await second.close()
     const [after] = await q<{ n: string; u: string }>(`SELECT count() AS n, uniqExact(seq) AS u FROM tapflow.temperatures WHERE device_id = '${dev}'`)
     expect([Number(after!.n), Number(after!.u)]).toEqual([100, 100])
+  })
+
+  it('replays a record logged before a column was added, the new column taking its default', async () => {
+    const walDir = join(dir, 'wal-old-row')
+    const old = WriteAheadLog.open({ dir: walDir })
+    // A gaps row as an older spec without its last column (updated_at) would have logged it.
+    const full = GAPS.toRow({ device_id: 'tap-0003-01', venue_id: 'ven-0001', from_seq: 5, to_seq: 6, missing: 2, filled: 0, state: 'open', detected_at: 1_000, updated_at: 0 })
+    await new Promise<void>((r) => old.append(GAPS.name, full.slice(0, -1), r))
+    await old.close()
+    const wal = WriteAheadLog.open({ dir: walDir })
+    const gw = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 20 } })
+    await gw.start()
+    expect(wal.depth).toBe(0)
+    await gw.close()
+    await wal.close()
+    expect(await q(`SELECT toUInt32(from_seq) AS f, toUInt32(toUnixTimestamp64Milli(updated_at)) AS u FROM tapflow.gaps WHERE device_id = 'tap-0003-01'`)).toEqual([{ f: 5, u: 0 }])
   })
 })

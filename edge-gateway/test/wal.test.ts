@@ -121,13 +121,14 @@ describe('WriteAheadLog', () => {
   it('logs and counts an fsync that fails after the records were reported durable', async () => {
     const lines: Record<string, unknown>[] = []
     const logger: Logger = pino({ level: 'error' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) })
-    const w = walAt({ fsync: 'interval', fsyncIntervalMs: 10, logger })
-    await appendN(w, 3)
+    // Every FileHandle shares one prototype: make its datasync fail before the WAL's interval timer calls it.
     const probe = await openFile(join(dir, 'probe'), 'w')
     const datasync = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync').mockRejectedValue(new Error('EIO: disk on fire'))
     await probe.close()
     try {
-      await vi.waitFor(() => expect(w.stats.fsyncErrors).toBeGreaterThan(0))
+      const w = walAt({ fsync: 'interval', fsyncIntervalMs: 10, logger })
+      await appendN(w, 3)
+      await vi.waitFor(() => expect(w.stats.fsyncErrors).toBeGreaterThan(0), { timeout: 10_000 })
     } finally {
       datasync.mockRestore()
     }

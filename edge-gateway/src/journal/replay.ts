@@ -16,16 +16,26 @@ export async function replayWal(o: { wal: WriteAheadLog; client: ClickHouseClien
   const { present, missing } = await splitReplay(o.client, wal.recovered, o.tables)
   for (const r of present) wal.release(r.lsn)
   for (const r of missing) {
-    if (!sink.has(r.table)) {
+    const spec = o.tables.find((t) => t.name === r.table)
+    if (spec === undefined || !sink.has(r.table)) {
       log.error({ table: r.table, lsn: r.lsn }, 'WAL record for an unknown table; skipped')
       wal.release(r.lsn)
       continue
     }
-    // The row is in wire form already (the spec built it before it was logged).
-    sink.add(r.table, r.row as Row, () => wal.release(r.lsn))
+    sink.add(r.table, upgradeRow(spec, r.row), () => wal.release(r.lsn))
   }
   await sink.flush()
   log.info({ replayed: missing.length, alreadyInClickHouse: present.length }, 'WAL replayed')
+}
+
+/**
+ * The row is in wire form already (a spec built it before it was logged). A record logged before a column was
+ * added to the spec is shorter: new columns go at the end of a spec, and a NULL in them takes the column's
+ * default on insert (ClickHouse's `input_format_null_as_default`), so the old row still inserts.
+ */
+function upgradeRow(spec: AnyTableSpec, row: readonly unknown[]): Row {
+  const missing = spec.columnNames.length - row.length
+  return (missing > 0 ? [...row, ...new Array<null>(missing).fill(null)] : row) as Row
 }
 
 /**

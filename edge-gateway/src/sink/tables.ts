@@ -2,7 +2,8 @@ import { defineTable, type AnyTableSpec, type RecordOf } from './table-spec.js'
 
 /**
  * Every table the gateway writes, one spec each. The migrations create the tables; `tables.test.ts` checks
- * each spec against `DESCRIBE TABLE` after they ran. Adding a column: a migration, then one line here; the
+ * each spec against `DESCRIBE TABLE` after they ran. Adding a column: a migration, then one line at the END of
+ * the spec's columns (WAL records logged before the change are shorter, and replay pads them at the end); the
  * compiler then points at every place that builds that table's record.
  */
 
