@@ -29,7 +29,7 @@ const rs = await ch.client.query({
   query: 'SELECT (SELECT count() FROM tapflow.pours) + (SELECT count() FROM tapflow.temperatures) + (SELECT count() FROM tapflow.health) AS n',
   format: 'JSONEachRow',
 })
-const landed = Number(((await rs.json()) as { n: string }[])[0]!.n)
+const landed = Number((await rs.json<{ n: string }>())[0]!.n)
 await ch.client.close()
 rmSync(dir, { recursive: true, force: true })
 console.log(JSON.stringify({

@@ -1,5 +1,6 @@
-import { Option, type Command } from 'commander'
-import { DEFAULT_SQL_LIMITS, parseByteSize, parseFsyncPolicy, type FsyncPolicy, type SqlLimits } from '../edge-gateway/index.js'
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { errorMessage } from '../common/index.js'
+import { DEFAULT_SQL_LIMITS, DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, parseByteSize, type FsyncPolicy, type SqlLimits } from '../edge-gateway/index.js'
 import { int, port, url } from './options.js'
 
 /** Flags of the gateway side of the stack, shared by `tapflow up` and `tapflow gateway`. */
@@ -51,6 +52,15 @@ export function addGatewayStackOptions(cmd: Command): Command {
     .addOption(new Option('--sql-port <port>', 'read-only ClickHouse HTTP port for `tapflow sql` (embedded chDB only)').default(8123).argParser(port))
     .addOption(new Option('--tls-port <port>', 'also serve mqtts:// on this port, with a dev CA generated on first use in <data-dir>/security/tls').argParser(port))
     .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
-    .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
-    .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
+    .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').choices(FSYNC_POLICIES))
+    .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway withholds PUBACKs and the broker/devices hold frames').default(DEFAULT_WAL_MAX_BYTES, `${DEFAULT_WAL_MAX_BYTES / 1024 ** 2}MiB`).argParser(byteSize))
+}
+
+/** `--wal-max-bytes`: a bad size is Commander's one-line error that names the flag. */
+function byteSize(v: string): number {
+  try {
+    return parseByteSize(v)
+  } catch (err) {
+    throw new InvalidArgumentError(errorMessage(err))
+  }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
+import { Gauge } from 'prom-client'
+import { OptionError, ConfigError, ResourceStack, TapflowClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
   EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, ReadOnlySql, RevocationList, WriteAheadLog, openClickHouse,
   type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy, type SqlLimits,
@@ -19,7 +20,7 @@ export interface GatewayStackOptions {
   clickhouseUrl?: string
   /** WAL fsync policy. Default: always. */
   walFsync?: FsyncPolicy
-  /** WAL bound in bytes; when full the gateway stops acknowledging. Default: 256 MiB. */
+  /** WAL bound in bytes; when full the gateway holds frames without their PUBACK. Default: 256 MiB. */
   walMaxBytes?: number
   /** Let MQTT clients in without credentials (the embedded broker). Default: false. */
   insecure?: boolean
@@ -50,17 +51,16 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
   if (o.clickhouseUrl === undefined) {
     const running = readStackInfo(o.dataDir)
     if (running !== undefined && running.pid !== process.pid) {
-      throw new ClickHouseError(`another tapflow (pid ${running.pid}) is using ${o.dataDir}; stop it or pass --data-dir`)
+      throw new TapflowClickHouseError(`another tapflow (pid ${running.pid}) is using ${o.dataDir}; stop it or pass --data-dir`)
     }
   }
-  // Closed in reverse: stack file, web, sql, gateway (stops the source, flushes), then ClickHouse.
-  const closers: (() => Promise<void>)[] = []
-  const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c()
-  }
+  // Each resource is registered the moment it opens and closed in reverse: stack file, web, sql, gateway (stops
+  // the source, flushes), WAL, broker, then ClickHouse. A closer that fails is logged and the rest still run.
+  const resources = new ResourceStack({ logger: o.logger.child({ component: 'stack' }) })
+  const close = (): Promise<void> => resources.close()
   try {
-    const clickhouse = openClickHouse({ url: o.clickhouseUrl, path: join(o.dataDir, 'clickhouse') })
-    closers.push(() => clickhouse.client.close())
+    const clickhouse = withFlagNames(() => openClickHouse({ url: o.clickhouseUrl, path: join(o.dataDir, 'clickhouse') }))
+    resources.defer('clickhouse', () => clickhouse.client.close())
     // Per-device credentials come from one fleet secret, created on first start and shared with `tapflow sim`.
     const authority = FleetAuthority.fromFile(fleetKeyPath(o.dataDir))
     const metrics = new GatewayMetrics({ processMetrics: true })
@@ -71,6 +71,8 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       const material = o.tlsPort === undefined ? undefined : await devTls(join(o.dataDir, 'security', 'tls'))
       const tlsOpt = material === undefined || o.tlsPort === undefined ? undefined : { port: o.tlsPort, cert: material.cert, key: material.key }
       const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, logger: o.logger, authority, allowAnonymous: o.insecure === true, tls: tlsOpt, metrics, revocations: new RevocationList(revokedPath(o.dataDir)) })
+      // Registered before it listens: a listen that binds one port and fails on the other still closes.
+      resources.use('mqtt broker', broker)
       await broker.listen()
       if (material !== undefined) tls = { url: `mqtts://${o.host}:${broker.tlsPort}`, caPath: material.caPath }
       source = broker
@@ -79,10 +81,10 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       source = new ExternalSource({ url: o.broker, logger: o.logger })
       mqttUrl = o.broker
     }
-    const wal = WriteAheadLog.open({ dir: join(o.dataDir, 'wal'), fsync: o.walFsync, maxBytes: o.walMaxBytes, logger: o.logger })
-    closers.push(() => wal.close())
-    const gateway = new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal })
-    closers.push(() => gateway.close())
+    const wal = resources.use('wal', withFlagNames(() => WriteAheadLog.open({ dir: join(o.dataDir, 'wal'), fsync: o.walFsync, maxBytes: o.walMaxBytes, logger: o.logger })))
+    const walFsyncErrors = new Gauge({ name: 'tapflow_gateway_wal_fsync_errors', help: 'WAL fdatasync calls that failed since start (each is logged)', registers: [metrics.registry] })
+    // The gateway closes its source (the broker, or the external subscription) first thing in its close.
+    const gateway = resources.use('gateway', new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal }))
     await gateway.start()
     let sqlUrl: string | undefined
     // The dashboard reads through a session of its own when there is one; every dashboard query is readonly=2 anyway.
@@ -90,13 +92,12 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     if (clickhouse.engine === 'chdb') {
       // chDB keeps settings per session: the dashboard's, the gateway's and the SQL port's never meet.
       const reader = openClickHouse({ path: clickhouse.location })
-      closers.push(() => reader.client.close())
+      resources.defer('clickhouse reader', () => reader.client.close())
       dashboardClient = reader.client
-      const sql = await ReadOnlySql.open({ path: clickhouse.location, limits: o.sqlLimits, logger: o.logger })
-      closers.push(() => sql.close())
+      const sql = resources.use('sql sessions', await ReadOnlySql.open({ path: clickhouse.location, limits: o.sqlLimits, logger: o.logger }))
       const qs = new QueryServer({ sql, host: o.host, port: o.sqlPort, logger: o.logger })
+      resources.use('sql server', qs)
       await qs.listen()
-      closers.push(() => qs.close())
       sqlUrl = qs.url
     }
     const web = new DashboardServer({
@@ -122,16 +123,34 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       metrics.walDepth.set(wal.depth)
       metrics.walBytes.set(wal.bytes)
       metrics.heldFrames.set(gateway.heldFrames)
+      walFsyncErrors.set(wal.stats.fsyncErrors)
     }
     const gaugeTimer = setInterval(refreshGauges, 1_000).unref()
-    closers.push(async () => clearInterval(gaugeTimer))
+    resources.defer('gauge timer', () => clearInterval(gaugeTimer))
+    resources.use('web server', web)
     await web.listen()
-    closers.push(() => web.close())
     writeStackInfo(o.dataDir, { pid: process.pid, startedAt: new Date().toISOString(), mqttUrl, sqlUrl, webUrl: web.url })
-    closers.push(async () => removeStackInfo(o.dataDir))
+    resources.defer('stack file', () => removeStackInfo(o.dataDir))
     return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, authority, tls, close }
   } catch (err) {
-    await close().catch(() => undefined)
+    await close()
+    throw err
+  }
+}
+
+/** Library errors name options (`WalOptions.fsync`); the CLI says which flag sets them. */
+const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
+  'ClickHouseOptions.url': '--clickhouse-url',
+  'WalOptions.fsync': '--wal-fsync',
+  'WalOptions.maxBytes': '--wal-max-bytes',
+}
+
+function withFlagNames<T>(open: () => T): T {
+  try {
+    return open()
+  } catch (err) {
+    const flag = err instanceof OptionError ? FLAG_FOR_OPTION[err.option] : undefined
+    if (flag !== undefined && err instanceof OptionError) throw new ConfigError(`${flag} ${err.problem}`, { cause: err })
     throw err
   }
 }

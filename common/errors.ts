@@ -15,6 +15,22 @@ export class ConfigError extends TapflowError {
   }
 }
 
+/**
+ * One bad field of a component's options object. Libraries name the option (`WalOptions.fsync`), never a
+ * CLI flag: the CLI knows which flag sets which option and rewrites the message (see `problem`).
+ */
+export class OptionError extends ConfigError {
+  /** `Component.field`, e.g. `WalOptions.fsync`. */
+  readonly option: string
+  /** What is wrong, without the option's name: `must be one of always, interval, never, got 'x'`. */
+  readonly problem: string
+  constructor(option: string, problem: string, options?: { cause?: unknown }) {
+    super(`${option} ${problem}`, options)
+    this.option = option
+    this.problem = problem
+  }
+}
+
 /** A listener could not bind. `flag` names the option that moves it. */
 export class PortInUseError extends TapflowError {
   readonly port: number
@@ -35,8 +51,12 @@ export class MqttError extends TapflowError {
   }
 }
 
-/** A ClickHouse failure with the server's numeric error code when it sent one. */
-export class ClickHouseError extends TapflowError {
+/**
+ * A ClickHouse failure seen by TapFlow, with the server's numeric error code when it sent one. Named apart from
+ * @clickhouse/client's own `ClickHouseError` (whose `code` is the server's code as a string): that one is
+ * usually this one's `cause`.
+ */
+export class TapflowClickHouseError extends TapflowError {
   readonly clickhouseCode: number | undefined
   constructor(message: string, clickhouseCode?: number, options?: { cause?: unknown }) {
     super(message, 'CLICKHOUSE', options)

@@ -1,4 +1,5 @@
-export { TapflowError, ConfigError, PortInUseError, MqttError, ClickHouseError, errorMessage } from './errors.js'
+export { TapflowError, ConfigError, OptionError, PortInUseError, MqttError, TapflowClickHouseError, errorMessage } from './errors.js'
+export { ResourceStack, type ResourceStackOptions } from './resource-stack.js'
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js'
 export { systemClock, type Clock } from './clock.js'
 export { listen, closeHttpServer } from './net.js'

@@ -15,7 +15,7 @@ export function registerGateway(program: Command, deps: { logger: Logger }): voi
     .addOption(new Option('--opcua <venue=url...>', 'bridge cellar chillers: OPC-UA endpoints, e.g. ven-0001=opc.tcp://10.0.0.5:4840/tapflow (repeatable)').argParser(chillerEndpoint))
   addGatewayStackOptions(cmd).action(async (o: GatewayCliOptions) => {
       const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), logger: deps.logger })
-      const bridge = o.opcua === undefined ? undefined : new ChillerBridge({ chillers: o.opcua, store: (t, r, a) => stack.gateway.store(t, r, a), logger: deps.logger })
+      const bridge = o.opcua === undefined ? undefined : new ChillerBridge({ chillers: o.opcua, store: (table, record, onDurable) => stack.gateway.store(table, record, onDurable), logger: deps.logger })
       onShutdown(async () => {
         await bridge?.close()
         await stack.close()

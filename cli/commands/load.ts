@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
+import { FSYNC_POLICIES, type FsyncPolicy } from '../../edge-gateway/index.js'
 import { runLoad, writeReport } from '../../loadtest/index.js'
 import { int, speed, url } from '../options.js'
 
@@ -20,7 +21,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--broker <url>', 'external broker instead of the embedded one').argParser(url(['mqtt:', 'mqtts:'])))
     .addOption(new Option('--clickhouse-url <url>', 'ClickHouse server instead of a fresh embedded chDB').argParser(url(['http:', 'https:'])))
     .addOption(new Option('--no-baseline', 'skip the bare-broker baseline'))
-    .addOption(new Option('--wal-fsync <policy>', "gateway write-ahead log: always | interval | never | off (ack after the insert)").default('always').choices(['always', 'interval', 'never', 'off']))
+    .addOption(new Option('--wal-fsync <policy>', 'gateway write-ahead log fsync policy, or off (PUBACK after the insert, no WAL)').default('always').choices([...FSYNC_POLICIES, 'off']))
     .addOption(new Option('--seed <n>', 'fleet seed').default(42).argParser(int(0, 2 ** 31)))
     .addOption(new Option('--out <dir>', 'report directory (default ./reports/load-<timestamp>)'))
     .action(async (o: LoadCliOptions) => {
@@ -29,7 +30,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
       let t0 = 0
       const report = await runLoad({
         devices: o.devices, events: o.events, speed: o.speed, qos: o.qos as 0 | 1, batch: o.batch, processes: o.procs, simHeapMb: o.simHeapMb,
-        maxInFlight: o.maxInFlight, walFsync: o.walFsync as 'always', broker: o.broker, clickhouseUrl: o.clickhouseUrl, baseline: o.baseline, seed: o.seed,
+        maxInFlight: o.maxInFlight, walFsync: o.walFsync, broker: o.broker, clickhouseUrl: o.clickhouseUrl, baseline: o.baseline, seed: o.seed,
         logger: deps.logger,
         onProgress: (p) => {
           if (p.phase !== phase) {
@@ -74,7 +75,7 @@ interface LoadCliOptions {
   broker?: string
   clickhouseUrl?: string
   baseline: boolean
-  walFsync: string
+  walFsync: FsyncPolicy | 'off'
   seed: number
   out?: string
 }

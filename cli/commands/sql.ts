@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient, ClickHouseLogLevel, type DataFormat } from '@clickhouse/client'
 import { Command, Option } from 'commander'
-import { ClickHouseError, ConfigError, errorMessage, type Logger } from '../../common/index.js'
+import { TapflowClickHouseError, ConfigError, errorMessage, type Logger } from '../../common/index.js'
 import { asClickHouseError, ReadOnlySql } from '../../edge-gateway/index.js'
 import { url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
@@ -56,7 +56,7 @@ async function viaHttp(target: string, query: string, format: string, write: (ch
     // The same one line as offline: ClickHouse's `Code: N. DB::Exception: …`.
     const code = (err as { code?: unknown }).code
     throw typeof code === 'string' && /^\d+$/.test(code)
-      ? new ClickHouseError(`Code: ${code}. DB::Exception: ${errorMessage(err)}`, Number(code), { cause: err })
+      ? new TapflowClickHouseError(`Code: ${code}. DB::Exception: ${errorMessage(err)}`, Number(code), { cause: err })
       : asClickHouseError(err, 'query failed')
   } finally {
     await client.close()

@@ -16,7 +16,7 @@ export async function rows<T>(client: ClickHouseClient, query: string, params: Q
       // prefer_column_name_to_alias: `toUnixTimestamp64Milli(ts) AS ts` must not change what `WHERE ts >= …` compares.
       clickhouse_settings: { readonly: '2', output_format_json_quote_64bit_integers: 0, prefer_column_name_to_alias: 1 },
     })
-    return (await rs.json()) as T[]
+    return await rs.json<T>()
   } catch (err) {
     throw asClickHouseError(err, 'dashboard query')
   }

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Batcher } from '../index.js'
+import { Batcher, batchToken, defineTable, type InsertFn } from '../index.js'
 
 type Call = { rows: unknown[][]; token: string }
+const table = defineTable({ name: 't', columns: { device_id: 'String', n: 'UInt8', seq: 'UInt64' }, key: ['device_id', 'seq'] })
+const batcher = (insert: InsertFn, batch: { maxRows: number; maxDelayMs: number; retryBaseMs: number }): Batcher => new Batcher({ table, insert, batch })
 
 describe('Batcher', () => {
   afterEach(() => vi.useRealTimers())
@@ -10,7 +12,7 @@ describe('Batcher', () => {
     const calls: Call[] = []
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const b = new Batcher('t', ['a'], async (_t, _c, rows, token) => {
+    const b = batcher(async (_t, _c, rows, token) => {
       await gate
       calls.push({ rows, token })
     }, { maxRows: 3, maxDelayMs: 60_000, retryBaseMs: 1 })
@@ -28,7 +30,7 @@ describe('Batcher', () => {
   it('flushes by age', async () => {
     vi.useFakeTimers()
     const calls: Call[] = []
-    const b = new Batcher('t', ['a'], async (_t, _c, rows, token) => void calls.push({ rows, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
+    const b = batcher(async (_t, _c, rows, token) => void calls.push({ rows, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
     b.add(['d', 0, 1])
     await vi.advanceTimersByTimeAsync(499)
     expect(calls).toHaveLength(0)
@@ -39,7 +41,7 @@ describe('Batcher', () => {
   it('retries a failed insert with the same dedup token and never acks early', async () => {
     const tokens: string[] = []
     let fails = 2
-    const b = new Batcher('t', ['a'], async (_t, _c, _rows, token) => {
+    const b = batcher(async (_t, _c, _rows, token) => {
       tokens.push(token)
       if (fails-- > 0) throw new Error('ClickHouse down')
     }, { maxRows: 10, maxDelayMs: 10, retryBaseMs: 1 })
@@ -55,11 +57,36 @@ describe('Batcher', () => {
 
   it('gives different batches different tokens', async () => {
     const tokens: string[] = []
-    const b = new Batcher('t', ['a'], async (_t, _c, _r, token) => void tokens.push(token), { maxRows: 1, maxDelayMs: 10, retryBaseMs: 1 })
+    const b = batcher(async (_t, _c, _r, token) => void tokens.push(token), { maxRows: 1, maxDelayMs: 10, retryBaseMs: 1 })
     b.add(['d', 0, 1])
     b.add(['d', 0, 2])
     await b.flush()
     expect(tokens).toHaveLength(2)
     expect(tokens[0]).not.toBe(tokens[1])
+  })
+})
+
+describe('batchToken', () => {
+  it('hashes the spec key, so a row differing only outside the key gets the same token', () => {
+    const a = table.toRow({ device_id: 'd', n: 1, seq: 7 })
+    const b = table.toRow({ device_id: 'd', n: 2, seq: 7 })
+    const c = table.toRow({ device_id: 'd', n: 1, seq: 8 })
+    expect(batchToken(table, [a])).toBe(batchToken(table, [b]))
+    expect(batchToken(table, [a])).not.toBe(batchToken(table, [c]))
+  })
+})
+
+describe('Batcher.pending', () => {
+  it('counts the batch being inserted until its insert returns', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const b = batcher(async () => gate, { maxRows: 2, maxDelayMs: 60_000, retryBaseMs: 1 })
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 1 }))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 2 }))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 3 }))
+    expect(b.pending).toBe(3)
+    release()
+    await b.close()
+    expect(b.pending).toBe(0)
   })
 })

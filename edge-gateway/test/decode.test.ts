@@ -17,15 +17,45 @@ describe('decodeFrame', () => {
     expect(d.ok).toBe(true)
     if (!d.ok) return
     expect(d.kind).toBe('pour')
-    expect(d.row.slice(0, 4)).toEqual(['tap-0001-01', 'ven-0001', 1, NOW - 1000])
-    expect(d.row.at(-2)).toBe(false)
+    expect(d.record).toMatchObject({ device_id: 'tap-0001-01', venue_id: 'ven-0001', seq: 1, ts: NOW - 1000 })
+    expect(d.record.late).toBe(false)
+    expect(d.record).toEqual({
+      device_id: 'tap-0001-01', venue_id: 'ven-0001', seq: 1, ts: NOW - 1000, line_id: 1, beverage_id: 'bev-stout', volume_ml: 500,
+      duration_ms: 8000, flow_rate_ml_s: 60, foam_ratio: Math.fround(0.05), waste_ml: 10, keg_id: 'k', keg_remaining_ml: 1000, beverage_temp_c: 3,
+      late: false, received_at: NOW,
+    })
   })
 
-  it('accepts temperature and health frames', () => {
+  it('accepts temperature and health frames and decodes every field', () => {
     const t = TemperatureReading.encode({ device_id: 'tap-0001-01', seq: 2, ts_ms: NOW, line_id: 1, line_temp_c: 4, keg_temp_c: 3, ambient_temp_c: 21 }).finish()
-    const h = HealthFrame.encode({ device_id: 'tap-0001-01', seq: 3, ts_ms: NOW, firmware_version: '1.4.2', rssi_dbm: -60, supply_voltage_v: 12 }).finish()
-    expect(decodeFrame(topic('temp'), t, NOW).ok).toBe(true)
-    expect(decodeFrame(topic('health'), h, NOW).ok).toBe(true)
+    const h = HealthFrame.encode({
+      device_id: 'tap-0001-01', seq: 3, ts_ms: NOW, firmware_version: '1.4.2', uptime_s: 3600, rssi_dbm: -60, supply_voltage_v: 12,
+      valve_cycles: 42, error_codes: [7, 9], reboot_count: 2,
+    }).finish()
+    const dt = decodeFrame(topic('temp'), t, NOW)
+    const dh = decodeFrame(topic('health'), h, NOW)
+    expect(dt.ok).toBe(true)
+    expect(dh.ok).toBe(true)
+    expect(dt).toMatchObject({ kind: 'temp', deviceId: 'tap-0001-01', seq: 2, tsMs: NOW })
+    if (dt.ok) {
+      expect(dt.record).toEqual({
+        device_id: 'tap-0001-01', venue_id: 'ven-0001', seq: 2, ts: NOW, line_id: 1, line_temp_c: 4, keg_temp_c: 3, ambient_temp_c: 21, late: false, received_at: NOW,
+      })
+    }
+    expect(dh).toMatchObject({ kind: 'health', deviceId: 'tap-0001-01', seq: 3, tsMs: NOW })
+    if (dh.ok) {
+      expect(dh.record).toEqual({
+        device_id: 'tap-0001-01', venue_id: 'ven-0001', seq: 3, ts: NOW, firmware_version: '1.4.2', uptime_s: 3600, rssi_dbm: -60,
+        supply_voltage_v: 12, valve_cycles: 42, error_codes: [7, 9], reboot_count: 2, late: false, received_at: NOW,
+      })
+    }
+  })
+
+  it('rejects an out-of-range health value', () => {
+    const h = HealthFrame.encode({ device_id: 'tap-0001-01', seq: 3, ts_ms: NOW, firmware_version: '1.4.2', rssi_dbm: 20, supply_voltage_v: 12 }).finish()
+    const d = decodeFrame(topic('health'), h, NOW)
+    expect(d.ok).toBe(false)
+    if (!d.ok) expect(d.reason).toBe('invalid_value')
   })
 
   it.each([
@@ -49,7 +79,7 @@ describe('decodeFrame', () => {
   it('keeps frames older than 48 h but flags them late', () => {
     const d = decodeFrame(topic('pour'), pour({ ts_ms: NOW - 49 * 3_600_000 }), NOW)
     expect(d.ok).toBe(true)
-    if (d.ok) expect(d.row.at(-2)).toBe(true)
+    if (d.ok) expect(d.record.late).toBe(true)
   })
 })
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TemperatureReading } from '../../proto/index.js'
-import { Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
+import { GAPS, Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const topic = (dev: string): string => `tapflow/v1/ven-0001/${dev}/temp`
@@ -49,13 +49,19 @@ describe('gateway with a WAL', () => {
     const dev = 'tap-0002-01'
     // First life: 100 frames made durable; the first 60 inserted, then the process "dies" before the rest.
     const first = WriteAheadLog.open({ dir: walDir })
-    const gw1 = new Gateway({ source, clickhouse: ch, wal: first, batch: { maxDelayMs: 60_000, maxRows: 60 } })
+    let insertedRows = 0
+    const gw1 = new Gateway({
+      source, clickhouse: ch, wal: first, batch: { maxDelayMs: 60_000, maxRows: 60 },
+      onInserted: (table, rows) => {
+        if (table === 'tapflow.temperatures') insertedRows += rows.length
+      },
+    })
     await gw1.start()
     let acked = 0
     for (let seq = 1; seq <= 100; seq++) gw1.handle(topic(dev), frame(dev, seq), () => acked++)
     await first.sync()
     expect(acked).toBe(100)
-    await new Promise((r) => setTimeout(r, 300)) // the 60-row batch is inserted; 40 rows wait in memory
+    await vi.waitFor(() => expect(insertedRows).toBe(60)) // the 60-row batch is inserted; 40 rows wait in memory
     const [before] = await q<{ n: string }>(`SELECT count() AS n FROM tapflow.temperatures WHERE device_id = '${dev}'`)
     expect(Number(before!.n)).toBe(60)
     // Crash: no close, no flush. The segment still holds all 100 records (it is not sealed).
@@ -71,5 +77,21 @@ describe('gateway with a WAL', () => {
     await second.close()
     const [after] = await q<{ n: string; u: string }>(`SELECT count() AS n, uniqExact(seq) AS u FROM tapflow.temperatures WHERE device_id = '${dev}'`)
     expect([Number(after!.n), Number(after!.u)]).toEqual([100, 100])
+  })
+
+  it('replays a record logged before a column was added, the new column taking its default', async () => {
+    const walDir = join(dir, 'wal-old-row')
+    const old = WriteAheadLog.open({ dir: walDir })
+    // A gaps row as an older spec without its last column (updated_at) would have logged it.
+    const full = GAPS.toRow({ device_id: 'tap-0003-01', venue_id: 'ven-0001', from_seq: 5, to_seq: 6, missing: 2, filled: 0, state: 'open', detected_at: 1_000, updated_at: 0 })
+    await new Promise<void>((r) => old.append(GAPS.name, full.slice(0, -1), r))
+    await old.close()
+    const wal = WriteAheadLog.open({ dir: walDir })
+    const gw = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 20 } })
+    await gw.start()
+    expect(wal.depth).toBe(0)
+    await gw.close()
+    await wal.close()
+    expect(await q(`SELECT toUInt32(from_seq) AS f, toUInt32(toUnixTimestamp64Milli(updated_at)) AS u FROM tapflow.gaps WHERE device_id = 'tap-0003-01'`)).toEqual([{ f: 5, u: 0 }])
   })
 })

@@ -1,7 +1,10 @@
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { open as openFile, type FileHandle } from 'node:fs/promises'
+import { pino } from 'pino'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Logger } from '../../common/index.js'
 import { WriteAheadLog, encodeRecord, parseByteSize, scanRecords } from '../index.js'
 
 let dir: string
@@ -115,8 +118,25 @@ describe('WriteAheadLog', () => {
     expect(w.depth).toBe(0)
   })
 
+  it('logs and counts an fsync that fails after the records were reported durable', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logger: Logger = pino({ level: 'error' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) })
+    // Every FileHandle shares one prototype: make its datasync fail before the WAL's interval timer calls it.
+    const probe = await openFile(join(dir, 'probe'), 'w')
+    const datasync = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync').mockRejectedValue(new Error('EIO: disk on fire'))
+    await probe.close()
+    try {
+      const w = walAt({ fsync: 'interval', fsyncIntervalMs: 10, logger })
+      await appendN(w, 3)
+      await vi.waitFor(() => expect(w.stats.fsyncErrors).toBeGreaterThan(0), { timeout: 10_000 })
+    } finally {
+      datasync.mockRestore()
+    }
+    expect(lines.some((l) => l.msg === 'WAL fsync failed: records already reported durable may not survive power loss' && l.err === 'EIO: disk on fire')).toBe(true)
+  })
+
   it('rejects bad options with one clear line', () => {
-    expect(() => WriteAheadLog.open({ dir, fsync: 'sometimes' as 'always' })).toThrow(/--wal-fsync must be one of always, interval, never/)
+    expect(() => WriteAheadLog.open({ dir, fsync: 'sometimes' as 'always' })).toThrow(/WalOptions.fsync must be one of always, interval, never/)
     expect(() => WriteAheadLog.open({ dir, maxBytes: 10 })).toThrow(/at least 1 MiB/)
     expect(parseByteSize('256MiB')).toBe(256 * 1024 * 1024)
     expect(parseByteSize('2g')).toBe(2 * 1024 ** 3)

@@ -33,9 +33,9 @@ export async function account(
               SELECT device_id, seq FROM tapflow.health) GROUP BY device_id`,
     format: 'JSONEachRow',
   })
-  const rows = (await rs.json()) as { device_id: string; landed: string; rows: string; hi: string }[]
+  const rows = await rs.json<{ device_id: string; landed: string; rows: string; hi: string }>()
   const dl = await client.query({ query: 'SELECT device_id, count() AS n FROM tapflow.dead_letters GROUP BY device_id', format: 'JSONEachRow' })
-  const dead = new Map(((await dl.json()) as { device_id: string; n: string }[]).map((r) => [r.device_id, Number(r.n)]))
+  const dead = new Map((await dl.json<{ device_id: string; n: string }>()).map((r) => [r.device_id, Number(r.n)]))
   const byDevice = new Map(rows.map((r) => [r.device_id, r]))
   let landed = 0
   let lost = 0

@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, silentLogger, type Logger } from '../../common/index.js'
-import { EmbeddedBroker, ExternalSource, Gateway, WriteAheadLog, openClickHouse, type FrameSource, type FsyncPolicy } from '../../edge-gateway/index.js'
-import type { SimResult } from '../../firmware-sim/index.js'
+import { ConfigError, ResourceStack, silentLogger, type Logger } from '../../common/index.js'
+import { EmbeddedBroker, ExternalSource, Gateway, TELEMETRY, WriteAheadLog, openClickHouse, type FrameSource, type FsyncPolicy } from '../../edge-gateway/index.js'
 import { account, type Accounting } from './accounting.js'
 import { runSimProcesses } from './sim-processes.js'
 import { latencySummary, median, windowRates, type LatencySummary } from './stats.js'
+
+/** Frames land in the telemetry tables; dead letters, gaps and the rest are not frames. */
+const TELEMETRY_BY_NAME = new Map(Object.values(TELEMETRY).map((t) => [t.name, t]))
 
 export interface LoadOptions {
   /** Taps, each with its own MQTT session. Default: 2000. */
@@ -37,7 +39,7 @@ export interface LoadOptions {
   seed?: number
   /** Gateway batch age limit, ms. Default: 500. */
   batchDelayMs?: number
-  /** The gateway's write-ahead log, as in `tapflow up`: frames are acked once durable there. 'off' acks after the insert. Default: always. */
+  /** The gateway's write-ahead log, as in `tapflow up`: a frame's PUBACK is sent once it is durable there. 'off': PUBACK after the insert. Default: always. */
   walFsync?: FsyncPolicy | 'off'
   logger?: Logger
   /** Called about once a second while the main run goes. */
@@ -106,13 +108,13 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       let frames = 0
       let first = 0
       let last = 0
-      await source.start((_t, payload, ack) => {
+      await source.start((_t, payload, puback) => {
         const now = performance.now()
         if (first === 0) first = now
         last = now
         // A batch carries `batch` frames; count frames, not messages.
         frames += o.batch > 1 ? countBatchFrames(payload) : 1
-        ack()
+        puback()
       })
       log.info('baseline: bare broker, counting subscriber')
       const tick = setInterval(() => opts.onProgress?.({ phase: 'baseline', landed: frames, total: o.events }), 1000)
@@ -127,84 +129,91 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       baseline = { fps: Math.round(frames / seconds), seconds, frames, ratio: 0 }
     }
 
-    const ch = openClickHouse({ url: opts.clickhouseUrl, path: join(work, 'clickhouse') })
-    const { source, url } = await makeSource()
-    const inserted = new Map<string, number>()
-    let landed = 0
-    let first = 0
-    let last = 0
-    const wal = o.walFsync === 'off' ? undefined : WriteAheadLog.open({ dir: join(work, 'wal'), fsync: o.walFsync })
-    const gateway = new Gateway({
-      source,
-      clickhouse: ch,
-      wal,
-      batch: { maxDelayMs: o.batchDelayMs },
-      onInserted: (table, rows) => {
-        const now = performance.timeOrigin + performance.now()
-        last = performance.now()
-        if (table === 'tapflow.dead_letters') return
-        landed += rows.length
-        for (const r of rows) if ((r[2] as number) % sampleEvery === 0) inserted.set(`${r[0] as string}:${r[2] as number}`, now)
-      },
-    })
-    const cpu0 = process.cpuUsage()
-    await gateway.start()
-    const perSecond: number[] = []
-    let prev = 0
-    const tick = setInterval(() => {
-      if (first === 0 && gateway.stats.framesIn > 0) first = performance.now()
-      if (first !== 0) {
-        perSecond.push(landed - prev)
-        prev = landed
-      }
-      opts.onProgress?.({ phase: 'load', landed, total: o.events })
-    }, 1000)
-    let results: SimResult[]
+    // Everything the measured run opens is closed, in reverse, however the run ends.
+    const resources = new ResourceStack({ logger: log })
     try {
-      results = await runSimProcesses({ ...sims, brokerUrl: url, tag: 'load' })
+      const ch = openClickHouse({ url: opts.clickhouseUrl, path: join(work, 'clickhouse') })
+      resources.defer('clickhouse', () => ch.client.close())
+      const { source, url } = await makeSource()
+      resources.use('source', source)
+      const inserted = new Map<string, number>()
+      let landed = 0
+      let first = 0
+      let last = 0
+      const wal = o.walFsync === 'off' ? undefined : resources.use('wal', WriteAheadLog.open({ dir: join(work, 'wal'), fsync: o.walFsync }))
+      const gateway = resources.use('gateway', new Gateway({
+        source,
+        clickhouse: ch,
+        wal,
+        batch: { maxDelayMs: o.batchDelayMs },
+        onInserted: (table, rows) => {
+          const now = performance.timeOrigin + performance.now()
+          last = performance.now()
+          const spec = TELEMETRY_BY_NAME.get(table)
+          if (spec === undefined) return
+          landed += rows.length
+          for (const r of rows) {
+            const { device_id, seq } = spec.fromRow(r)
+            if (seq % sampleEvery === 0) inserted.set(`${device_id}:${seq}`, now)
+          }
+        },
+      }))
+      const cpu0 = process.cpuUsage()
+      await gateway.start()
+      const perSecond: number[] = []
+      let prev = 0
+      const tick = setInterval(() => {
+        if (first === 0 && gateway.stats.framesIn > 0) first = performance.now()
+        if (first !== 0) {
+          perSecond.push(landed - prev)
+          prev = landed
+        }
+        opts.onProgress?.({ phase: 'load', landed, total: o.events })
+      }, 1000)
+      resources.defer('progress timer', () => clearInterval(tick))
+      const results = await runSimProcesses({ ...sims, brokerUrl: url, tag: 'load' })
       const published = results.reduce((s, r) => s + r.stats.sent, 0)
       // An external broker acks on receipt, so frames may still be on their way; a broker that dropped
       // some never delivers them, so stop once nothing has arrived for 3 s.
       await settle(() => gateway.stats.framesIn >= published, () => gateway.stats.framesIn)
       await gateway.flush()
-    } finally {
       clearInterval(tick)
+      // Closed here (and harmlessly again by the stack) so every row is in before the accounting.
       await gateway.close()
       await wal?.close()
-    }
-    if (landed > prev) perSecond.push(landed - prev)
-    const cpu = process.cpuUsage(cpu0)
-    const lastSeq = Object.assign({}, ...results.map((r) => r.lastSeq)) as Record<string, number>
-    const published = results.reduce((s, r) => s + r.stats.sent, 0)
-    const accounting = await account(ch.client, lastSeq, published, gateway.stats.duplicates)
-    await ch.client.close()
-
-    const latencies: number[] = []
-    for (const r of results) for (const [d, seq, at] of r.samples) {
-      const t = inserted.get(`${d}:${seq}`)
-      if (t !== undefined) latencies.push(t - at)
-    }
-    const seconds = (last - first) / 1000
-    const windows = windowRates(perSecond.slice(1, -1))
-    const overall = Math.round(accounting.landed / Math.max(seconds, 0.001))
-    if (baseline) baseline.ratio = Number((overall / baseline.fps).toFixed(3))
-    return {
-      startedAt: new Date().toISOString(),
-      options: { ...o, broker: opts.broker ?? 'embedded aedes', clickhouse: opts.clickhouseUrl ?? 'embedded chDB', simHeapMb: opts.simHeapMb },
-      accounting,
-      throughput: {
-        overall_fps: overall,
-        sustained_median_fps: Math.round(median(windows)),
-        sustained_min_fps: Math.round(windows.length ? Math.min(...windows) : overall),
-        seconds: Number(seconds.toFixed(2)),
-        perSecond,
-      },
-      baseline,
-      freshness: latencySummary(latencies),
-      processes: [
-        { name: 'broker + gateway + ClickHouse', cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
-        ...results.map((r, i) => ({ name: `simulator ${i}/${o.processes}`, cpuSeconds: Number(r.cpuSeconds.toFixed(2)), peakRssMb: r.peakRssMb })),
-      ],
+      if (landed > prev) perSecond.push(landed - prev)
+      const cpu = process.cpuUsage(cpu0)
+      const lastSeq = Object.assign({}, ...results.map((r) => r.lastSeq)) as Record<string, number>
+      const accounting = await account(ch.client, lastSeq, published, gateway.stats.duplicates)
+      const seconds = (last - first) / 1000
+      const latencies: number[] = []
+      for (const r of results) for (const [d, seq, at] of r.samples) {
+        const t = inserted.get(`${d}:${seq}`)
+        if (t !== undefined) latencies.push(t - at)
+      }
+      const windows = windowRates(perSecond.slice(1, -1))
+      const overall = Math.round(accounting.landed / Math.max(seconds, 0.001))
+      if (baseline) baseline.ratio = Number((overall / baseline.fps).toFixed(3))
+      return {
+        startedAt: new Date().toISOString(),
+        options: { ...o, broker: opts.broker ?? 'embedded aedes', clickhouse: opts.clickhouseUrl ?? 'embedded chDB', simHeapMb: opts.simHeapMb },
+        accounting,
+        throughput: {
+          overall_fps: overall,
+          sustained_median_fps: Math.round(median(windows)),
+          sustained_min_fps: Math.round(windows.length ? Math.min(...windows) : overall),
+          seconds: Number(seconds.toFixed(2)),
+          perSecond,
+        },
+        baseline,
+        freshness: latencySummary(latencies),
+        processes: [
+          { name: 'broker + gateway + ClickHouse', cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
+          ...results.map((r, i) => ({ name: `simulator ${i}/${o.processes}`, cpuSeconds: Number(r.cpuSeconds.toFixed(2)), peakRssMb: r.peakRssMb })),
+        ],
+      }
+    } finally {
+      await resources.close()
     }
   } finally {
     rmSync(work, { recursive: true, force: true })

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { TapflowError } from '../../common/index.js'
+import { TapflowError, errorMessage } from '../../common/index.js'
 import type { SimResult } from '../../firmware-sim/index.js'
 
 export interface SimProcessOptions {
@@ -51,7 +51,7 @@ export async function runSimProcesses(o: SimProcessOptions): Promise<SimResult[]
         try {
           resolve(JSON.parse(readFileSync(result, 'utf8')) as SimResult)
         } catch (err) {
-          reject(new TapflowError(`sim shard ${i} wrote no result: ${String(err)}`, 'LOAD'))
+          reject(new TapflowError(`sim shard ${i} wrote no result: ${errorMessage(err)}`, 'LOAD'))
         }
       })
     })

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ClickHouseError, silentLogger } from '../../common/index.js'
+import { TapflowClickHouseError, silentLogger } from '../../common/index.js'
 import { ReadOnlySql } from '../../edge-gateway/index.js'
 import { fleetKeyPath, startGatewayStack, type GatewayStack } from '../../cli/stack.js'
 
@@ -216,8 +216,8 @@ describe('offline tapflow sql --data-dir', () => {
   it.each(DENIED)('refuses %s', async (_name, text, code) => {
     let out = ''
     const err = await sql!.run(text(), { onChunk: (c) => void (out += c.toString()) }).then(() => undefined, (e: unknown) => e)
-    expect(err).toBeInstanceOf(ClickHouseError)
-    expect((err as ClickHouseError).clickhouseCode, String(err)).toBe(code)
+    expect(err).toBeInstanceOf(TapflowClickHouseError)
+    expect((err as TapflowClickHouseError).clickhouseCode, String(err)).toBe(code)
     expect(out + String(err)).not.toContain(key)
     expect(existsSync(outFile)).toBe(false)
   })

@@ -1,5 +1,7 @@
 import { HealthFrame, PourEvent, TelemetryBatch, TemperatureReading, isFrameKind, parseTopic, type FrameKind, type ParsedTopic } from '../../../proto/index.js'
-import type { RejectReason, Row } from './rows.js'
+import { errorMessage } from '../../../common/index.js'
+import type { HealthRecord, PourRecord, TemperatureRecord } from '../sink/tables.js'
+import type { RejectReason } from './rows.js'
 
 export interface ValidationOptions {
   /** Reject frames stamped further than this ahead of the gateway clock, ms. Default: 5 min. */
@@ -10,14 +12,11 @@ export interface ValidationOptions {
 
 export const DEFAULT_VALIDATION: ValidationOptions = { futureToleranceMs: 5 * 60_000, lateAfterMs: 48 * 3_600_000 }
 
-export interface Accepted {
-  ok: true
-  kind: FrameKind
-  deviceId: string
-  seq: number
-  tsMs: number
-  row: Row
-}
+/** A valid frame, with the record for its table (`TELEMETRY[kind]`). */
+export type Accepted = { ok: true; deviceId: string; seq: number; tsMs: number } & TelemetryRecord
+
+/** A frame kind with its table's record. */
+export type TelemetryRecord = { kind: 'pour'; record: PourRecord } | { kind: 'temp'; record: TemperatureRecord } | { kind: 'health'; record: HealthRecord }
 
 export interface Rejected {
   ok: false
@@ -67,7 +66,7 @@ export function decodeFrame(topic: string, payload: Uint8Array, nowMs: number, o
   try {
     msg = decodeMessage(kind, payload)
   } catch (err) {
-    return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err), deviceId: t.deviceId }
+    return { ok: false, reason: 'undecodable', detail: errorMessage(err), deviceId: t.deviceId }
   }
   return validate(kind, msg, t, nowMs, opts)
 }
@@ -90,7 +89,7 @@ export function decodeBatch(topic: string, payload: Uint8Array, nowMs: number, o
   try {
     batch = TelemetryBatch.decode(payload)
   } catch (err) {
-    return { ok: false, reason: 'undecodable', detail: `batch: ${err instanceof Error ? err.message : String(err)}`, deviceId: t.deviceId }
+    return { ok: false, reason: 'undecodable', detail: `batch: ${errorMessage(err)}`, deviceId: t.deviceId }
   }
   return batch.frames.map((f): Decoded => {
     const kind: FrameKind | undefined = f.pour ? 'pour' : f.temp ? 'temp' : f.health ? 'health' : undefined
@@ -111,38 +110,48 @@ function validate(kind: FrameKind, msg: Message, t: ParsedTopic, nowMs: number, 
     if (msg.ts_ms > nowMs + opts.futureToleranceMs) {
       throw new Invalid('future_timestamp', `ts_ms ${msg.ts_ms} is ${Math.round((msg.ts_ms - nowMs) / 1000)} s ahead of the gateway clock`)
     }
-    return { ok: true, kind, deviceId: t.deviceId, seq: msg.seq, tsMs: msg.ts_ms, row: toRow(kind, msg, t, nowMs, msg.ts_ms < nowMs - opts.lateAfterMs) }
+    return { ok: true, deviceId: t.deviceId, seq: msg.seq, tsMs: msg.ts_ms, ...toRecord(kind, msg, t, nowMs, msg.ts_ms < nowMs - opts.lateAfterMs) }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason, detail: err.message, deviceId: t.deviceId }
-    return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err), deviceId: t.deviceId }
+    return { ok: false, reason: 'undecodable', detail: errorMessage(err), deviceId: t.deviceId }
   }
 }
 
-function toRow(kind: FrameKind, msg: Message, t: ParsedTopic, nowMs: number, late: boolean): Row {
-  const head = [t.deviceId, t.venueId, msg.seq, msg.ts_ms]
+/** The frame as its table's record; `num` rejects values a real tap cannot produce. */
+function toRecord(kind: FrameKind, msg: Message, t: ParsedTopic, nowMs: number, late: boolean): TelemetryRecord {
+  const head = { device_id: t.deviceId, venue_id: t.venueId, seq: msg.seq, ts: msg.ts_ms }
   if (kind === 'pour') {
     const m = msg as PourEvent
-    return [
-      ...head, m.line_id, m.beverage_id, num('volume_ml', m.volume_ml, RANGES.volume_ml),
-      num('duration_ms', m.duration_ms, RANGES.duration_ms), num('flow_rate_ml_s', m.flow_rate_ml_s, RANGES.flow_rate_ml_s),
-      num('foam_ratio', m.foam_ratio, RANGES.foam_ratio), num('waste_ml', m.waste_ml, RANGES.waste_ml), m.keg_id,
-      num('keg_remaining_ml', m.keg_remaining_ml, RANGES.keg_remaining_ml), num('beverage_temp_c', m.beverage_temp_c, RANGES.temp_c),
-      late, nowMs,
-    ]
+    return {
+      kind,
+      record: {
+        ...head, line_id: m.line_id, beverage_id: m.beverage_id, volume_ml: num('volume_ml', m.volume_ml, RANGES.volume_ml),
+        duration_ms: num('duration_ms', m.duration_ms, RANGES.duration_ms), flow_rate_ml_s: num('flow_rate_ml_s', m.flow_rate_ml_s, RANGES.flow_rate_ml_s),
+        foam_ratio: num('foam_ratio', m.foam_ratio, RANGES.foam_ratio), waste_ml: num('waste_ml', m.waste_ml, RANGES.waste_ml), keg_id: m.keg_id,
+        keg_remaining_ml: num('keg_remaining_ml', m.keg_remaining_ml, RANGES.keg_remaining_ml),
+        beverage_temp_c: num('beverage_temp_c', m.beverage_temp_c, RANGES.temp_c), late, received_at: nowMs,
+      },
+    }
   }
   if (kind === 'temp') {
     const m = msg as TemperatureReading
-    return [
-      ...head, m.line_id, num('line_temp_c', m.line_temp_c, RANGES.temp_c), num('keg_temp_c', m.keg_temp_c, RANGES.temp_c),
-      num('ambient_temp_c', m.ambient_temp_c, RANGES.temp_c), late, nowMs,
-    ]
+    return {
+      kind,
+      record: {
+        ...head, line_id: m.line_id, line_temp_c: num('line_temp_c', m.line_temp_c, RANGES.temp_c), keg_temp_c: num('keg_temp_c', m.keg_temp_c, RANGES.temp_c),
+        ambient_temp_c: num('ambient_temp_c', m.ambient_temp_c, RANGES.temp_c), late, received_at: nowMs,
+      },
+    }
   }
   const m = msg as HealthFrame
-  return [
-    ...head, m.firmware_version, m.uptime_s, num('rssi_dbm', m.rssi_dbm, RANGES.rssi_dbm),
-    num('supply_voltage_v', m.supply_voltage_v, RANGES.supply_voltage_v), m.valve_cycles, m.error_codes, m.reboot_count,
-    late, nowMs,
-  ]
+  return {
+    kind,
+    record: {
+      ...head, firmware_version: m.firmware_version, uptime_s: m.uptime_s, rssi_dbm: num('rssi_dbm', m.rssi_dbm, RANGES.rssi_dbm),
+      supply_voltage_v: num('supply_voltage_v', m.supply_voltage_v, RANGES.supply_voltage_v), valve_cycles: m.valve_cycles, error_codes: m.error_codes,
+      reboot_count: m.reboot_count, late, received_at: nowMs,
+    },
+  }
 }
 
 function decodeMessage(kind: FrameKind, payload: Uint8Array): Message {

@@ -1,9 +1,9 @@
 import type { ClientSession, ClientSubscription, DataValue, OPCUAClient } from 'node-opcua'
 import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from '../../../common/index.js'
-import type { Row } from '../ingest/rows.js'
+import { CHILLER, type ChillerRecord } from '../sink/tables.js'
 
-/** `tapflow.chiller` columns, in insert order (long format: one row per metric change). */
-export const CHILLER_COLUMNS = ['venue_id', 'chiller_id', 'ts', 'metric', 'value', 'quality', 'received_at'] as const
+/** `tapflow.chiller` columns, in insert order (the spec is `CHILLER` in sink/tables.ts). */
+export const CHILLER_COLUMNS = CHILLER.columnNames
 
 /** The metric name under which a lost-and-restored session is recorded; its value is the gap in ms. */
 export const SESSION_GAP_METRIC = 'session_gap_ms'
@@ -16,8 +16,8 @@ export interface ChillerEndpoint {
 
 export interface ChillerBridgeOptions {
   chillers: readonly ChillerEndpoint[]
-  /** Where rows go: the gateway's `store`, i.e. the same WAL and batch path as MQTT frames. */
-  store: (table: string, row: Row, ack: () => void) => void
+  /** Where readings go: the gateway's `store`, i.e. the same WAL and batch path as MQTT frames. */
+  store: (table: typeof CHILLER, record: ChillerRecord, onDurable: () => void) => void
   /** Variables to monitor on each chiller (`ns=1;s=<name>`). Default: the simulator's five. */
   metrics?: readonly string[]
   /** Server-side sampling interval for each monitored item, ms. Default: 500. */
@@ -116,7 +116,7 @@ export class ChillerBridge {
     this.stats.changes++
     const now = this.clock.now()
     const ts = dv.sourceTimestamp?.getTime() ?? now
-    this.opts.store('tapflow.chiller', [ep.venueId, ep.chillerId, ts, metric, value, dv.statusCode.name, now], noop)
+    this.opts.store(CHILLER, { venue_id: ep.venueId, chiller_id: ep.chillerId, ts, metric, value, quality: dv.statusCode.name, received_at: now }, noop)
   }
 
   private recordGap(link: Link): void {
@@ -125,7 +125,7 @@ export class ChillerBridge {
     const gap = now - link.lostAt
     link.lostAt = undefined
     this.log.warn({ chiller: link.ep.chillerId, gapMs: gap }, 'OPC-UA session restored; gap recorded')
-    this.opts.store('tapflow.chiller', [link.ep.venueId, link.ep.chillerId, now, SESSION_GAP_METRIC, gap, 'Good', now], noop)
+    this.opts.store(CHILLER, { venue_id: link.ep.venueId, chiller_id: link.ep.chillerId, ts: now, metric: SESSION_GAP_METRIC, value: gap, quality: 'Good', received_at: now }, noop)
   }
 
   async close(): Promise<void> {

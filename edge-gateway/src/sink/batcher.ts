@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import type { Row } from '../ingest/rows.js'
+import type { AnyTableSpec, Row } from './table-spec.js'
 
 export interface BatchOptions {
   /** Flush when this many rows are buffered. Default: 50000. */
@@ -24,40 +24,56 @@ export interface BatcherStats {
   lastInsertMs: number
 }
 
+export interface BatcherOptions {
+  /** The table: its name, columns and the key the dedup token hashes. */
+  table: AnyTableSpec
+  /** Writes one batch (normally `clickHouseInsert`). */
+  insert: InsertFn
+  /** Size and age limits. Default: DEFAULT_BATCH. */
+  batch?: Partial<BatchOptions>
+  logger?: Logger
+  /** Called with each batch's size and insert time, for metrics. Default: none. */
+  onBatch?: (rows: number, ms: number) => void
+}
+
 /**
- * Buffers rows for one table and inserts them by size or age. A row's `onDurable` runs only after
+ * Buffers rows for one table and inserts them by size or age. A row's `onInserted` runs only after
  * the insert that carries it succeeded; failed inserts are retried with the same token until they do,
- * so nothing acknowledged is ever lost and nothing retried is written twice.
+ * so nothing PUBACKed is ever lost and nothing retried is written twice.
  */
 export class Batcher {
   readonly stats: BatcherStats = { rows: 0, batches: 0, retries: 0, lastBatchRows: 0, lastInsertMs: 0 }
+  readonly table: string
+  private readonly spec: AnyTableSpec
+  private readonly insert: InsertFn
+  private readonly opts: BatchOptions
+  private readonly onBatch: ((rows: number, ms: number) => void) | undefined
   private rows: Row[] = []
-  private acks: (() => void)[] = []
+  private callbacks: (() => void)[] = []
+  private inFlightRows = 0
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> = Promise.resolve()
   private closing = false
   private readonly log: Logger
 
-  constructor(
-    readonly table: string,
-    private readonly columns: readonly string[],
-    private readonly insert: InsertFn,
-    private readonly opts: BatchOptions = DEFAULT_BATCH,
-    logger: Logger = silentLogger,
-    /** Called with each batch's size and insert time, for metrics. */
-    private readonly onInsert?: (rows: number, ms: number) => void,
-  ) {
-    this.log = logger
+  constructor(o: BatcherOptions) {
+    this.spec = o.table
+    this.table = o.table.name
+    this.insert = o.insert
+    this.opts = { ...DEFAULT_BATCH, ...o.batch }
+    this.onBatch = o.onBatch
+    this.log = o.logger ?? silentLogger
   }
 
   /** Rows waiting, including the batch being inserted. */
   get pending(): number {
-    return this.rows.length
+    return this.rows.length + this.inFlightRows
   }
 
-  add(row: Row, onDurable?: () => void): void {
+  /** Buffers one row (built by the table's spec); `onInserted` runs once it is in ClickHouse. */
+  add(row: Row, onInserted?: () => void): void {
     this.rows.push(row)
-    if (onDurable !== undefined) this.acks.push(onDurable)
+    if (onInserted !== undefined) this.callbacks.push(onInserted)
     if (this.rows.length >= this.opts.maxRows) void this.flush()
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.maxDelayMs)
   }
@@ -70,28 +86,29 @@ export class Batcher {
     }
     if (this.rows.length === 0) return this.inFlight
     const rows = this.rows
-    const acks = this.acks
+    const callbacks = this.callbacks
     this.rows = []
-    this.acks = []
+    this.callbacks = []
+    this.inFlightRows += rows.length
     // One insert at a time per table keeps rows in order and memory bounded by what the source holds back.
-    this.inFlight = this.inFlight.then(() => this.insertWithRetry(rows, acks))
+    this.inFlight = this.inFlight.then(() => this.insertWithRetry(rows, callbacks)).finally(() => (this.inFlightRows -= rows.length))
     return this.inFlight
   }
 
-  private async insertWithRetry(rows: Row[], acks: (() => void)[]): Promise<void> {
-    const token = batchToken(this.table, rows)
+  private async insertWithRetry(rows: Row[], callbacks: (() => void)[]): Promise<void> {
+    const token = batchToken(this.spec, rows)
     let delay = this.opts.retryBaseMs
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now()
       try {
-        await this.insert(this.table, this.columns, rows, token)
+        await this.insert(this.table, this.spec.columnNames, rows, token)
         const ms = performance.now() - t0
         this.stats.rows += rows.length
         this.stats.batches++
         this.stats.lastBatchRows = rows.length
         this.stats.lastInsertMs = ms
-        this.onInsert?.(rows.length, ms)
-        for (const ack of acks) ack()
+        this.onBatch?.(rows.length, ms)
+        for (const onInserted of callbacks) onInserted()
         return
       } catch (err) {
         this.stats.retries++
@@ -108,11 +125,15 @@ export class Batcher {
     this.closing = true
     await this.flush()
   }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
 }
 
-/** Same rows → same token, so ClickHouse drops a retried block it already has. */
-function batchToken(table: string, rows: Row[]): string {
-  const h = createHash('sha256').update(table)
-  for (const r of rows) h.update(`${r[0]}:${r[2]}|`)
+/** Same rows → same token, so ClickHouse drops a retried block it already has. Rows count by their key. */
+export function batchToken(table: AnyTableSpec, rows: readonly Row[]): string {
+  const h = createHash('sha256').update(table.name)
+  for (const r of rows) h.update(`${table.keyOf(r)}|`)
   return h.digest('hex').slice(0, 32)
 }

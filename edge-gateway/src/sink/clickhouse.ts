@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
-import { ClickHouseError, ConfigError, errorMessage } from '../../../common/index.js'
+import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client'
+import { OptionError, TapflowClickHouseError, errorMessage } from '../../../common/index.js'
 
 export type { ClickHouseClient }
 
@@ -27,10 +27,10 @@ export function openClickHouse(opts: ClickHouseOptions = {}): ClickHouseHandle {
     try {
       u = new URL(opts.url)
     } catch {
-      throw new ConfigError(`--clickhouse-url is not a URL: '${opts.url}'`)
+      throw new OptionError('ClickHouseOptions.url', `is not a URL: '${opts.url}'`)
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new ConfigError(`--clickhouse-url must be http:// or https://, got '${u.protocol}'`)
+      throw new OptionError('ClickHouseOptions.url', `must be http:// or https://, got '${u.protocol}'`)
     }
     const client = createClient({ url: opts.url, request_timeout: 60_000 })
     u.username = ''
@@ -49,12 +49,14 @@ export function openClickHouse(opts: ClickHouseOptions = {}): ClickHouseHandle {
   }
 }
 
-/** Wraps client errors, keeping ClickHouse's numeric code. */
-export function asClickHouseError(err: unknown, context: string): ClickHouseError {
-  if (err instanceof ClickHouseError) return err
-  const code = (err as { code?: unknown }).code
-  const n = typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : typeof code === 'number' ? code : undefined
-  return new ClickHouseError(`${context}: ${errorMessage(err)}`, n, { cause: err })
+/**
+ * Wraps anything a ClickHouse call threw, keeping the server's numeric code when the client parsed one
+ * (@clickhouse/client's own `ClickHouseError`; chDB's connection throws the same class).
+ */
+export function asClickHouseError(err: unknown, context: string): TapflowClickHouseError {
+  if (err instanceof TapflowClickHouseError) return err
+  const code = err instanceof ClickHouseError && /^\d+$/.test(err.code) ? Number(err.code) : undefined
+  return new TapflowClickHouseError(`${context}: ${errorMessage(err)}`, code, { cause: err })
 }
 
 // The engine is a ~500 MB native library that adds ~160 MB RSS when loaded, so only processes that open

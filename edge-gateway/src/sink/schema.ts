@@ -23,7 +23,7 @@ export async function migrate(client: ClickHouseClient, log?: Logger): Promise<n
     })
     // Versions may land out of order (5 before 3), so apply every one not yet recorded, not just those above the max.
     const rs = await client.query({ query: 'SELECT DISTINCT version AS v FROM tapflow.schema_migrations', format: 'JSONEachRow' })
-    const applied = new Set(((await rs.json()) as { v: number | string }[]).map((r) => Number(r.v)))
+    const applied = new Set((await rs.json<{ v: number | string }>()).map((r) => Number(r.v)))
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue
       for (const statement of m.statements) await client.command({ query: statement })

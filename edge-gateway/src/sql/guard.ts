@@ -1,4 +1,4 @@
-import { ClickHouseError } from '../../../common/index.js'
+import { TapflowClickHouseError } from '../../../common/index.js'
 
 /**
  * The statement check of the read-only SQL surface. It works on ClickHouse's own parse of the query: the text
@@ -17,21 +17,21 @@ export const SQL_CODES = {
 } as const
 
 /** A statement kind the surface does not run (writes, DDL, SET, USE, KILL, SYSTEM, SETTINGS, INTO OUTFILE). */
-export class SqlReadOnlyError extends ClickHouseError {
+export class SqlReadOnlyError extends TapflowClickHouseError {
   constructor(message: string) {
     super(`Code: ${SQL_CODES.READONLY}. DB::Exception: ${message}. (READONLY)`, SQL_CODES.READONLY)
   }
 }
 
 /** A table, database, table function or function outside what the surface may read. */
-export class SqlAccessDeniedError extends ClickHouseError {
+export class SqlAccessDeniedError extends TapflowClickHouseError {
   constructor(message: string) {
     super(`Code: ${SQL_CODES.ACCESS_DENIED}. DB::Exception: ${message}. (ACCESS_DENIED)`, SQL_CODES.ACCESS_DENIED)
   }
 }
 
 /** Every query slot is busy. */
-export class SqlTooManyQueriesError extends ClickHouseError {
+export class SqlTooManyQueriesError extends TapflowClickHouseError {
   constructor(max: number) {
     super(
       `Code: ${SQL_CODES.TOO_MANY_SIMULTANEOUS_QUERIES}. DB::Exception: Too many simultaneous queries. Maximum: ${max}. (TOO_MANY_SIMULTANEOUS_QUERIES)`,
@@ -41,7 +41,7 @@ export class SqlTooManyQueriesError extends ClickHouseError {
 }
 
 /** The result went past --sql-max-result-bytes as it was sent (ClickHouse counts in-memory bytes, we count wire bytes). */
-export class SqlResultTooLargeError extends ClickHouseError {
+export class SqlResultTooLargeError extends TapflowClickHouseError {
   constructor(maxBytes: number) {
     super(
       `Code: ${SQL_CODES.TOO_MANY_ROWS_OR_BYTES}. DB::Exception: Limit for result exceeded, max bytes: ${maxBytes}. (TOO_MANY_ROWS_OR_BYTES)`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { Session } from 'chdb'
-import { ClickHouseError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
+import { TapflowClickHouseError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
 import { asClickHouseError } from '../sink/clickhouse.js'
 import { checkStatement, SqlResultTooLargeError, SqlTooManyQueriesError } from './guard.js'
 import { limitSettings, resolveSqlLimits, type SqlLimits } from './limits.js'
@@ -98,9 +98,9 @@ export class ReadOnlySql {
     }
   }
 
-  /** Checks and runs one statement, streaming its result to `o.onChunk`. Throws a ClickHouseError with the code. */
+  /** Checks and runs one statement, streaming its result to `o.onChunk`. Throws a TapflowClickHouseError with the code. */
   async run(sql: string, o: SqlRunOptions): Promise<SqlRunSummary> {
-    if (this.closed) throw new ClickHouseError('the SQL surface is closed')
+    if (this.closed) throw new TapflowClickHouseError('the SQL surface is closed')
     const slot = this.slots.find((s) => !s.busy)
     if (slot === undefined) throw new SqlTooManyQueriesError(this.limits.maxConcurrent)
     slot.busy = true
@@ -191,11 +191,11 @@ export class ReadOnlySql {
 }
 
 /** chDB's errors are `Code: N. DB::Exception: …` text; keep the text as ClickHouse wrote it, with its code. */
-function engineError(err: unknown): ClickHouseError {
-  if (err instanceof ClickHouseError) return err
+function engineError(err: unknown): TapflowClickHouseError {
+  if (err instanceof TapflowClickHouseError) return err
   const message = errorMessage(err)
   const code = /^Code: (\d+)\./.exec(message)?.[1]
-  return new ClickHouseError(message, code === undefined ? undefined : Number(code), { cause: err })
+  return new TapflowClickHouseError(message, code === undefined ? undefined : Number(code), { cause: err })
 }
 
 // Loaded on first use, like the connection in sink/clickhouse.ts: the engine is a large native library.

@@ -1,13 +1,14 @@
 import { mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ConfigError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
+import { ConfigError, OptionError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
 import { encodeRecord, scanRecords, type WalRecord } from './record.js'
 
 /**
- * - `always`: fdatasync every group commit before acknowledging it (survives power loss).
- * - `interval`: acknowledge after write(2), fdatasync every `fsyncIntervalMs` (survives a process crash).
- * - `never`: acknowledge after write(2) and leave flushing to the OS (survives a process crash).
+ * When a group commit counts as durable (when its records' `onDurable` runs):
+ * - `always`: after fdatasync of every group commit (survives power loss).
+ * - `interval`: after write(2); fdatasync every `fsyncIntervalMs` (survives a process crash).
+ * - `never`: after write(2), leaving flushing to the OS (survives a process crash).
  */
 export type FsyncPolicy = 'always' | 'interval' | 'never'
 export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never']
@@ -21,7 +22,7 @@ export interface WalOptions {
   fsyncIntervalMs?: number
   /** A segment is sealed once it holds this many bytes. Default: 16 MiB (or maxBytes / 8 if smaller). */
   segmentBytes?: number
-  /** Bound on the log: at this many bytes it is full and the gateway stops acknowledging. Default: 256 MiB. */
+  /** Bound on the log: at this many bytes it is full and the gateway holds frames back. Default: 256 MiB. */
   maxBytes?: number
   logger?: Logger
 }
@@ -52,7 +53,8 @@ const NAME = /^(\d{16})\.wal$/
 /**
  * A segmented, checksummed write-ahead log. Appends are grouped: every append made in one turn of the
  * event loop is written (and, by policy, fsynced) together, then each one's `onDurable` runs. A record
- * is released once its row is in ClickHouse; a sealed segment whose records are all released is deleted.
+ * is released (`release`, called from the batcher's `onInserted`) once its row is in ClickHouse; a sealed
+ * segment whose records are all released is deleted.
  * On open, every surviving record is handed back in `recovered` for replay.
  */
 export class WriteAheadLog {
@@ -71,8 +73,11 @@ export class WriteAheadLog {
   private spaceWaiters: (() => void)[] = []
   private closed = false
   private readonly log: Logger
-  /** Group commits done and records lost to corruption, for metrics. */
-  readonly stats = { commits: 0, records: 0, corruptSegments: 0 }
+  /**
+   * For metrics: group commits done, records committed, segments found corrupt at open, and fdatasync calls
+   * that failed (each is also logged; the data was written but may not survive power loss).
+   */
+  readonly stats = { commits: 0, records: 0, corruptSegments: 0, fsyncErrors: 0 }
 
   private constructor(private readonly dir: string, opts: WalOptions, recovered: WalRecord[], segments: Segment[], nextLsn: number, log: Logger) {
     this.policy = opts.fsync ?? 'always'
@@ -93,10 +98,8 @@ export class WriteAheadLog {
 
   /** Opens (or creates) the log in `opts.dir`, truncating a torn tail left by a crash. */
   static open(opts: WalOptions): WriteAheadLog {
-    if (opts.fsync !== undefined && !FSYNC_POLICIES.includes(opts.fsync)) {
-      throw new ConfigError(`--wal-fsync must be one of ${FSYNC_POLICIES.join(', ')}, got '${String(opts.fsync)}'`)
-    }
-    if (opts.maxBytes !== undefined && !(opts.maxBytes >= 1024 * 1024)) throw new ConfigError('--wal-max-bytes must be at least 1 MiB')
+    if (opts.fsync !== undefined) parseFsyncPolicy(opts.fsync)
+    if (opts.maxBytes !== undefined && !(opts.maxBytes >= 1024 * 1024)) throw new OptionError('WalOptions.maxBytes', 'must be at least 1 MiB')
     const log = (opts.logger ?? silentLogger).child({ component: 'wal' })
     mkdirSync(opts.dir, { recursive: true })
     const files = readdirSync(opts.dir).filter((f) => NAME.test(f)).sort()
@@ -110,7 +113,8 @@ export class WriteAheadLog {
       const scan = scanRecords(buf)
       if (scan.stopped !== undefined) {
         const last = i === files.length - 1
-        // A torn tail on the newest segment is the normal trace of a crash mid-write: those records were never acked.
+        // A torn tail on the newest segment is the normal trace of a crash mid-write: those records never became
+        // durable, so their PUBACKs were never sent.
         if (last) log.warn({ segment: f, kept: scan.records.length, reason: scan.stopped }, 'truncating torn tail of the newest WAL segment')
         else {
           corrupt++
@@ -202,7 +206,7 @@ export class WriteAheadLog {
     if (this.timer !== undefined) clearInterval(this.timer)
     for (const seg of this.segments) {
       if (seg.fh === undefined) continue
-      if (this.policy !== 'never') await seg.fh.datasync().catch(() => undefined)
+      if (this.policy !== 'never') await this.datasync(seg, 'close')
       await seg.fh.close()
       seg.fh = undefined
       seg.sealed = true
@@ -232,7 +236,7 @@ export class WriteAheadLog {
     this.chain = this.chain.then(() => this.commit())
   }
 
-  /** One group commit: write every queued record, fsync by policy, then acknowledge them all. */
+  /** One group commit: write every queued record, fsync by policy, then run each one's `onDurable`. */
   private async commit(): Promise<void> {
     const batch = this.queue
     this.queue = []
@@ -258,7 +262,7 @@ export class WriteAheadLog {
       this.stats.commits++
       this.stats.records += batch.length
     } catch (err) {
-      // Nothing in this group is acknowledged; keep it at the front and try again shortly (e.g. disk full).
+      // No `onDurable` in this group has run; keep it at the front and try again shortly (e.g. disk full).
       this.log.error({ err: errorMessage(err), records: batch.length }, 'WAL write failed; retrying in 1 s')
       this.queue = batch.concat(this.queue)
       setTimeout(() => this.schedule(), 1_000).unref()
@@ -270,7 +274,17 @@ export class WriteAheadLog {
 
   private async syncActive(): Promise<void> {
     this.dirty = false
-    await this.active.fh?.datasync().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'WAL fsync failed'))
+    await this.datasync(this.active, 'interval')
+  }
+
+  /** fdatasync outside a group commit (the records' `onDurable` ran already): a failure is logged and counted. */
+  private async datasync(seg: Segment, when: 'interval' | 'seal' | 'close'): Promise<void> {
+    try {
+      await seg.fh?.datasync()
+    } catch (err) {
+      this.stats.fsyncErrors++
+      this.log.error({ segment: seg.path, when, err: errorMessage(err) }, 'WAL fsync failed: records already reported durable may not survive power loss')
+    }
   }
 
   private async sealInactive(): Promise<void> {
@@ -278,7 +292,7 @@ export class WriteAheadLog {
       if (seg === this.active || seg.sealed) continue
       if (this.queue.some((p) => p.seg === seg)) continue
       if (seg.fh !== undefined) {
-        if (this.policy === 'interval') await seg.fh.datasync().catch(() => undefined)
+        if (this.policy === 'interval') await this.datasync(seg, 'seal')
         await seg.fh.close()
         seg.fh = undefined
       }
@@ -304,7 +318,7 @@ export class WriteAheadLog {
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 }
 
-/** "512MiB", "2G", "1048576" → bytes (binary units), for --wal-max-bytes. */
+/** "512MiB", "2G", "1048576" → bytes (binary units), for `WalOptions.maxBytes`. */
 export function parseByteSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim())
   const unit = m === null ? undefined : UNITS[m[2]!.toLowerCase()]
@@ -312,8 +326,8 @@ export function parseByteSize(v: string): number {
   return Math.floor(Number(m[1]) * unit)
 }
 
-/** Commander parser for --wal-fsync. */
+/** Checks a `WalOptions.fsync` value. */
 export function parseFsyncPolicy(v: string): FsyncPolicy {
-  if (!(FSYNC_POLICIES as readonly string[]).includes(v)) throw new ConfigError(`--wal-fsync must be one of ${FSYNC_POLICIES.join(', ')}, got '${v}'`)
+  if (!(FSYNC_POLICIES as readonly string[]).includes(v)) throw new OptionError('WalOptions.fsync', `must be one of ${FSYNC_POLICIES.join(', ')}, got '${v}'`)
   return v as FsyncPolicy
 }
