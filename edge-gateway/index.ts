@@ -4,7 +4,7 @@ export { EmbeddedBroker, type EmbeddedBrokerOptions } from './src/broker/embedde
 export { ExternalSource, type ExternalSourceOptions } from './src/broker/external-source.js'
 export type { FrameSource, FrameHandler } from './src/broker/source.js'
 export { decodeFrame, decodeBatch, isBatchTopic, DEFAULT_VALIDATION, type Decoded, type ValidationOptions } from './src/ingest/decode.js'
-export { SeqTracker, type SeqVerdict } from './src/ingest/seq-tracker.js'
+export { MAX_SEQ_JUMP, SeqTracker, type SeqVerdict } from './src/ingest/seq-tracker.js'
 export { Batcher, DEFAULT_BATCH, type BatchOptions } from './src/sink/batcher.js'
 export { openClickHouse, asClickHouseError, type ClickHouseHandle, type ClickHouseOptions, type ClickHouseClient } from './src/sink/clickhouse.js'
 export { migrate, MIGRATIONS } from './src/sink/schema.js'

@@ -239,6 +239,10 @@ export class Gateway {
     }
     this.metrics.framesIn.inc({ kind: d.kind })
     const verdict = this.seq.observe(d.deviceId, d.seq)
+    if (verdict.kind === 'implausible') {
+      this.deadLetter(topic, payload, 'invalid_value', verdict.detail, d.deviceId, now, ack)
+      return
+    }
     if (verdict.kind === 'duplicate') {
       this.stats.duplicates++
       this.metrics.duplicates.inc()
