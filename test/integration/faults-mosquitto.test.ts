@@ -115,7 +115,7 @@ describe.skipIf(mosquittoBinary() === undefined && !requirePeers)('faults with a
     const { handle, state } = flaky(ch)
     // A small WAL that fills while ClickHouse is down: the gateway then stops acking and Mosquitto's queue overflows.
     const wal = WriteAheadLog.open({ dir: join(mdir, 'wal'), maxBytes: 1024 * 1024, fsync: 'never' })
-    const source = new ExternalSource({ url: broker.url, clientId: `tapflow-gw-drop-${process.pid}`, maxUnsyncedAcks: 100 })
+    const source = new ExternalSource({ url: broker.url, clientId: `tapflow-gw-drop-${process.pid}`, receiveMaximum: 100 })
     const gateway = new Gateway({ source, clickhouse: handle, wal, batch: { maxDelayMs: 100, retryBaseMs: 100 } })
     await gateway.start()
     const devices = 20
