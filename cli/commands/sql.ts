@@ -6,6 +6,7 @@ import { ConfigError, type Logger } from '../../common/index.js'
 import { asClickHouseError, openClickHouse, type ClickHouseClient } from '../../edge-gateway/index.js'
 import { url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
+import { checkDataDir } from '../data-dir.js'
 
 export function registerSql(program: Command, _deps: { logger: Logger }): void {
   program
@@ -16,6 +17,7 @@ export function registerSql(program: Command, _deps: { logger: Logger }): void {
     .addOption(new Option('--data-dir <dir>', 'data directory of the stack').default('./data'))
     .addOption(new Option('--clickhouse-url <url>', 'query a ClickHouse server (or a running stack\'s SQL port) instead').argParser(url(['http:', 'https:'])))
     .action(async (query: string, o: { format: string; dataDir: string; clickhouseUrl?: string }) => {
+      if (o.clickhouseUrl === undefined) checkDataDir(o.dataDir, { write: false, exclusive: false })
       if (!/^[A-Za-z0-9]+$/.test(o.format)) throw new ConfigError(`--format must be a ClickHouse format name, got '${o.format}'`)
       const client = connect(o)
       try {
