@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
-import { ConfigError, type Logger } from '../../common/index.js'
+import { ConfigError, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { writeFileSync } from 'node:fs'
-import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, parseShard, simResult } from '../../firmware-sim/index.js'
+import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, parseShard, simResult, type Speed } from '../../firmware-sim/index.js'
 import { duration, instant, int, speed, url } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { FleetAuthority } from '../../edge-gateway/index.js'
@@ -19,7 +19,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--grpc-port <port>', 'serve FleetService (gRPC) for this process\'s devices on this port (default: off)').argParser(int(0, 65_535)))
     .addOption(new Option('--shard <i/N>', 'run only shard i of N (devices whose index % N == i)').default('0/1'))
     .addOption(new Option('--speed <x>', "simulated seconds per real second, or 'max'").default(1).argParser(speed))
-    .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now')").default('now').argParser(instant))
+    .addOption(new Option('--start <time>', "simulated start (ISO date-time or 'now'); simulated time never passes the real clock (default: now, or --duration (else 24h) before now when --speed is faster than 1)").argParser(instant))
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
     .addOption(new Option('--qos <n>', 'MQTT QoS for telemetry').default(1).argParser(int(0, 1)))
     .addOption(new Option('--fleet-key <file>', "the gateway's fleet secret (<data-dir>/security/fleet.key): each device connects with its own derived credentials"))
@@ -31,8 +31,8 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .action(async (o: SimOptions) => {
       const log = deps.logger
       const shard = parseShard(o.shard)
-      const start = typeof o.start === 'number' ? o.start : Date.now()
-      const clock = new SimClock({ start, speed: o.speed })
+      const start = o.start ?? (o.speed === 'max' || o.speed > 1 ? Date.now() - (o.duration ?? DAY_MS) : Date.now())
+      const clock = new WallBoundClock({ start, speed: o.speed })
       const { fleet, profiles, firmware } = fleetFromOptions(o)
       const authority = o.fleetKey === undefined ? undefined : FleetAuthority.fromFile(o.fleetKey, { create: false })
       if (o.grpcPort !== undefined && authority === undefined) throw new ConfigError('--grpc-port needs --fleet-key: FleetService calls are signed with the fleet key')
@@ -70,6 +70,31 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     })
 }
 
+const DAY_MS = 86_400_000
+
+/**
+ * A separate gateway judges frames against its own clock, as it must for real devices (a frame more than 5 min
+ * ahead is a `future_timestamp` dead letter). So a separate fleet behaves like real devices: faster than real
+ * time it replays the past, and once it catches up with the real clock it runs live. (`tapflow up` shares one
+ * simulated clock with its gateway, so nothing it sends is ever ahead of that gateway's clock either.)
+ */
+export class WallBoundClock extends SimClock {
+  private readonly wall: Clock
+  constructor(opts: { start: number; speed: Speed; wall?: Clock }) {
+    const wall = opts.wall ?? systemClock
+    super({ start: opts.start, speed: opts.speed, realClock: wall })
+    this.wall = wall
+  }
+
+  override now(): number {
+    return Math.min(super.now(), this.wall.now())
+  }
+
+  override realDelayUntil(t: number): number {
+    return Math.max(super.realDelayUntil(t), t - this.wall.now())
+  }
+}
+
 interface SimOptions {
   fleetKey?: string
   manifest?: string
@@ -79,7 +104,7 @@ interface SimOptions {
   seed: number
   shard: string
   speed: number | 'max'
-  start: number | string
+  start?: number
   duration?: number
   qos: number
   batch: number

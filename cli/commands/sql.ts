@@ -7,6 +7,7 @@ import { asClickHouseError, ReadOnlySql } from '../../edge-gateway/index.js'
 import { url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
 import { addSqlLimitOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
+import { checkDataDir } from '../data-dir.js'
 
 type SqlLimitFlags = Pick<GatewayStackFlags, 'sqlMaxSeconds' | 'sqlMaxMemory' | 'sqlMaxResultRows' | 'sqlMaxResultBytes'>
 interface SqlCliOptions extends SqlLimitFlags {
@@ -28,6 +29,7 @@ export function registerSql(program: Command, deps: { logger: Logger }): void {
     const write = (chunk: Buffer): Promise<void> | void => {
       if (!process.stdout.write(chunk)) return new Promise((resolve) => process.stdout.once('drain', resolve))
     }
+    if (o.clickhouseUrl === undefined) checkDataDir(o.dataDir, { write: false, exclusive: false })
     const remote = o.clickhouseUrl ?? readStackInfo(o.dataDir)?.sqlUrl
     if (remote !== undefined) return viaHttp(remote, query, o.format, write)
     // No stack owns the directory: open it here, behind the same guard and limits as the SQL port.

@@ -8,6 +8,7 @@ import { onShutdown } from '../shutdown.js'
 import { startGatewayStack, withCredentials } from '../stack.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
+import { checkDataDir } from '../data-dir.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -28,6 +29,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const clock = new SimClock({ start, speed: o.speed })
       // A bad manifest fails here, before any port or data directory is touched.
       const { fleet, profiles, firmware } = fleetFromOptions(o)
+      checkDataDir(o.dataDir)
       const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log })
       await writeFleetDimensions(stack.clickhouse.client, fleet)
       // The embedded demo provisions its own devices: each gets its HMAC-derived credentials, bound to its venue.

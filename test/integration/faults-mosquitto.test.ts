@@ -115,7 +115,7 @@ describe.skipIf(mosquittoBinary() === undefined && !requirePeers)('faults with a
     const { handle, state } = flaky(ch)
     // A small WAL that fills while ClickHouse is down: the gateway then stops acking and Mosquitto's queue overflows.
     const wal = WriteAheadLog.open({ dir: join(mdir, 'wal'), maxBytes: 1024 * 1024, fsync: 'never' })
-    const source = new ExternalSource({ url: broker.url, clientId: `tapflow-gw-drop-${process.pid}`, maxUnsyncedAcks: 100 })
+    const source = new ExternalSource({ url: broker.url, clientId: `tapflow-gw-drop-${process.pid}`, receiveMaximum: 100 })
     const gateway = new Gateway({ source, clickhouse: handle, wal, batch: { maxDelayMs: 100, retryBaseMs: 100 } })
     await gateway.start()
     const devices = 20
@@ -132,9 +132,12 @@ describe.skipIf(mosquittoBinary() === undefined && !requirePeers)('faults with a
       const more = startPublishers({ url: broker.url, devices, frames: 10, startSeq: frames + 1, window: 1, prefix: 'tap-d' })
       await more.done
       await more.close()
-      await waitFor(() => wal.depth === 0, 60_000, 'the last frames')
-      await new Promise((r) => setTimeout(r, 500))
-      await gateway.flush()
+      // Wait for the event itself: every device's last frame in ClickHouse. The counts below are read after
+      // gateway.close() (source closed, final flush), so a late duplicate could not slip in after them.
+      await waitFor(async () => {
+        await gateway.flush()
+        return [...(await landed(ch.client)).entries()].filter(([id, c]) => id.startsWith('tap-d') && c.hi === frames + 10).length >= devices
+      }, 60_000, 'the last frame of every device')
     } finally {
       await pubs.close()
       await gateway.close()

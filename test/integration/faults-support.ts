@@ -1,5 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
-import type { ClickHouseClient } from '../../edge-gateway/index.js'
+import { openClickHouse, type ClickHouseClient } from '../../edge-gateway/index.js'
 import { TemperatureReading, topicFor } from '../../proto/index.js'
 
 /**
@@ -83,5 +85,35 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** `tapflow gateway` as a real child process, so it can be SIGKILLed. */
+export function spawnGateway(args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['cli/bin/tapflow.js', 'gateway', ...args], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)))
+  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)))
+  return { child, output: () => out }
+}
+
+export const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))
+
+/**
+ * What a stopped gateway left in its embedded ClickHouse: per-device counts, gaps and dead letters. Read after
+ * the gateway exited cleanly (its final flush), so nothing can land later: a late duplicate would be counted.
+ * chDB holds one data directory per process, so call this at most once per test file.
+ */
+export async function finalCounts(dataDir: string): Promise<{ landed: Map<string, { n: number; u: number; hi: number }>; gaps: number; deadLetters: number }> {
+  const ch = openClickHouse({ path: join(dataDir, 'clickhouse') })
+  try {
+    const one = async (query: string): Promise<number> => Number((await (await ch.client.query({ query, format: 'JSONEachRow' })).json<{ c: string }>())[0]!.c)
+    return { landed: await landed(ch.client), gaps: await one('SELECT count() AS c FROM tapflow.gaps'), deadLetters: await one('SELECT count() AS c FROM tapflow.dead_letters') }
+  } finally {
+    await ch.client.close()
   }
 }

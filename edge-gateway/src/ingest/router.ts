@@ -90,6 +90,10 @@ export class FrameRouter {
     }
     metrics.framesIn.inc({ kind: d.kind })
     const verdict = seq.observe(d.deviceId, d.seq)
+    if (verdict.kind === 'implausible') {
+      this.deadLetter(topic, payload, 'invalid_value', verdict.detail, d.deviceId, now, puback)
+      return
+    }
     if (verdict.kind === 'duplicate') {
       stats.duplicates++
       metrics.duplicates.inc()
