@@ -5,7 +5,7 @@ import { parse } from 'yaml'
 // No Docker engine runs here, so the deployment file is checked by parsing it.
 describe('docker-compose.yml', () => {
   const doc = parse(readFileSync('docker-compose.yml', 'utf8')) as {
-    services: Record<string, { command?: string[]; image?: string; build?: string; depends_on?: string[] }>
+    services: Record<string, { command?: string[]; image?: string; build?: string; depends_on?: string[]; ports?: string[] }>
   }
 
   it('runs the real engines and our own services', () => {
@@ -22,5 +22,11 @@ describe('docker-compose.yml', () => {
     expect(cmd[cmd.indexOf('--clickhouse-url') + 1]).toMatch(/^http:\/\/.*clickhouse:8123$/)
     const help = readFileSync('cli/commands/gateway.ts', 'utf8') + readFileSync('cli/stack-options.ts', 'utf8')
     for (const flag of cmd.filter((a) => a.startsWith('--'))) expect(help).toContain(`'${flag} `)
+  })
+
+  it('publishes ports on the host loopback only', () => {
+    const published = Object.values(doc.services).flatMap((s) => s.ports ?? [])
+    expect(published.length).toBeGreaterThan(0)
+    for (const p of published) expect(p).toMatch(/^127\.0\.0\.1:\d+:\d+$/)
   })
 })
