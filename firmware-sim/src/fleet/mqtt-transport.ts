@@ -21,6 +21,11 @@ export interface MqttTransportOptions {
   recorderCredentials?: { username: string; password: string }
   /** Give up connecting a device after this long, ms. Default: 30000. */
   connectTimeoutMs?: number
+  /**
+   * How long close() waits for outstanding PUBACKs before it closes the sessions anyway, ms. A broker that
+   * never acknowledges (a revoked device, a broker that went away) must not hang shutdown. Default: 30000.
+   */
+  drainTimeoutMs?: number
   logger?: Logger
 }
 
@@ -52,6 +57,7 @@ export class MqttTransport implements DeviceTransport {
       batch: opts.batch ?? 1,
       connectConcurrency: opts.connectConcurrency ?? 250,
       connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 30_000,
     }
     this.credentials = opts.credentials
     this.recorderCredentials = opts.recorderCredentials
@@ -182,16 +188,25 @@ export class MqttTransport implements DeviceTransport {
     return new Promise((r) => this.drained.push(r))
   }
 
+  /** Waits for every PUBACK (at most `drainTimeoutMs`), marks each device offline and ends its session. */
   async close(): Promise<void> {
-    await this.flush()
+    let timer: NodeJS.Timeout | undefined
+    const drained = await Promise.race([
+      this.flush().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.drainTimeoutMs))),
+    ])
+    clearTimeout(timer)
+    // Undrained, a session still waits for PUBACKs that will not come; only a forced end leaves it.
+    const force = !drained
+    if (force) this.log.warn({ unacknowledged: this.inFlight, waitedMs: this.opts.drainTimeoutMs }, 'closing with frames still unacknowledged')
     await Promise.all(
       [...this.clients].map(async ([id, c]) => {
-        if (c.connected) await c.publishAsync(this.statusTopics.get(id)!, 'offline', { qos: 1, retain: true }).catch(() => undefined)
-        await c.endAsync()
+        if (c.connected && !force) await c.publishAsync(this.statusTopics.get(id)!, 'offline', { qos: 1, retain: true }).catch(() => undefined)
+        await c.endAsync(force)
       }),
     )
     this.clients.clear()
-    await this.recorder?.endAsync()
+    await this.recorder?.endAsync(force)
     this.recorder = undefined
   }
 
