@@ -29,8 +29,8 @@ describe('quantize', () => {
     expect(quantize(SENSORS.supplyVoltage, 25)).toBe(20.475)
   })
 
-  it('gives the shortest decimal for decimal steps, so 0.07 reads as 0.07', () => {
-    expect(quantize(SENSORS.flowRate, 0.0702)).toBe(0.07)
+  it('gives the shortest decimal for decimal steps, so 62.3 reads as 62.3', () => {
+    expect(quantize(SENSORS.flowRate, 62.349)).toBe(62.3)
     expect(quantize(SENSORS.foamRatio, 0.294)).toBe(0.29)
     expect(quantize(SENSORS.supplyVoltage, 11.8049)).toBe(11.805)
   })

@@ -24,8 +24,11 @@ export const SENSORS = {
   temperature: { part: 'DS18B20, 12-bit', step: 0.0625, min: -55, max: 125 },
   /** Whole pulses of the flow meter; 5 l is more than any pour or drip report. */
   flowVolume: { part: 'YF-S201 hall-effect flow meter, 450 pulses/l', step: PULSE_ML, min: 0, max: 5_000 },
-  /** Firmware fixed point (uint16, hundredths of ml/s): pulses over the valve-open time. */
-  flowRate: { part: 'firmware, uint16 centi-ml/s', step: 0.01, min: 0, max: 655.35 },
+  /**
+   * Mean flow while open, firmware fixed point in 0.1 ml/s: one pulse (2.2 ml) over a 4 s pour is already 0.55 ml/s,
+   * so finer digits would be noise. Up to the meter's rated 30 l/min (500 ml/s).
+   */
+  flowRate: { part: 'firmware from YF-S201 pulses, 0.1 ml/s', step: 0.1, min: 0, max: 500 },
   /** Firmware estimate from the pulse-rate profile, in whole percent. */
   foamRatio: { part: 'firmware estimate, whole %', step: 0.01, min: 0, max: 1 },
   /** Firmware estimate of foam and spill loss, whole ml. */
