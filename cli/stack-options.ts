@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander'
-import { parseByteSize, parseFsyncPolicy, type FsyncPolicy } from '../edge-gateway/index.js'
+import { parseByteSize, parseFsyncPolicy, parseRetention, type FsyncPolicy } from '../edge-gateway/index.js'
 import { port, url } from './options.js'
 
 /** Flags of the gateway side of the stack, shared by `tapflow up` and `tapflow gateway`. */
@@ -14,6 +14,10 @@ export interface GatewayStackFlags {
   insecure?: boolean
   walFsync: FsyncPolicy
   walMaxBytes: number
+  /** Retention in days (0 = forever), applied as table TTLs at start. */
+  retentionRaw: number
+  retentionRollups: number
+  retentionDeadLetters: number
 }
 
 export function addGatewayStackOptions(cmd: Command): Command {
@@ -28,4 +32,7 @@ export function addGatewayStackOptions(cmd: Command): Command {
     .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
     .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').argParser(parseFsyncPolicy))
     .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway stops acknowledging and the broker/devices hold frames').default(256 * 1024 * 1024, '256MiB').argParser(parseByteSize))
+    .addOption(new Option('--retention-raw <period>', 'keep raw telemetry (pours, temperatures, health, chiller) this long: 90d, 12w, 2y or forever').default(90, '90d').argParser(parseRetention))
+    .addOption(new Option('--retention-rollups <period>', 'keep rollups and the seq-gap record this long').default(730, '2y').argParser(parseRetention))
+    .addOption(new Option('--retention-dead-letters <period>', 'keep dead letters this long').default(30, '30d').argParser(parseRetention))
 }

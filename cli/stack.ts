@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, WriteAheadLog, openClickHouse,
+  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, WriteAheadLog, applyRetention, openClickHouse,
   type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
@@ -25,6 +25,10 @@ export interface GatewayStackOptions {
   insecure?: boolean
   /** Also listen for mqtts:// here, with a dev CA made on first use in <data-dir>/security/tls. Default: off. */
   tlsPort?: number
+  /** Retention in days (0 = forever) for raw telemetry, rollups and dead letters. Default: 90, 730, 30. */
+  retentionRaw?: number
+  retentionRollups?: number
+  retentionDeadLetters?: number
   clock?: Clock
   logger: Logger
 }
@@ -82,6 +86,7 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     const gateway = new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal })
     closers.push(() => gateway.close())
     await gateway.start()
+    await applyRetention(clickhouse.client, { rawDays: o.retentionRaw, rollupDays: o.retentionRollups, deadLetterDays: o.retentionDeadLetters }, o.logger)
     let sqlUrl: string | undefined
     // The dashboard reads through the read-only session when there is one; every dashboard query is readonly=2 anyway.
     let dashboardClient: ClickHouseClient = clickhouse.client
