@@ -5,14 +5,14 @@ import type { Migration } from './migration.js'
  * every candidate codec) and default retention.
  *
  * - Sensor values are quantized (firmware-sim/src/device/sensors.ts), so each column holds few distinct values:
- *   plain ZSTD entropy-codes them better than Gorilla (whose XOR stream of float bits ZSTD cannot then compress),
- *   and level 9 gains 5–15 % over 3 on them. Levels above 9 gained a few % more at 2–10× the write time, which the
- *   ingest path pays on every insert and merge, so nothing goes past 9.
+ *   plain ZSTD entropy-codes them far better than Gorilla (whose XOR stream of float bits ZSTD cannot then compress).
+ *   ZSTD(9) saved another 0.3 B per frame (6.3 instead of 6.6) but took 1.4–2.4× the insert-and-merge time of these
+ *   tables; ZSTD(3) costs what migration 1's codecs did, and the ingest path is CPU-bound on two cores, so level 3.
  * - Smooth series (keg level falls by each pour, bar air drifts) compress best as deltas, also for Float32.
  * - Times: Delta beats DoubleDelta on regular series (temperatures, health), Delta + T64 on random pour times.
- * - Types stay as they were: Int16 sixteenths of a degree measured no better than Float32 + ZSTD(9), and keeping
- *   Float32 keeps every reader and the rollup views unchanged. ORDER BY stays (device_id, ts, seq): ordering by
- *   venue first or by seq measured the same.
+ * - Types stay as they were. Int16 sixteenths of a degree would save ~0.5 B per temperature row, but would change
+ *   the columns' unit for every reader and the rollup views, and the gateway would have to convert.
+ * - ORDER BY stays (device_id, ts, seq): ordering by venue first or by seq measured the same.
  *
  * A codec change is metadata only: existing parts keep their codecs until a merge rewrites them.
  * Retention (TTL) defaults: raw telemetry and chiller readings 90 days, rollups and gaps two years, dead letters
@@ -28,21 +28,21 @@ export const m007: Migration = {
       MODIFY COLUMN seq UInt64 CODEC(Delta, ZSTD(3)),
       MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(Delta, T64, ZSTD(3)),
       MODIFY COLUMN line_id UInt16 CODEC(ZSTD(3)),
-      MODIFY COLUMN volume_ml Float32 CODEC(ZSTD(9)),
+      MODIFY COLUMN volume_ml Float32 CODEC(ZSTD(3)),
       MODIFY COLUMN duration_ms UInt32 CODEC(T64, ZSTD(3)),
-      MODIFY COLUMN flow_rate_ml_s Float32 CODEC(ZSTD(9)),
-      MODIFY COLUMN foam_ratio Float32 CODEC(ZSTD(9)),
-      MODIFY COLUMN waste_ml Float32 CODEC(ZSTD(9)),
-      MODIFY COLUMN keg_remaining_ml Float32 CODEC(Delta, ZSTD(9)),
-      MODIFY COLUMN beverage_temp_c Float32 CODEC(ZSTD(9)),
+      MODIFY COLUMN flow_rate_ml_s Float32 CODEC(ZSTD(3)),
+      MODIFY COLUMN foam_ratio Float32 CODEC(ZSTD(3)),
+      MODIFY COLUMN waste_ml Float32 CODEC(ZSTD(3)),
+      MODIFY COLUMN keg_remaining_ml Float32 CODEC(Delta, ZSTD(3)),
+      MODIFY COLUMN beverage_temp_c Float32 CODEC(ZSTD(3)),
       MODIFY COLUMN received_at DateTime64(3, 'UTC') CODEC(Delta, T64, ZSTD(3))`,
     `ALTER TABLE tapflow.temperatures
       MODIFY COLUMN seq UInt64 CODEC(Delta, ZSTD(3)),
       MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(3)),
       MODIFY COLUMN line_id UInt16 CODEC(ZSTD(3)),
-      MODIFY COLUMN line_temp_c Float32 CODEC(ZSTD(9)),
-      MODIFY COLUMN keg_temp_c Float32 CODEC(ZSTD(9)),
-      MODIFY COLUMN ambient_temp_c Float32 CODEC(Delta, ZSTD(9)),
+      MODIFY COLUMN line_temp_c Float32 CODEC(ZSTD(3)),
+      MODIFY COLUMN keg_temp_c Float32 CODEC(ZSTD(3)),
+      MODIFY COLUMN ambient_temp_c Float32 CODEC(Delta, ZSTD(3)),
       MODIFY COLUMN received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(3))`,
     `ALTER TABLE tapflow.health
       MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(3)),
