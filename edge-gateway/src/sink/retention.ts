@@ -23,10 +23,11 @@ export const DEFAULT_RETENTION: RetentionOptions = { rawDays: 90, rollupDays: 73
  * labels for every model, a few rows per fault), device_state (one row per device) and the dimensions.
  */
 export const RETENTION_TABLES: readonly { table: string; time: string; keep: keyof RetentionOptions }[] = [
-  { table: 'pours', time: 'toDateTime(ts)', keep: 'rawDays' },
-  { table: 'temperatures', time: 'toDateTime(ts)', keep: 'rawDays' },
-  { table: 'health', time: 'toDateTime(ts)', keep: 'rawDays' },
-  { table: 'chiller', time: 'toDateTime(ts)', keep: 'rawDays' },
+  // Raw rows age from arrival, so a frame that lands late (an outage's backlog) is kept the full period too.
+  { table: 'pours', time: 'toDateTime(received_at)', keep: 'rawDays' },
+  { table: 'temperatures', time: 'toDateTime(received_at)', keep: 'rawDays' },
+  { table: 'health', time: 'toDateTime(received_at)', keep: 'rawDays' },
+  { table: 'chiller', time: 'toDateTime(received_at)', keep: 'rawDays' },
   { table: 'device_rollup_5m', time: 'bucket', keep: 'rollupDays' },
   { table: 'venue_beverage_1h', time: 'hour', keep: 'rollupDays' },
   // Gaps outlive the raw rows they point at: they are the record of what was lost, which SLA reports need later.

@@ -17,8 +17,9 @@ import type { Migration } from './migration.js'
  * A codec change is metadata only: existing parts keep their codecs until a merge rewrites them.
  * Retention (TTL) defaults: raw telemetry and chiller readings 90 days, rollups and gaps two years, dead letters
  * 30 days; ground truth, device state and the dimensions are kept. `tapflow up --retention-raw …` changes them
- * (sink/retention.ts). TTL is by row: a merge drops the rows past it, so it holds to the day even with monthly
- * partitions.
+ * (sink/retention.ts). Raw rows age from when they landed (received_at), not from their device timestamp, so a
+ * frame that arrives late still lands and stays for the full period (every accepted frame is a row). TTL is by row:
+ * a merge drops the rows past it, so it holds to the day even with monthly partitions.
  */
 export const m007: Migration = {
   version: 7,
@@ -50,10 +51,10 @@ export const m007: Migration = {
       MODIFY COLUMN supply_voltage_v Float32 CODEC(ZSTD(3)),
       MODIFY COLUMN valve_cycles UInt64 CODEC(Delta, ZSTD(3)),
       MODIFY COLUMN received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(3))`,
-    `ALTER TABLE tapflow.pours MODIFY TTL toDateTime(ts) + INTERVAL 90 DAY`,
-    `ALTER TABLE tapflow.temperatures MODIFY TTL toDateTime(ts) + INTERVAL 90 DAY`,
-    `ALTER TABLE tapflow.health MODIFY TTL toDateTime(ts) + INTERVAL 90 DAY`,
-    `ALTER TABLE tapflow.chiller MODIFY TTL toDateTime(ts) + INTERVAL 90 DAY`,
+    `ALTER TABLE tapflow.pours MODIFY TTL toDateTime(received_at) + INTERVAL 90 DAY`,
+    `ALTER TABLE tapflow.temperatures MODIFY TTL toDateTime(received_at) + INTERVAL 90 DAY`,
+    `ALTER TABLE tapflow.health MODIFY TTL toDateTime(received_at) + INTERVAL 90 DAY`,
+    `ALTER TABLE tapflow.chiller MODIFY TTL toDateTime(received_at) + INTERVAL 90 DAY`,
     `ALTER TABLE tapflow.device_rollup_5m MODIFY TTL bucket + INTERVAL 730 DAY`,
     `ALTER TABLE tapflow.venue_beverage_1h MODIFY TTL hour + INTERVAL 730 DAY`,
     `ALTER TABLE tapflow.gaps MODIFY TTL toDateTime(updated_at) + INTERVAL 730 DAY`,
