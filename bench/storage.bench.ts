@@ -45,7 +45,12 @@ if (!existsSync(marker)) {
   writeFileSync(marker, JSON.stringify({ frames: r.frames, seedSeconds }) + '\n')
   process.stderr.write(`\nseeded ${r.frames} frames in ${seedSeconds} s\n`)
 }
-for (const t of TELEMETRY) await client.command({ query: `OPTIMIZE TABLE tapflow.${t} FINAL` })
+// Merge into wide parts, as a month's partition ends up, so system.parts_columns has per-column sizes (a compact
+// part, under 10 MB, reports none).
+for (const t of TELEMETRY) {
+  await client.command({ query: `ALTER TABLE tapflow.${t} MODIFY SETTING min_bytes_for_wide_part = 0` })
+  await client.command({ query: `OPTIMIZE TABLE tapflow.${t} FINAL` })
+}
 
 interface ColumnSize {
   column: string
@@ -247,7 +252,8 @@ async function explore(): Promise<void> {
       try {
         await client.command({ query: `DROP TABLE IF EXISTS ${name}` })
         await client.command({
-          query: `CREATE TABLE ${name} (${defs.join(', ')}) ENGINE = ReplacingMergeTree ORDER BY ${v.orderBy ?? '(device_id, ts, seq)'}`,
+          query: `CREATE TABLE ${name} (${defs.join(', ')}) ENGINE = ReplacingMergeTree ORDER BY ${v.orderBy ?? '(device_id, ts, seq)'}
+                  SETTINGS min_bytes_for_wide_part = 0`,
         })
         // Write cost: the copy compresses every column once and the merge once more, as inserts and merges would.
         const t0 = performance.now()
