@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { errorMessage } from '../common/index.js'
-import { DEFAULT_SQL_LIMITS, DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, parseByteSize, type FsyncPolicy, type SqlLimits } from '../edge-gateway/index.js'
+import { DEFAULT_SQL_LIMITS, DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, parseByteSize, parseRetention, type FsyncPolicy, type SqlLimits } from '../edge-gateway/index.js'
 import { int, port, url } from './options.js'
 
 /** Flags of the gateway side of the stack, shared by `tapflow up` and `tapflow gateway`. */
@@ -15,6 +15,10 @@ export interface GatewayStackFlags {
   insecure?: boolean
   walFsync: FsyncPolicy
   walMaxBytes: number
+  /** Retention in days (0 = forever), applied as table TTLs at start. */
+  retentionRaw: number
+  retentionRollups: number
+  retentionDeadLetters: number
   sqlMaxSeconds: number
   sqlMaxMemory: number
   sqlMaxResultRows: number
@@ -54,6 +58,9 @@ export function addGatewayStackOptions(cmd: Command): Command {
     .addOption(new Option('--insecure', 'let MQTT clients connect to the embedded broker without credentials'))
     .addOption(new Option('--wal-fsync <policy>', 'when a frame counts as durable in <data-dir>/wal: always (fsync each group commit), interval (every 100 ms), never (OS decides)').default('always').choices(FSYNC_POLICIES))
     .addOption(new Option('--wal-max-bytes <size>', 'bound on the write-ahead log; when full the gateway withholds PUBACKs and the broker/devices hold frames').default(DEFAULT_WAL_MAX_BYTES, `${DEFAULT_WAL_MAX_BYTES / 1024 ** 2}MiB`).argParser(byteSize))
+    .addOption(new Option('--retention-raw <period>', 'keep raw telemetry (pours, temperatures, health, chiller) this long: 90d, 12w, 2y or forever').default(90, '90d').argParser(parseRetention))
+    .addOption(new Option('--retention-rollups <period>', 'keep rollups and the seq-gap record this long').default(730, '2y').argParser(parseRetention))
+    .addOption(new Option('--retention-dead-letters <period>', 'keep dead letters this long').default(30, '30d').argParser(parseRetention))
 }
 
 /** `--wal-max-bytes`: a bad size is Commander's one-line error that names the flag. */

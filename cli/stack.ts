@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Gauge } from 'prom-client'
 import { OptionError, ConfigError, ResourceStack, TapflowClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
-  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, ReadOnlySql, RevocationList, WriteAheadLog, openClickHouse,
+  EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, ReadOnlySql, RevocationList, WriteAheadLog, applyRetention, openClickHouse,
   type ClickHouseClient, type ClickHouseHandle, type FrameSource, type FsyncPolicy, type SqlLimits,
 } from '../edge-gateway/index.js'
 import { DashboardServer } from '../dashboards/index.js'
@@ -28,6 +28,10 @@ export interface GatewayStackOptions {
   tlsPort?: number
   /** Bounds on every SQL-port query. Default: DEFAULT_SQL_LIMITS (flags --sql-max-*). */
   sqlLimits?: Partial<SqlLimits>
+  /** Retention in days (0 = forever) for raw telemetry, rollups and dead letters. Default: 90, 730, 30. */
+  retentionRaw?: number
+  retentionRollups?: number
+  retentionDeadLetters?: number
   clock?: Clock
   logger: Logger
 }
@@ -86,6 +90,7 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     // The gateway closes its source (the broker, or the external subscription) first thing in its close.
     const gateway = resources.use('gateway', new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal }))
     await gateway.start()
+    await applyRetention(clickhouse.client, { rawDays: o.retentionRaw, rollupDays: o.retentionRollups, deadLetterDays: o.retentionDeadLetters }, o.logger)
     let sqlUrl: string | undefined
     // The dashboard reads through a session of its own when there is one; every dashboard query is readonly=2 anyway.
     let dashboardClient: ClickHouseClient = clickhouse.client

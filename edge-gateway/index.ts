@@ -15,6 +15,7 @@ export {
   TABLE_SPECS, TELEMETRY, POURS, TEMPERATURES, HEALTH, DEAD_LETTERS, GAPS, CHILLER, GROUND_TRUTH,
   type PourRecord, type TemperatureRecord, type HealthRecord, type DeadLetterRecord, type GapRecord, type ChillerRecord, type GroundTruthRecord,
 } from './src/sink/tables.js'
+export { applyRetention, readRetention, parseRetention, DEFAULT_RETENTION, RETENTION_TABLES, type RetentionOptions, type RetentionChange } from './src/sink/retention.js'
 export { QueryServer, type QueryServerOptions } from './src/sql/query-server.js'
 export { ReadOnlySql, type ReadOnlySqlOptions, type SqlRunOptions, type SqlRunSummary } from './src/sql/read-only-sql.js'
 export { DEFAULT_SQL_LIMITS, resolveSqlLimits, type SqlLimits } from './src/sql/limits.js'

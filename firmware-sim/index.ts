@@ -5,6 +5,7 @@ export {
   DEFAULT_INTERVALS, type DeviceSpec, type VenueSpec, type Frame, type TelemetryIntervals, type DevicePorts, type Schedule, type Wire,
 } from './src/device/types.js'
 export { VENUE_TYPES, LocalTime, demandFor, type VenueType } from './src/device/venue.js'
+export { SENSORS, quantize, type Sensor } from './src/device/sensors.js'
 export { buildFleet, type FleetOptions, type FleetSpec } from './src/fleet/fleet-builder.js'
 export { BEVERAGES, REGIONS, type Beverage, type Region } from './src/fleet/catalogue.js'
 export { Simulator, parseShard, type SimulatorOptions, type SimulatorStats, type Shard, type ProfileAssignment, type FleetEventInfo } from './src/fleet/simulator.js'

@@ -2,6 +2,7 @@ import { HealthFrame, PourEvent, TemperatureReading, topicFor, type FrameKind, t
 import { Rng } from '../../../common/index.js'
 import { FaultState } from '../profiles/index.js'
 import { ColdChain } from './cold-chain.js'
+import { quantize, quantizePour, SENSORS } from './sensors.js'
 import { Uplink } from './uplink.js'
 import { demandFor, withinHours, type Demand, type LocalTime } from './venue.js'
 import { DEFAULT_INTERVALS, type DevicePorts, type DeviceSpec, type Frame, type TelemetryIntervals, type VenueSpec } from './types.js'
@@ -165,7 +166,7 @@ export class TapDevice {
       ts_ms: t + fx.skewMs,
       line_id: this.spec.lineId,
       beverage_id: this.spec.beverageId,
-      ...measured,
+      ...quantizePour(measured),
     }).finish()
     return this.frame('pour', t, seq, msg)
   }
@@ -191,9 +192,9 @@ export class TapDevice {
       seq,
       ts_ms: t + fx.skewMs,
       line_id: this.spec.lineId,
-      line_temp_c: read.line,
-      keg_temp_c: read.keg,
-      ambient_temp_c: read.ambient,
+      line_temp_c: quantize(SENSORS.temperature, read.line),
+      keg_temp_c: quantize(SENSORS.temperature, read.keg),
+      ambient_temp_c: quantize(SENSORS.temperature, read.ambient),
     }).finish()
     return this.frame('temp', t, seq, msg)
   }
@@ -235,8 +236,8 @@ export class TapDevice {
       ts_ms: t + fx.skewMs,
       firmware_version: this.firmware,
       uptime_s: Math.floor((t - this.bootTs) / 1000),
-      rssi_dbm: Math.round(this.spec.rssiBaselineDbm + this.rng.normal(0, 2)),
-      supply_voltage_v: 12 + this.rng.normal(0, 0.05) - fx.voltageDropV,
+      rssi_dbm: quantize(SENSORS.rssi, this.spec.rssiBaselineDbm + this.rng.normal(0, 2)),
+      supply_voltage_v: quantize(SENSORS.supplyVoltage, 12 + this.rng.normal(0, 0.05) - fx.voltageDropV),
       valve_cycles: this.valveCycles,
       error_codes: fx.voltageDropV > 1.5 ? [BROWNOUT_ERROR] : [],
       reboot_count: this.rebootCount,
