@@ -52,6 +52,8 @@ describe('fault: ClickHouse unavailable mid-run', () => {
       await pubs.done
       await until(() => wal.depth === 0, 'the WAL to drain into ClickHouse', 60_000)
     } finally {
+      // If an assertion above failed mid-outage, end the outage so that close() can flush and the real failure shows.
+      state.down = false
       await pubs.close()
       await gateway.close()
       await broker.close()
