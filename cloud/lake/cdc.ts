@@ -357,7 +357,7 @@ export function pgToClickHouse(udt: string): string {
     case 'numeric':
       return 'Float64'
     case 'bool':
-      return 'Bool'
+      return 'Int32' // see icebergType()
     case 'date':
       return 'Date32'
     case 'timestamp':

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError, errorMessage } from '../../common/index.js'
 import { LakeError, ModelTestError } from './errors.js'
-import { lit, parseNamespace, q, qi, type Namespace, type TableRef, type Warehouse } from './warehouse.js'
+import { icebergType, lit, parseNamespace, q, qi, type Namespace, type TableRef, type Warehouse } from './warehouse.js'
 
 /** The models shipped with TapFlow. */
 export const MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'models')
@@ -221,7 +221,7 @@ async function materialize(wh: Warehouse, m: Model, sql: string): Promise<void> 
     const have = new Map((await wh.columns(ref)).map(([n, ty]) => [n, ty]))
     const missing = wanted.filter(([n]) => !have.has(n))
     // New model columns arrive as nullable columns (schema evolution); removed or retyped ones need a rebuild by hand.
-    for (const [n, ty] of missing) await wh.addColumn(ref, n, ty.startsWith('Nullable(') ? ty : `Nullable(${ty})`)
+    for (const [n, ty] of missing) await wh.addColumn(ref, n, ty.startsWith('Nullable(') ? icebergType(ty) : `Nullable(${icebergType(ty)})`)
   } else {
     await wh.ensure(ref, wanted, m.partitionBy)
   }

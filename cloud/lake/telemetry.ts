@@ -72,7 +72,7 @@ export class TelemetryExport {
     const src = `${qi(this.db)}.${qi(table)}`
     const ref: TableRef = { namespace: 'raw', name: table }
     const desc = await this.wh.rows<{ name: string; type: string }>(`DESCRIBE TABLE ${src}`)
-    const cols: Column[] = desc.map((c) => [c.name, lakeType(c.type)] as const)
+    const cols: Column[] = desc.map((c) => [c.name, c.type] as const)
     await this.wh.ensure(ref, [...cols, ['_watermark', "DateTime64(3, 'UTC')"]], `toRelativeDayNum(${qi(partCol)})`)
     const [prev] = await this.wh.rows<{ w: string }>(`SELECT toString(max(_watermark)) AS w FROM ${q(ref)}`)
     const from = prev?.w && !prev.w.startsWith('1970') ? prev.w : '1970-01-01 00:00:00.000'
@@ -92,9 +92,4 @@ export class TelemetryExport {
     this.log.info({ table, rows: n, watermark: next.w }, 'exported telemetry')
     return { table, rows: n, watermark: next.w }
   }
-}
-
-/** ClickHouse column type → one Iceberg stores (LowCardinality is an encoding, not a type). */
-function lakeType(t: string): string {
-  return t.replace(/LowCardinality\((.*)\)/, '$1')
 }

@@ -175,7 +175,7 @@ export class Warehouse implements AsyncDisposable {
     if (!this.exists(t) && this.s3 === undefined && existsSync(join(this.dir(t), 'metadata'))) await this.attach(t)
     if (!this.exists(t)) {
       if (this.s3 === undefined) await mkdir(join(this.root, t.namespace), { recursive: true })
-      const cols = columns.map(([n, ty]) => `${qi(n)} ${ty}`).join(', ')
+      const cols = columns.map(([n, ty]) => `${qi(n)} ${icebergType(ty)}`).join(', ')
       await this.command(`CREATE TABLE ${q(t)} (${cols}) ENGINE = ${this.engine(t)}${partitionBy ? ` PARTITION BY ${partitionBy}` : ''}`)
       this.attached.add(key(t))
       this.log.info({ table: key(t) }, 'created Iceberg table')
@@ -185,7 +185,7 @@ export class Warehouse implements AsyncDisposable {
     const added: string[] = []
     for (const [n, ty] of columns) {
       if (have.has(n)) continue
-      await this.addColumn(t, n, ty.startsWith('Nullable(') ? ty : `Nullable(${ty})`)
+      await this.addColumn(t, n, ty.startsWith('Nullable(') ? icebergType(ty) : `Nullable(${icebergType(ty)})`)
       added.push(n)
     }
     return added
@@ -200,6 +200,9 @@ export class Warehouse implements AsyncDisposable {
   async addColumn(t: TableRef, name: string, type: string): Promise<void> {
     assertIdent(name, 'column name')
     await this.command(`ALTER TABLE ${q(t)} ADD COLUMN ${qi(name)} ${type}`)
+    // The session's table keeps the columns it was created with; re-attach so it reads the evolved schema.
+    await this.command(`DROP TABLE ${q(t)} SYNC`)
+    await this.attach(t)
     this.log.info({ table: key(t), column: name, type }, 'added column')
   }
 
@@ -218,9 +221,14 @@ export class Warehouse implements AsyncDisposable {
     await this.command(`INSERT INTO ${q(t)}${columns ? ` (${columns.map(qi).join(', ')})` : ''} ${select}`)
   }
 
+  /**
+   * Run a SELECT. `settings` go into the statement's own SETTINGS clause: chDB applies `clickhouse_settings` to the
+   * whole session, where a time-travel `iceberg_snapshot_id` would then pin every later query.
+   */
   async rows<T>(sql: string, settings: Record<string, string | number> = {}): Promise<T[]> {
+    const clause = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : lit(v)}`).join(', ')
     try {
-      const r = await this.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: settings })
+      const r = await this.client.query({ query: clause ? `${sql}\nSETTINGS ${clause}` : sql, format: 'JSONEachRow' })
       return await r.json<T>()
     } catch (err) {
       throw new LakeError(`${errorMessage(err)} (in: ${sql.slice(0, 200)})`, { cause: err })
@@ -308,6 +316,17 @@ export class Warehouse implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/**
+ * ClickHouse type → one chDB's Iceberg writer accepts: it has no mapping for Bool and the small integer types
+ * ("Unsupported type for iceberg"), and LowCardinality is only an encoding.
+ */
+export function icebergType(t: string): string {
+  return t
+    .replace(/LowCardinality\(([^()]*(?:\([^()]*\))?)\)/g, '$1')
+    .replace(/\b(Bool|U?Int8|U?Int16)\b/g, 'Int32')
+    .replace(/\bUInt32\b/g, 'Int64')
 }
 
 export function key(t: TableRef): string {
