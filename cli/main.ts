@@ -3,6 +3,7 @@ import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
 import { registerFleet } from './commands/fleet.js'
 import { registerGateway } from './commands/gateway.js'
+import { registerLake } from './commands/lake.js'
 import { registerLoad } from './commands/load.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
@@ -24,6 +25,7 @@ registerGateway(program, deps)
 registerSql(program, deps)
 registerLoad(program, deps)
 registerBusiness(program, deps)
+registerLake(program, deps)
 
 try {
   await program.parseAsync(process.argv)

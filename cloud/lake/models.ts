@@ -184,8 +184,10 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
     if (!present.has(`${f.table.namespace}.${f.table.name}`)) continue
     const [r] = await wh.rows<{ ms: string | null }>(`SELECT toUnixTimestamp64Milli(max(${qi(f.loadedAt)})) AS ms FROM ${q(f.table)}`)
     const age = (now - Number(r?.ms ?? 0)) / 3_600_000
-    const name = `freshness(${f.table.namespace}.${f.table.name} ≤ ${f.maxAgeHours} h)`
-    const ok = r?.ms !== null && r?.ms !== undefined && age <= f.maxAgeHours
+    const empty = r?.ms === null || r?.ms === undefined || Number(r.ms) === 0
+    // An empty source has no load to be late: reported, not failed (e.g. a lake with business data but no fleet yet).
+    const name = `freshness(${f.table.namespace}.${f.table.name} ≤ ${f.maxAgeHours} h)${empty ? ' (empty)' : ''}`
+    const ok = empty || age <= f.maxAgeHours
     result.tests.push({ test: name, failing: ok ? 0 : 1 })
     if (!ok) failures.push({ test: name, rows: [{ table: `${f.table.namespace}.${f.table.name}`, age_hours: Math.round(age * 10) / 10 }] })
   }

@@ -5,15 +5,16 @@ import { lit, q, qi, type Column, type TableRef, type Warehouse } from './wareho
  * Tables copied from ClickHouse `tapflow.*` into `raw.*`: the column that partitions each by day and the arrival
  * column its watermark follows. The fleet's dimensions (rewritten with a new updated_at when the stack starts) come too.
  */
-export const TELEMETRY_TABLES: Readonly<Record<string, { partition: string; watermark: string }>> = {
-  pours: { partition: 'ts', watermark: 'received_at' },
-  temperatures: { partition: 'ts', watermark: 'received_at' },
-  health: { partition: 'ts', watermark: 'received_at' },
-  ground_truth: { partition: 'recorded_at', watermark: 'received_at' },
-  dead_letters: { partition: 'received_at', watermark: 'received_at' },
-  venues: { partition: 'updated_at', watermark: 'updated_at' },
-  devices: { partition: 'updated_at', watermark: 'updated_at' },
-  beverages: { partition: 'updated_at', watermark: 'updated_at' },
+export const TELEMETRY_TABLES: Readonly<Record<string, { lake: string; partition: string; watermark: string }>> = {
+  pours: { lake: 'pours', partition: 'ts', watermark: 'received_at' },
+  temperatures: { lake: 'temperatures', partition: 'ts', watermark: 'received_at' },
+  health: { lake: 'health', partition: 'ts', watermark: 'received_at' },
+  ground_truth: { lake: 'ground_truth', partition: 'recorded_at', watermark: 'received_at' },
+  dead_letters: { lake: 'dead_letters', partition: 'received_at', watermark: 'received_at' },
+  // fleet_*: the business database has its own venues, replicated to raw.venues by CDC.
+  venues: { lake: 'fleet_venues', partition: 'updated_at', watermark: 'updated_at' },
+  devices: { lake: 'fleet_devices', partition: 'updated_at', watermark: 'updated_at' },
+  beverages: { lake: 'fleet_beverages', partition: 'updated_at', watermark: 'updated_at' },
 }
 
 export interface TelemetryExportOptions {
@@ -60,17 +61,17 @@ export class TelemetryExport {
     const out: ExportResult[] = []
     for (const [table, cols] of Object.entries(TELEMETRY_TABLES)) {
       if (!present.has(table) || (this.only && !this.only.includes(table))) continue
-      const r = await this.exportTable(table, cols.partition, cols.watermark)
+      const r = await this.exportTable(table, cols.lake, cols.partition, cols.watermark)
       out.push(r)
       progress?.(r)
     }
     return out
   }
 
-  private async exportTable(table: string, partCol: string, wmCol: string): Promise<ExportResult> {
+  private async exportTable(table: string, lakeName: string, partCol: string, wmCol: string): Promise<ExportResult> {
     const wm = qi(wmCol)
     const src = `${qi(this.db)}.${qi(table)}`
-    const ref: TableRef = { namespace: 'raw', name: table }
+    const ref: TableRef = { namespace: 'raw', name: lakeName }
     const desc = await this.wh.rows<{ name: string; type: string }>(`DESCRIBE TABLE ${src}`)
     const cols: Column[] = desc.map((c) => [c.name, c.type] as const)
     await this.wh.ensure(ref, [...cols, ['_watermark', "DateTime64(3, 'UTC')"]], `toRelativeDayNum(${qi(partCol)})`)
@@ -81,7 +82,7 @@ export class TelemetryExport {
        WHERE ${wm} > toDateTime64(${lit(from)}, 3, 'UTC') AND ${wm} <= now64(3) - toIntervalMillisecond(${this.settleMs})`,
     )
     const n = Number(next?.n ?? 0)
-    if (n === 0 || !next?.w) return { table, rows: 0, watermark: from }
+    if (n === 0 || !next?.w) return { table: lakeName, rows: 0, watermark: from }
     const names = desc.map((c) => qi(c.name))
     await this.wh.insertSelect(
       ref,
@@ -89,7 +90,7 @@ export class TelemetryExport {
        WHERE ${wm} > toDateTime64(${lit(from)}, 3, 'UTC') AND ${wm} <= toDateTime64(${lit(next.w)}, 3, 'UTC')`,
       [...desc.map((c) => c.name), '_watermark'],
     )
-    this.log.info({ table, rows: n, watermark: next.w }, 'exported telemetry')
-    return { table, rows: n, watermark: next.w }
+    this.log.debug({ table: lakeName, rows: n, watermark: next.w }, 'exported telemetry')
+    return { table: lakeName, rows: n, watermark: next.w }
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { ConfigError, errorMessage, silentLogger, type Logger } from '../../common/index.js'
@@ -59,6 +59,14 @@ export interface Snapshot {
   isCurrentAncestor: boolean
 }
 
+/** The parts of an Iceberg table-metadata file the rewrite needs. */
+interface IcebergMetadata {
+  'default-spec-id': number
+  'current-schema-id': number
+  'partition-specs': { 'spec-id': number; fields: { name: string; 'source-id': number; transform: string }[] }[]
+  schemas: { 'schema-id': number; fields: { id: number; name: string }[] }[]
+}
+
 /** A column as [name, ClickHouse type]. Lake columns are Nullable so later rows may omit them. */
 export type Column = readonly [name: string, type: string]
 
@@ -111,7 +119,13 @@ export class Warehouse implements AsyncDisposable {
 
   /** Create the namespaces and attach every table already in the lake. */
   async open(): Promise<this> {
-    for (const ns of NAMESPACES) await this.command(`CREATE DATABASE IF NOT EXISTS ${ns}`)
+    // chDB persists table definitions with the columns they had when created; another process may have evolved
+    // or rewritten a table since. Start from the lake's own metadata: drop the definitions (never the data) and
+    // attach what storage holds.
+    for (const ns of NAMESPACES) {
+      await this.client.command({ query: `DROP DATABASE IF EXISTS ${ns} SYNC`, clickhouse_settings: { iceberg_delete_data_on_drop: 0 } })
+      await this.command(`CREATE DATABASE ${ns}`)
+    }
     for (const t of await this.discover()) await this.attach(t)
     return this
   }
@@ -178,7 +192,7 @@ export class Warehouse implements AsyncDisposable {
       const cols = columns.map(([n, ty]) => `${qi(n)} ${icebergType(ty)}`).join(', ')
       await this.command(`CREATE TABLE ${q(t)} (${cols}) ENGINE = ${this.engine(t)}${partitionBy ? ` PARTITION BY ${partitionBy}` : ''}`)
       this.attached.add(key(t))
-      this.log.info({ table: key(t) }, 'created Iceberg table')
+      this.log.debug({ table: key(t) }, 'created Iceberg table')
       return []
     }
     const have = new Set((await this.columns(t)).map(([n]) => n))
@@ -263,9 +277,10 @@ export class Warehouse implements AsyncDisposable {
     return out
   }
 
-  /** Data files per partition of the current snapshot (partition read from the file's path-independent min of `expr`). */
-  async filesPerPartition(t: TableRef, partitionExpr: string): Promise<number> {
-    const [r] = await this.rows<{ m: string }>(`SELECT max(n) AS m FROM (SELECT ${partitionExpr} AS p, uniqExact(_path) AS n FROM ${q(t)} GROUP BY p)`)
+  /** The most data files any partition of the current snapshot has. */
+  async filesPerPartition(t: TableRef): Promise<number> {
+    const expr = (await this.partitionExpr(t)) ?? '0'
+    const [r] = await this.rows<{ m: string }>(`SELECT max(n) AS m FROM (SELECT ${expr} AS p, uniqExact(_path) AS n FROM ${q(t)} GROUP BY p)`)
     return Number(r?.m ?? 0)
   }
 
@@ -287,7 +302,8 @@ export class Warehouse implements AsyncDisposable {
    * mid-way resumes from it), the old table's files are removed, and one INSERT writes one file per partition.
    * History before the compaction is lost (documented; expiry would drop it in time anyway).
    */
-  async compact(t: TableRef, partitionBy?: string): Promise<{ before: number; after: number }> {
+  async compact(t: TableRef): Promise<{ before: number; after: number }> {
+    const partitionBy = await this.partitionExpr(t)
     const hold = `lake_compact.${t.namespace}__${t.name}`
     await this.command('CREATE DATABASE IF NOT EXISTS lake_compact')
     const [pending] = await this.rows<{ n: string }>(`SELECT count() AS n FROM system.tables WHERE database = 'lake_compact' AND name = ${lit(`${t.namespace}__${t.name}`)}`)
@@ -307,6 +323,24 @@ export class Warehouse implements AsyncDisposable {
     const after = Number((await this.rows<{ n: string }>(`SELECT uniqExact(_path) AS n FROM ${q(t)}`))[0]?.n ?? 0)
     this.log.info({ table: key(t), before, after }, 'compacted')
     return { before, after }
+  }
+
+  /** The table's day partitioning as a ClickHouse expression, read from its current Iceberg partition spec. */
+  async partitionExpr(t: TableRef): Promise<string | undefined> {
+    if (this.s3 !== undefined) return undefined
+    const dir = join(this.dir(t), 'metadata')
+    const latest = readdirSync(dir).filter((f) => /^v\d+\.metadata\.json$/.test(f)).sort((a, b) => Number(a.slice(1).split('.')[0]) - Number(b.slice(1).split('.')[0])).at(-1)
+    if (latest === undefined) return undefined
+    const meta = JSON.parse(await readFile(join(dir, latest), 'utf8')) as IcebergMetadata
+    const spec = meta['partition-specs'].find((s) => s['spec-id'] === meta['default-spec-id'])
+    const schema = meta.schemas.find((s) => s['schema-id'] === meta['current-schema-id'])
+    const exprs = (spec?.fields ?? []).map((f) => {
+      const col = qi(schema?.fields.find((c) => c.id === f['source-id'])?.name ?? f.name)
+      if (f.transform === 'identity') return col
+      if (f.transform === 'day' || f.transform === 'days') return `toRelativeDayNum(${col})`
+      throw new LakeError(`${key(t)}: partition transform '${f.transform}' is not supported by the rewrite`)
+    })
+    return exprs.length === 0 ? undefined : exprs.length === 1 ? exprs[0] : `(${exprs.join(', ')})`
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,6 @@ tests:
   - unique: [device_id]
 */
 SELECT device_id, venue_id, line_id, beverage_id, keg_size_ml, firmware, updated_at
-FROM {{ source('raw', 'devices') }}
+FROM {{ source('raw', 'fleet_devices') }}
 ORDER BY device_id, updated_at DESC
 LIMIT 1 BY device_id
