@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, type Logger } from '../../common/index.js'
 import { migrate, openClickHouse } from '../../edge-gateway/index.js'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../cloud/index.js'
-import { CdcSync, ModelTestError, TelemetryExport, Warehouse, buildModels, parseTableRef, tableKey, type TableRef } from '../../cloud/index.js'
+import { LakeFollower, ModelTestError, Warehouse, buildModels, parseTableRef, tableKey, type TableRef } from '../../cloud/index.js'
 import { int, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
 
@@ -30,56 +30,35 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
       .addOption(new Option('--keep <n>', 'snapshots kept per table by compact').default(100).argParser(int(1, 1_000_000)))
 
   common(lake.command('sync'))
-    .description('copy PostgreSQL changes (CDC) and ClickHouse telemetry into raw.*')
+    .description('copy PostgreSQL changes (CDC) and ClickHouse telemetry into raw.*; with --follow also compact and expire as tables grow')
     .option('--follow', 'keep streaming changes until interrupted')
     .addOption(new Option('--database-url <url>', 'business PostgreSQL (default: the embedded one in <data-dir>/postgres)').env('DATABASE_URL').argParser(url(['postgres:', 'postgresql:'])))
     .option('--no-cdc', 'skip PostgreSQL')
     .option('--no-telemetry', 'skip ClickHouse telemetry')
-    .addOption(new Option('--interval <ms>', 'with --follow: telemetry export interval').default(10_000).argParser(int(100, 86_400_000)))
+    .addOption(new Option('--interval <ms>', 'with --follow: telemetry export and upkeep interval').default(10_000).argParser(int(100, 86_400_000)))
     .action(async (o: LakeOpts & { follow?: boolean; databaseUrl?: string; cdc: boolean; telemetry: boolean; interval: number }) => {
       await withLake(o, deps.logger, async (wh) => {
         let pgHandle: EmbeddedPostgresHandle | undefined
-        let cdc: CdcSync | undefined
+        let follower: LakeFollower | undefined
         try {
-          if (o.cdc) {
-            let dbUrl = o.databaseUrl
-            if (dbUrl === undefined) {
-              if (!existsSync(join(o.dataDir, 'postgres', 'PG_VERSION'))) throw new ConfigError(`no business database in ${o.dataDir}/postgres: run 'tapflow business run' first, pass --database-url, or --no-cdc`)
-              pgHandle = await startEmbeddedPostgres({ dir: join(o.dataDir, 'postgres'), logger: deps.logger })
-              dbUrl = pgHandle.url
-            }
-            cdc = new CdcSync({ warehouse: wh, databaseUrl: dbUrl, logger: deps.logger })
-            const tables = await cdc.prepare((t, n) => say(`  snapshot raw.${t}: ${n} rows`))
-            say(`CDC: ${tables.length} tables published; streaming`)
-            await cdc.start()
-            await cdc.catchUp(600_000)
-            say(`CDC: caught up (${cdc.stats.changes} changes in ${cdc.stats.commits} commits)`)
+          let dbUrl = o.databaseUrl
+          if (o.cdc && dbUrl === undefined) {
+            if (!existsSync(join(o.dataDir, 'postgres', 'PG_VERSION'))) throw new ConfigError(`no business database in ${o.dataDir}/postgres: run 'tapflow business run' first, pass --database-url, or --no-cdc`)
+            pgHandle = await startEmbeddedPostgres({ dir: join(o.dataDir, 'postgres'), logger: deps.logger })
+            dbUrl = pgHandle.url
           }
           // The telemetry schema (empty if the fleet never ran) gives every raw telemetry table, so models build.
           if (o.telemetry) await migrate(wh.client)
-          const exp = o.telemetry ? new TelemetryExport({ warehouse: wh, logger: deps.logger }) : undefined
-          const exportOnce = async (): Promise<void> => {
-            if (!exp) return
-            const t0 = Date.now()
-            const rs = await exp.run((r) => r.rows > 0 && say(`  raw.${r.table}: +${r.rows} rows (watermark ${r.watermark})`))
-            const n = rs.reduce((s, r) => s + r.rows, 0)
-            say(`telemetry: ${n} rows in ${Date.now() - t0} ms`)
-          }
-          await exportOnce()
+          follower = new LakeFollower({ warehouse: wh, databaseUrl: o.cdc ? dbUrl : undefined, telemetry: o.telemetry, intervalMs: o.interval, progress: say, logger: deps.logger })
+          await follower.start(o.follow === true)
           if (!o.follow) return
           say('following; Ctrl-C to stop')
-          const stop = new Promise<void>((res) => {
+          await new Promise<void>((res) => {
             process.once('SIGINT', () => res())
             process.once('SIGTERM', () => res())
           })
-          for (;;) {
-            const tick = new Promise<'tick'>((res) => setTimeout(() => res('tick'), o.interval))
-            if ((await Promise.race([stop.then(() => 'stop' as const), tick])) === 'stop') break
-            await cdc?.flush()
-            await exportOnce()
-          }
         } finally {
-          await cdc?.close()
+          await follower?.close()
           await pgHandle?.close()
         }
       })

@@ -173,6 +173,13 @@ export class CdcSync implements AsyncDisposable {
     if (this.failure) throw this.failure
   }
 
+  /** Run `fn` between lake commits (e.g. a compaction that rewrites a raw table), never during one. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.flushing.then(fn)
+    this.flushing = run.then(() => undefined, () => undefined)
+    return run
+  }
+
   /** Wait until the slot has confirmed everything PostgreSQL has written so far (for tests and `sync` without --follow). */
   async catchUp(timeoutMs = 60_000): Promise<void> {
     const db = new pg.Client({ connectionString: this.url })

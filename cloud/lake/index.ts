@@ -4,3 +4,4 @@ export { CdcSync, parseLsn, pgToClickHouse, type CdcOptions, type CdcStats } fro
 export { TelemetryExport, TELEMETRY_TABLES, type TelemetryExportOptions, type ExportResult } from './telemetry.js'
 export { loadModels, orderModels, buildModels, parseModel, type Model, type ModelTest, type BuildResult, type BuildOptions } from './models.js'
 export { LakeError, ModelTestError } from './errors.js'
+export { LakeFollower, type LakeFollowerOptions } from './follower.js'

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../../edge-gateway/index.js'
 import { openBusiness } from '../../index.js'
-import { CdcSync, ModelTestError, TelemetryExport, Warehouse, buildModels } from '../index.js'
+import { CdcSync, LakeFollower, ModelTestError, TelemetryExport, Warehouse, buildModels } from '../index.js'
 import { startTestServer, type TestServer } from '../../test/pg-server.js'
 import { lakeFixture, type LakeFixture } from './helpers.js'
 import { readIcebergTable } from './iceberg-reader.js'
@@ -153,5 +153,32 @@ describe('the lake end to end', () => {
     expect(failures.map((f) => f.test)).toEqual(['stg_bad.not_null(city)', 'stg_bad.accepted_values(segment)'])
     expect(failures[0]?.rows[0]).toHaveProperty('customer_id')
     expect((err as Error).message).toMatch(/not_null\(city\).*customer_id/s)
+  })
+
+  it('follows: rebuilds after a business day and compacts a raw table that grew, between CDC commits', async (ctx) => {
+    if (!server || !cdc) return ctx.skip()
+    await cdc.close()
+    cdc = undefined
+    const follower = new LakeFollower({ warehouse: wh, databaseUrl: url, telemetry: true, maxFilesPerPartition: 1 })
+    try {
+      await follower.start(false)
+      for (let i = 0; i < 3; i++) {
+        await db.query(`INSERT INTO customers (customer_id, name, segment, city, created_day, acquisition_channel) VALUES ('cus_follow_${i}', 'F', 'bar', 'Oslo', '2026-01-01', 'organic')`)
+        await follower.cdc?.catchUp()
+      }
+      const customers = { namespace: 'raw', name: 'customers' } as const
+      expect(await wh.filesPerPartition(customers)).toBeGreaterThan(1)
+      const built = await follower.rebuild()
+      expect(built.built).toContain('entity_customers')
+      const [n] = await wh.rows<{ n: number }>("SELECT count() AS n FROM entity.entity_customers WHERE customer_id LIKE 'cus_follow_%'")
+      expect(Number(n?.n)).toBe(3)
+      await follower.tick()
+      expect(await wh.filesPerPartition(customers)).toBe(1)
+      const src = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM customers')).rows[0]?.n)
+      const [live] = await wh.rows<{ n: number }>('SELECT count() AS n FROM staging.stg_customers')
+      expect(Number(live?.n)).toBe(src)
+    } finally {
+      await follower.close()
+    }
   })
 })
