@@ -83,6 +83,7 @@ export class CdcSync implements AsyncDisposable {
   private pending: Tx[] = []
   private current: Tx | undefined
   private buffered = 0
+  private committing = 0
   private flushing: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
   private failure: Error | undefined
@@ -141,8 +142,8 @@ export class CdcSync implements AsyncDisposable {
       service.on('data', (_lsn: string, msg: Pgoutput.Message) => this.onMessage(msg))
       service.on('heartbeat', (lsn: string, _ts: number, reply: boolean) => {
         if (!reply) return
-        const idle = this.pending.length === 0 && this.current === undefined && this.buffered === 0
-        void service.acknowledge(idle ? lsn : this.stats.lastAckLsn ?? '0/0').catch(() => undefined)
+        // A keepalive's LSN follows everything sent before it: if all of that is committed, it is safe to confirm.
+        void service.acknowledge(this.idle() ? lsn : this.stats.lastAckLsn ?? '0/0').catch(() => undefined)
       })
       service.on('error', () => undefined) // surfaced through subscribe()'s promise
       const started = new Promise<void>((res) => service.once('start', () => res()))
@@ -192,7 +193,9 @@ export class CdcSync implements AsyncDisposable {
         const r = await db.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $1::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $2', [target, this.slot])
         if (r.rows[0]?.ok === true) return
         // Nothing to replicate may still leave the slot behind (e.g. WAL from other databases): a keepalive moves it.
-        if (this.pending.length === 0 && this.current === undefined && this.service) await this.service.acknowledge(target)
+        // WAL with nothing for us (other databases, skipped tables) leaves the slot behind: ask the server for a
+        // keepalive, which the handler above confirms once everything received is in the lake.
+        if (this.idle() && this.service) await this.service.acknowledge(this.stats.lastAckLsn ?? '0/0', true)
         if (this.clock.now() > deadline) throw new LakeError(`CDC did not catch up to ${target} within ${timeoutMs} ms`)
         await new Promise((res) => setTimeout(res, 50))
       }
@@ -244,14 +247,23 @@ export class CdcSync implements AsyncDisposable {
     this.buffered++
   }
 
+  /** Nothing received is waiting for, or in the middle of, a lake commit, and no commit failed. */
+  private idle(): boolean {
+    return this.pending.length === 0 && this.current === undefined && this.committing === 0 && this.failure === undefined
+  }
+
   private schedule(): void {
     if (this.pending.length === 0) return
     const batch = this.pending
     this.pending = []
     this.buffered = 0
-    this.flushing = this.flushing.then(() => this.commit(batch)).catch((err: unknown) => {
-      this.failure ??= err instanceof Error ? err : new Error(errorMessage(err))
-    })
+    this.committing++
+    this.flushing = this.flushing
+      .then(() => this.commit(batch))
+      .catch((err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(errorMessage(err))
+      })
+      .finally(() => this.committing--)
   }
 
   private async commit(batch: Tx[]): Promise<void> {
