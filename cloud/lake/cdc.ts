@@ -169,8 +169,10 @@ export class CdcSync implements AsyncDisposable {
 
   /** Commit whatever complete transactions are buffered, then acknowledge. Rethrows a stream or commit failure. */
   async flush(): Promise<void> {
-    this.schedule()
-    await this.flushing
+    do {
+      this.schedule()
+      await this.flushing
+    } while (!this.failure && (this.pending.length > 0 || this.committing > 0))
     if (this.failure) throw this.failure
   }
 
@@ -252,8 +254,12 @@ export class CdcSync implements AsyncDisposable {
     return this.pending.length === 0 && this.current === undefined && this.committing === 0 && this.failure === undefined
   }
 
+  /**
+   * Commit what is buffered. One batch at a time: while a batch commits, changes accumulate and go in the next one,
+   * so a backlog makes batches bigger instead of queueing many small commits (each table commit costs the same).
+   */
   private schedule(): void {
-    if (this.pending.length === 0) return
+    if (this.pending.length === 0 || this.committing > 0 || this.failure) return
     const batch = this.pending
     this.pending = []
     this.buffered = 0
@@ -263,7 +269,10 @@ export class CdcSync implements AsyncDisposable {
       .catch((err: unknown) => {
         this.failure ??= err instanceof Error ? err : new Error(errorMessage(err))
       })
-      .finally(() => this.committing--)
+      .finally(() => {
+        this.committing--
+        this.schedule()
+      })
   }
 
   private async commit(batch: Tx[]): Promise<void> {
