@@ -141,9 +141,10 @@ export class CdcSync implements AsyncDisposable {
       const service = new LogicalReplicationService({ connectionString: this.url }, { acknowledge: { auto: false, timeoutSeconds: 0 } })
       service.on('data', (_lsn: string, msg: Pgoutput.Message) => this.onMessage(msg))
       service.on('heartbeat', (lsn: string, _ts: number, reply: boolean) => {
-        if (!reply) return
-        // A keepalive's LSN follows everything sent before it: if all of that is committed, it is safe to confirm.
-        void service.acknowledge(this.idle() ? lsn : this.stats.lastAckLsn ?? '0/0').catch(() => undefined)
+        // A keepalive's LSN follows everything sent before it: if all of that is committed, it is safe to confirm
+        // (this moves the slot past WAL with nothing for us). Otherwise answer only when asked, with what is committed.
+        if (this.idle()) void service.acknowledge(lsn).catch(() => undefined)
+        else if (reply) void service.acknowledge(this.stats.lastAckLsn ?? '0/0').catch(() => undefined)
       })
       service.on('error', () => undefined) // surfaced through subscribe()'s promise
       const started = new Promise<void>((res) => service.once('start', () => res()))
