@@ -106,7 +106,8 @@ export class Warehouse implements AsyncDisposable {
 
   constructor(opts: WarehouseOptions) {
     this.client = opts.client
-    this.s3 = opts.s3 === undefined ? undefined : parseS3(opts.s3)
+    if (opts.s3 !== undefined) s3Parts(opts.s3) // a bad --lake-url fails here, not at the first query
+    this.s3 = opts.s3
     this.root = resolve(opts.root ?? join('data', 'lake'))
     this.keepSnapshots = opts.keepSnapshots ?? 100
     if (!Number.isInteger(this.keepSnapshots) || this.keepSnapshots < 1) throw new ConfigError(`keepSnapshots must be a positive integer, got ${this.keepSnapshots}`)
@@ -381,11 +382,6 @@ export function qi(s: string): string {
 
 export function lit(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
-}
-
-function parseS3(s: S3Location): S3Location {
-  s3Parts(s)
-  return s
 }
 
 function s3Parts(s: S3Location): { bucket: string; prefix: string; endpoint: string } {
