@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, type Logger } from '../../common/index.js'
 import { migrate, openClickHouse } from '../../edge-gateway/index.js'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../cloud/index.js'
-import { LakeFollower, ModelTestError, Warehouse, buildModels, parseTableRef, tableKey, type TableRef } from '../../cloud/index.js'
+import { LakeFollower, Warehouse, buildModels, parseTableRef, tableKey, type TableRef } from '../../cloud/index.js'
 import { int, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
 
@@ -71,19 +71,15 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
     .action(async (o: LakeOpts & { select?: string; models?: string }) => {
       await withLake(o, deps.logger, async (wh) => {
         const t0 = Date.now()
-        try {
-          const r = await buildModels({
-            warehouse: wh,
-            dir: o.models,
-            select: o.select?.split(',').map((s) => s.trim()),
-            progress: (m, status, detail) => say(`  ${status === 'built' ? '✓' : '-'} ${m.layer}.${m.name} ${detail}`),
-          })
-          for (const t of r.tests) say(`  ✓ ${t.test}`)
-          say(`built ${r.built.length} models, ${r.skipped.length} skipped, ${r.tests.length} tests passed in ${Date.now() - t0} ms`)
-        } catch (err) {
-          if (err instanceof ModelTestError) process.exitCode = 1
-          throw err
-        }
+        // A failing test throws ModelTestError: main prints it (each test with the rows that broke it) and exits 1.
+        const r = await buildModels({
+          warehouse: wh,
+          dir: o.models,
+          select: o.select?.split(',').map((s) => s.trim()),
+          progress: (m, status, detail) => say(`  ${status === 'built' ? '✓' : '-'} ${m.layer}.${m.name} ${detail}`),
+        })
+        for (const t of r.tests) say(`  ✓ ${t.test}`)
+        say(`built ${r.built.length} models, ${r.skipped.length} skipped, ${r.tests.length} tests passed in ${Date.now() - t0} ms`)
       })
     })
 
