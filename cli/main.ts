@@ -4,6 +4,7 @@ import { registerBusiness } from './commands/business.js'
 import { registerDevices } from './commands/devices.js'
 import { registerFleet } from './commands/fleet.js'
 import { registerGateway } from './commands/gateway.js'
+import { registerLake } from './commands/lake.js'
 import { registerLoad } from './commands/load.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
@@ -26,6 +27,7 @@ registerSql(program, deps)
 registerLoad(program, deps)
 registerBusiness(program, deps)
 registerDevices(program)
+registerLake(program, deps)
 
 try {
   await program.parseAsync(process.argv)

@@ -14,3 +14,5 @@ export type { CheckResult, CheckStatus, CheckScope } from './business/quality/in
 export { FRESHNESS_SLA_HOURS, REVENUE_TOLERANCE, LATE_HOURS } from './business/quality/index.js'
 export type { InvestorMetrics } from './business/pipelines/aggregated.js'
 export type { ReportOptions, ReportResult, ReportModel } from './business/report/index.js'
+export { Warehouse, CdcSync, TelemetryExport, buildModels, loadModels, orderModels, parseModel, parseTableRef, tableKey, NAMESPACES, TELEMETRY_TABLES, LakeError, ModelTestError, LakeFollower } from './lake/index.js'
+export type { WarehouseOptions, TableRef, TableInfo, Snapshot, Namespace, S3Location, CdcOptions, CdcStats, TelemetryExportOptions, ExportResult, Model, ModelTest, BuildResult, BuildOptions, LakeFollowerOptions } from './lake/index.js'

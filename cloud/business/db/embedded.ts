@@ -56,7 +56,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     password: PASSWORD,
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'],
+    // wal_level=logical for the lake's CDC slot; the cap stops a stopped consumer's slot from filling the disk.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50', '-c', 'wal_level=logical', '-c', 'max_slot_wal_keep_size=1GB'],
     onLog: (m: string) => {
       recent.push(m)
       if (recent.length > 20) recent.shift()
