@@ -21,7 +21,7 @@ export function fleetFromOptions(o: { manifest?: string; devices: number; seed: 
 }
 
 /** FleetService for a running simulator: gRPC on host:port, commands over MQTT to each device's …/cmd. */
-export async function startFleetControl(o: { sim: Simulator; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFleetControl(o: { sim: Simulator; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; control: FleetControl; close(): Promise<void> }> {
   const bus = await MqttCommandBus.connect(o.mqttUrl)
   const control = new FleetControl({ sim: o.sim, bus, now: o.now, logger: o.logger })
   const service = new FleetService({ control, host: o.host, port: o.port, logger: o.logger })
@@ -34,6 +34,7 @@ export async function startFleetControl(o: { sim: Simulator; mqttUrl: string; ho
   }
   return {
     url: service.url,
+    control,
     close: async () => {
       await service.close()
       await control.close()

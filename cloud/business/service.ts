@@ -43,10 +43,13 @@ export interface BusinessOptions {
 export interface Business extends AsyncDisposable {
   readonly db: Database
   state(): Promise<SimState>
-  /** Catch up, then simulate `days` more days (each a DAG run with history). */
-  run(opts: { days: number; progress?: boolean | 'auto' }): Promise<RunSummary>
-  /** Recompute pipelines and checks over the last `days` simulated days. */
-  backfill(opts: { days: number; progress?: boolean | 'auto' }): Promise<RunSummary>
+  /**
+   * Catch up, then simulate `days` more days (each a DAG run with history). `simulateOnly` runs just the simulate
+   * step, leaving pipelines and checks to `backfill` (default: false).
+   */
+  run(opts: { days: number; progress?: boolean | 'auto'; simulateOnly?: boolean }): Promise<RunSummary>
+  /** Recompute pipelines and checks over the last `days` simulated days, or over `from`..`to`. */
+  backfill(opts: { days: number; progress?: boolean | 'auto' } | { from: string; to: string; progress?: boolean | 'auto' }): Promise<RunSummary>
   report(opts?: ReportOptions): Promise<ReportResult>
   /** Run every check over all history (as of the last simulated day) and store the results. */
   check(): Promise<CheckResult[]>
@@ -101,11 +104,13 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
       return s
     },
     run: async (o) => {
-      const summary = await scheduler.run(positive(o.days, 'days'), o.progress ?? 'auto')
+      const summary = await scheduler.run(positive(o.days, 'days'), o.progress ?? 'auto', o.simulateOnly ?? false)
       logger.info(summary, 'business run finished')
       return summary
     },
-    backfill: (o) => scheduler.backfill(positive(o.days, 'backfill days'), o.progress ?? 'auto'),
+    backfill: (o) => 'days' in o
+      ? scheduler.backfill(positive(o.days, 'backfill days'), o.progress ?? 'auto')
+      : scheduler.backfillRange(parseDay(o.from, 'backfill start'), parseDay(o.to, 'backfill end'), o.progress ?? 'auto'),
     report: (o) => writeReport(db, clock, o),
     check: async () => db.tx(async (c) => {
       const s = await loadState(c)

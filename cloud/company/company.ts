@@ -42,8 +42,13 @@ export interface Company extends AsyncDisposable {
   readonly startDay: string
   /** Days still to simulate before the fleet's start day. */
   historyPending(): Promise<number>
-  /** Simulate the days before the fleet starts (daily model), reusing whatever the data dir already holds. */
+  /**
+   * Simulate the days before the fleet starts (daily model), reusing whatever the data dir already holds. Only the
+   * simulate step runs here, since it fixes the roster; `backfillHistory` computes the pipelines afterwards.
+   */
   runHistory(progress?: boolean | 'auto'): Promise<RunSummary>
+  /** Pipelines and checks for the history days `runHistory` simulated; meant to run in the background. */
+  backfillHistory(onDay?: (day: string, left: number) => void): Promise<void>
   /** Live accounts' venues and taps: the fleet to run. */
   roster(): Promise<RosterVenue[]>
   /** A postgres:// URL with a SELECT-only, read-only login, for `tapflow business sql` against the running stack. */
@@ -72,20 +77,44 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
     const s = await business.state()
     return s.lastDay === null ? s.startDate : addDays(s.lastDay, 1)
   }
-  const close = (): Promise<void> => business.close()
+  // Background backfill and the midnight DAG share one lane: pipelines of two days never race each other.
+  let lane: Promise<unknown> = Promise.resolve()
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (closing) return Promise.reject(new Error('company is closing'))
+    const run = lane.then(fn, fn)
+    lane = run.catch(() => undefined)
+    return run
+  }
+  let backfill: { from: string; to: string } | undefined
+  let closing = false
+  const close = async (): Promise<void> => {
+    closing = true
+    await lane
+    await business.close()
+  }
   return {
     business,
     startDay,
     historyPending: async () => Math.max(0, daysBetween(await nextDay(), startDay)),
     runHistory: async (progress = 'auto') => {
       const days = Math.max(0, daysBetween(await nextDay(), startDay))
-      const s = await business.run({ days, progress })
+      const s = await business.run({ days, progress, simulateOnly: true })
+      if (s.firstDay !== null && s.lastDay !== null) backfill = { from: s.firstDay, to: s.lastDay }
       log.info({ days: s.days, from: s.firstDay, to: s.lastDay }, 'history simulated at daily granularity')
       return s
     },
+    backfillHistory: async (onDay) => {
+      if (backfill === undefined) return
+      const { from, to } = backfill
+      for (let day = from; day <= to && !closing; day = addDays(day, 1)) {
+        await exclusive(() => business.backfill({ from: day, to: day, progress: false }))
+        onDay?.(day, daysBetween(day, to))
+      }
+      backfill = undefined
+    },
     roster: () => business.db.tx((c) => readRoster(c)),
     readerUrl: () => ensureReader(business.db, business.db.displayUrl),
-    closeDay: async (day) => {
+    closeDay: (day) => exclusive(async () => {
       const next = await nextDay()
       if (day < next) return undefined
       if (day !== next) await business.run({ days: daysBetween(next, day), progress: false })
@@ -94,7 +123,7 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
       const change = await business.db.tx((c) => rosterChange(c, day))
       log.info({ day, ms: Math.round(performance.now() - t0), failedSteps: s.failedDays.length, installed: change.installed.length, decommissioned: change.decommissioned.length }, 'business day closed')
       return change
-    },
+    }),
     close,
     [Symbol.asyncDispose]: close,
   }

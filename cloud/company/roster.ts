@@ -81,3 +81,10 @@ export async function ticketDimensions(c: Queryable, since: string): Promise<Tic
     FROM support_tickets WHERE device_id IS NOT NULL AND (opened_day >= $1 OR resolved_day >= $1) ORDER BY ticket_id`, [since])
   return r.rows
 }
+
+/** Each live tap's daily failure hazard in the daily model: the base rate times its venue's proneness. */
+export async function tapHazards(c: Queryable, tapFailureRate: number): Promise<Array<{ deviceId: string; perDay: number }>> {
+  const r = await c.query<{ device_id: string; failure_rate: number }>(`SELECT d.device_id, v.failure_rate FROM devices d JOIN venues v USING (venue_id)
+    JOIN accounts a ON a.account_id = v.account_id WHERE d.decommissioned_day IS NULL AND a.status <> 'churned' ORDER BY d.device_id`)
+  return r.rows.map((x) => ({ deviceId: x.device_id, perDay: tapFailureRate * x.failure_rate }))
+}

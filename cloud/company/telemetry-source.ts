@@ -5,13 +5,16 @@ import { dayToMs } from '../business/sim/dates.js'
 import type { DaySource, DeviceFailure, DeviceFailureSource, VenueDay, VenueTaps } from '../business/sim/failures.js'
 
 const DAY_MS = 86_400_000
-/** Health frames are due every 15 minutes; one arriving more than 10 minutes late was queued behind an outage. */
+/**
+ * Health frames are due every 15 minutes; one arriving more than 10 minutes later than the fleet's frames received
+ * in the same minute was queued behind an outage. (Relative, because at --speed max every frame lags the racing clock.)
+ */
 const HEALTH_PERIOD_MIN = 15
 const ON_TIME_MS = 10 * 60_000
 /** A tap that delivered under half its health frames on time was offline for a meaningful part of the day. */
 const OFFLINE_SHARE = 0.5
-/** Line temperature that means warm beer, and readings (5 min apart) above it that make a complaint: one hour. */
-const WARM_LINE_C = 8
+/** Keg temperature that means failing cooling (set points are 2–4 °C), and readings (5 min apart) above it that make a complaint: one hour. */
+const WARM_KEG_C = 8
 const WARM_READINGS = 12
 /** Frames lost for good that make a data complaint. */
 const GAP_FRAMES = 20
@@ -57,8 +60,8 @@ export class TelemetrySource implements DeviceFailureSource {
     if (this.sourceOf(day) !== 'measured') return this.o.fallback.failuresOn(day, venues)
     await this.o.beforeRead?.()
     const { from, to, coverage } = this.window(day)
-    const truth = await this.rows<{ device_id: string; mode: string; onset_ts: string }>(`
-      SELECT device_id, mode, toString(onset_ts) AS onset_ts FROM tapflow.ground_truth FINAL
+    const truth = await this.rows<{ device_id: string; mode: string; onset: string }>(`
+      SELECT device_id, mode, toString(onset_ts) AS onset FROM tapflow.ground_truth FINAL
       WHERE onset_ts >= {from:DateTime64(3)} AND onset_ts < {to:DateTime64(3)} AND cleared_at IS NULL ORDER BY device_id, mode`, { from, to })
     const byDevice = new Map<string, Array<{ kind: string; source: string; evidence: string }>>()
     const add = (id: string, kind: string, source: string, evidence: string): void => {
@@ -66,7 +69,7 @@ export class TelemetrySource implements DeviceFailureSource {
       if (!list.some((x) => x.kind === kind)) list.push({ kind, source, evidence })
       byDevice.set(id, list)
     }
-    for (const r of truth) add(r.device_id, r.mode, 'ground_truth', `onset ${r.onset_ts}Z`)
+    for (const r of truth) add(r.device_id, r.mode, 'ground_truth', `onset ${r.onset}Z`)
     const obs = await this.observed(day)
     const due = (24 * 60 * coverage) / HEALTH_PERIOD_MIN
     const out: DeviceFailure[] = []
@@ -76,7 +79,7 @@ export class TelemetrySource implements DeviceFailureSource {
         const onTime = o?.onTime ?? 0
         if (due >= 4 && onTime < due * OFFLINE_SHARE) add(id, 'offline', 'gateway', `${onTime} of ${Math.round(due)} health frames on time`)
         if (o !== undefined) {
-          if (o.warm >= WARM_READINGS) add(id, 'warm-line', 'gateway', `${o.warm} readings above ${WARM_LINE_C} °C`)
+          if (o.warm >= WARM_READINGS) add(id, 'warm-keg', 'gateway', `${o.warm} keg readings above ${WARM_KEG_C} °C`)
           if (o.lost >= GAP_FRAMES) add(id, 'seq-gaps', 'gateway', `${o.lost} frames lost`)
           for (const c of o.codes) add(id, `error-code-${c}`, 'gateway', `health error code ${c}`)
         }
@@ -148,16 +151,20 @@ export class TelemetrySource implements DeviceFailureSource {
     }
     const p = { from, to, onTime: ON_TIME_MS }
     for (const r of await this.rows<{ device_id: string; venue_id: string; frames: number; on_time: number; codes: number[] }>(`
-      SELECT device_id, any(venue_id) AS venue_id, count() AS frames,
-             countIf(dateDiff('millisecond', ts, received_at) <= {onTime:UInt32}) AS on_time, groupUniqArrayArray(error_codes) AS codes
-      FROM tapflow.health WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} GROUP BY device_id`, p)) {
+      SELECT h.device_id AS device_id, any(h.venue_id) AS venue_id, count() AS frames,
+             countIf(dateDiff('millisecond', h.ts, h.received_at) <= b.lag + {onTime:UInt32}) AS on_time, groupUniqArrayArray(h.error_codes) AS codes
+      FROM tapflow.health AS h
+      LEFT JOIN (SELECT toStartOfMinute(received_at) AS bucket, quantileExact(0.5)(dateDiff('millisecond', ts, received_at)) AS lag
+                 FROM tapflow.health WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} GROUP BY bucket) AS b
+        ON toStartOfMinute(h.received_at) = b.bucket
+      WHERE h.ts >= {from:DateTime64(3)} AND h.ts < {to:DateTime64(3)} GROUP BY h.device_id`, p)) {
       const o = get(r.device_id, r.venue_id)
       o.frames = Number(r.frames)
       o.onTime = Number(r.on_time)
       o.codes = r.codes.map(Number).sort((a, b) => a - b)
     }
     for (const r of await this.rows<{ device_id: string; venue_id: string; warm: number }>(`
-      SELECT device_id, any(venue_id) AS venue_id, countIf(line_temp_c > ${WARM_LINE_C}) AS warm
+      SELECT device_id, any(venue_id) AS venue_id, countIf(keg_temp_c > ${WARM_KEG_C}) AS warm
       FROM tapflow.temperatures WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} GROUP BY device_id HAVING warm > 0`, p)) {
       get(r.device_id, r.venue_id).warm = Number(r.warm)
     }

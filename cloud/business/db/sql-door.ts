@@ -2,6 +2,14 @@ import pg from 'pg'
 import { ConfigError } from '../../../common/index.js'
 import { toPostgresError } from './pg-error.js'
 
+// Dates print as written ('YYYY-MM-DD'), not as midnight timestamps in the local zone.
+const types = {
+  getTypeParser(oid: number, format?: string): (v: string) => unknown {
+    if (oid === 1082) return (v: string) => v
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
 export interface ReadOnlyQueryOptions {
   /** Rows returned at most; more are cut off and `truncated` is set. Default: 1000. */
   maxRows?: number
@@ -26,7 +34,7 @@ export async function readOnlyQuery(url: string, sql: string, opts: ReadOnlyQuer
   if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1_000_000) throw new ConfigError(`max rows must be in 1..1000000, got ${maxRows}`)
   const text = sql.trim().replace(/;\s*$/, '')
   if (text === '') throw new ConfigError('empty query')
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, options: '-c TimeZone=UTC' })
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, options: '-c TimeZone=UTC', types })
   try {
     await client.connect()
   } catch (err) {

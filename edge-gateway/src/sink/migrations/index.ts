@@ -3,9 +3,10 @@ import { m002 } from './002-5-minute-device-rollups.js'
 import { m003 } from './003-ground-truth.js'
 import { m004 } from './004-seq-gaps-and-cellar-chillers.js'
 import { m005 } from './005-dashboard-dimensions-and-rollups.js'
+import { m008 } from './008-accounts-and-tickets.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
 /** Every migration of database `tapflow`, in version order. */
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005]
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m008]
