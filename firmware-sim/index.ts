@@ -6,7 +6,7 @@ export { VENUE_TYPES, LocalTime, demandFor, type VenueType } from './src/device/
 export { buildFleet, type FleetOptions, type FleetSpec } from './src/fleet/fleet-builder.js'
 export { BEVERAGES, REGIONS, type Beverage, type Region } from './src/fleet/catalogue.js'
 export {
-  buildRosterFleet, rosterVenueId, rosterDeviceId, rosterVenueSpec, rosterDeviceSpec, expectedPoursPerTap,
+  buildRosterFleet, rosterVenueId, rosterDeviceId, rosterVenueSpec, rosterDeviceSpec, expectedPoursPerTap, expectedTapPours,
   type RosterVenue, type RosterDevice, type RosterFleetOptions,
 } from './src/fleet/roster-fleet.js'
 export { Simulator, parseShard, type SimulatorOptions, type SimulatorStats, type Shard, type ProfileAssignment, type FleetEventInfo } from './src/fleet/simulator.js'

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { expectedPoursPerTap, rosterDeviceSpec, rosterVenueSpec } from '../../firmware-sim/index.js'
+import { expectedTapPours, rosterDeviceSpec, rosterVenueSpec } from '../../firmware-sim/index.js'
 import { ClickHouseError, errorMessage } from '../../common/index.js'
 import { dayToMs } from '../business/sim/dates.js'
 import type { DaySource, DeviceFailure, DeviceFailureSource, VenueDay, VenueTaps } from '../business/sim/failures.js'
@@ -106,12 +106,11 @@ export class TelemetrySource implements DeviceFailureSource {
     const dayStart = dayToMs(day)
     return venues.map((v) => {
       const spec = rosterVenueSpec(this.o.seed, { venueId: v.venueId, name: '', customer: '' })
-      const perTap = expectedPoursPerTap(spec, dayStart, undefined, startMs)
       let expected = 0
       let down = 0
       const due = ((dayStart + DAY_MS - startMs) / 60_000) / HEALTH_PERIOD_MIN
       for (const id of v.deviceIds) {
-        expected += perTap * rosterDeviceSpec(this.o.seed, { ...spec, kegSizeMl: 0 }, { deviceId: id, lineId: Number(id.split('-')[2]) }).popularity
+        expected += expectedTapPours(spec, rosterDeviceSpec(this.o.seed, spec, { deviceId: id, lineId: Number(id.split('-')[2]) }), dayStart, startMs)
         down += Math.max(0, due - (obs.get(id)?.onTime ?? 0)) * HEALTH_PERIOD_MIN
       }
       const p = pours.get(v.venueId)

@@ -1,4 +1,4 @@
-import { BEVERAGES, expectedPoursPerTap, rosterDeviceSpec, rosterVenueSpec, type DeviceSpec, type VenueSpec } from '../../../firmware-sim/index.js'
+import { BEVERAGES, expectedTapPours, rosterDeviceSpec, rosterVenueSpec, type DeviceSpec, type VenueSpec } from '../../../firmware-sim/index.js'
 import { Rng } from './prng.js'
 import { dayToMs } from './dates.js'
 
@@ -75,7 +75,7 @@ export interface SimulatedFailureSourceOptions {
 }
 
 interface DeviceModel {
-  popularity: number
+  spec: DeviceSpec
   litresPerPour: number
   pricePerLitre: number
 }
@@ -88,7 +88,7 @@ export class SimulatedFailureSource implements DeviceFailureSource {
   readonly name = 'simulated'
   private readonly seed: number
   private readonly rate: number
-  private readonly venues = new Map<string, VenueSpec>()
+  private readonly venues = new Map<string, VenueSpec & { kegSizeMl: number }>()
   private readonly devices = new Map<string, DeviceModel>()
 
   constructor(opts: SimulatedFailureSourceOptions = {}) {
@@ -116,13 +116,12 @@ export class SimulatedFailureSource implements DeviceFailureSource {
     for (const f of failures) down.set(f.venueId, (down.get(f.venueId) ?? 0) + (DOWNTIME_MIN[f.kind] ?? 0))
     return Promise.resolve(venues.map((v) => {
       const spec = this.venue(v.venueId)
-      const perTap = expectedPoursPerTap(spec, start)
       let expected = 0
       let litres = 0
       let revenue = 0
       for (const id of v.deviceIds) {
         const d = this.device(spec, id)
-        const e = perTap * d.popularity
+        const e = expectedTapPours(spec, d.spec, start)
         expected += e
         litres += e * d.litresPerPour
         revenue += e * d.litresPerPour * d.pricePerLitre * 100
@@ -140,19 +139,19 @@ export class SimulatedFailureSource implements DeviceFailureSource {
   }
 
   /** Venue specs only depend on (seed, id); name and customer do not matter to the model. */
-  private venue(venueId: string): VenueSpec {
+  private venue(venueId: string): VenueSpec & { kegSizeMl: number } {
     let v = this.venues.get(venueId)
     if (v === undefined) this.venues.set(venueId, (v = rosterVenueSpec(this.seed, { venueId, name: '', customer: '' })))
     return v
   }
 
-  private device(venue: VenueSpec, deviceId: string): DeviceModel {
+  private device(venue: VenueSpec & { kegSizeMl: number }, deviceId: string): DeviceModel {
     let d = this.devices.get(deviceId)
     if (d === undefined) {
-      const spec: DeviceSpec = rosterDeviceSpec(this.seed, { ...venue, kegSizeMl: 50_000 }, { deviceId, lineId: Number(deviceId.split('-')[2]) })
+      const spec: DeviceSpec = rosterDeviceSpec(this.seed, venue, { deviceId, lineId: Number(deviceId.split('-')[2]) })
       const ml = spec.servings.reduce((s, [size, w]) => s + size * w, 0) / spec.servings.reduce((s, [, w]) => s + w, 0)
       d = {
-        popularity: spec.popularity,
+        spec,
         litresPerPour: (ml * 1.02) / 1000,
         pricePerLitre: BEVERAGES.find((b) => b.beverageId === spec.beverageId)?.pricePerLitre ?? 12,
       }

@@ -144,3 +144,31 @@ export function expectedPoursPerTap(venue: VenueSpec, dayStartMs: number, poursP
   }
   return sum
 }
+
+/** Mean time a tap is dry while its kicked keg is swapped (the device draws 10–45 min). */
+const KEG_SWAP_MEAN_MS = 27.5 * 60_000
+
+/**
+ * Expected pours of one tap in [fromMs, toMs) of a UTC day, net of pours missed while a kicked keg is swapped. A keg
+ * lasts N pours; swaps happen where pours are (so at the pour-weighted hourly rate r̄), each missing r̄ × swap time
+ * pours L; so the tap delivers demand × N / (N + L).
+ */
+export function expectedTapPours(venue: VenueSpec, device: DeviceSpec, dayStartMs: number, fromMs = dayStartMs, toMs = dayStartMs + DAY): number {
+  const demand = expectedPoursPerTap(venue, dayStartMs, device.poursPerDay, fromMs, toMs) * device.popularity
+  if (demand <= 0) return 0
+  const key = `${venue.type}|${device.poursPerDay}`
+  const curve = demandCache.get(key)!
+  const hours = localHours(venue.timeZone, dayStartMs)
+  let sum = 0
+  let sumSq = 0
+  for (const [lh, wd] of hours) {
+    const r = curve.rate(lh, wd) * device.popularity
+    sum += r
+    sumSq += r * r
+  }
+  const ratePerMs = sum > 0 ? sumSq / sum / HOUR : 0
+  const servingMl = (device.servings.reduce((a, [size, w]) => a + size * w, 0) / device.servings.reduce((a, [, w]) => a + w, 0)) * 1.02
+  const perKeg = device.kegSizeMl / servingMl
+  const missed = ratePerMs * KEG_SWAP_MEAN_MS
+  return (demand * perKeg) / (perKeg + missed)
+}
