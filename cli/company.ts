@@ -1,7 +1,7 @@
 import { errorMessage, type Logger } from '../common/index.js'
-import { accountDimensions, openCompany, tapHazards, ticketDimensions, weakPoint, type Company, type RosterChange } from '../cloud/index.js'
+import { accountDimensions, openCompany, tapHazards, ticketDimensions, weakPoint, type Company, type RosterChange, type SimConfig } from '../cloud/index.js'
 import { writeBusinessDimensions, writeFleetDimensions } from '../dashboards/index.js'
-import { buildRosterFleet, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
+import { buildRosterFleet, type DeviceTransport, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
 import { readStackInfo, writeStackInfo } from './stack-file.js'
 import type { GatewayStack } from './stack.js'
 
@@ -24,6 +24,8 @@ export interface CompanyRunOptions {
   start: number
   /** Days of history before the fleet starts (a new business only). */
   historyDays: number
+  /** Business volume overrides, e.g. { signupsPerDay }. Default: none. */
+  sim?: Partial<SimConfig>
   logger: Logger
 }
 
@@ -42,6 +44,12 @@ export interface CompanyRun {
   readonly summary: string
   /** Start following the fleet: close each simulated day, apply installs, decommissions and repairs. */
   attach(control: FleetControl, venueOf: Map<string, string>): void
+  /**
+   * The fleet's transport, gated on the business at --speed max: simulated time waits at midnight (plus a grace)
+   * until the day is closed, so the DAG keeps up by construction and its roster changes land on time. Paced speeds
+   * pass through: there the DAG runs in the seconds a simulated day leaves it.
+   */
+  gate(transport: DeviceTransport): DeviceTransport
   /** Close every day that has fully ended, then stop. */
   close(): Promise<void>
 }
@@ -52,7 +60,7 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
   const client = o.stack.clickhouse.client
   const company = await openCompany({
     clickhouse: client, dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, devices: o.devices, startMs: o.start,
-    historyDays: o.historyDays, beforeRead: () => o.stack.gateway.flush(), logger: o.logger,
+    historyDays: o.historyDays, sim: o.sim, beforeRead: () => o.stack.gateway.flush(), logger: o.logger,
   })
   try {
     const pending = await company.historyPending()
@@ -78,7 +86,7 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
   }
 }
 
-function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close'> {
+function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate'> {
   const client = o.stack.clickhouse.client
   let timer: NodeJS.Timeout | undefined
   let busy: Promise<void> | undefined
@@ -122,16 +130,34 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
     }
   }
 
+  const tick = (): Promise<void> => {
+    busy ??= closeDue(o.clock.now())
+      .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'business day failed; retried at the next tick'))
+      .finally(() => (busy = undefined))
+    return busy
+  }
+
   return {
+    gate(transport) {
+      if (o.clock.speed !== 'max') return transport
+      const gated: DeviceTransport = {
+        connect: (d) => transport.connect(d),
+        publish: (f) => transport.publish(f),
+        flush: () => transport.flush(),
+        close: () => transport.close(),
+        get stats() {
+          return transport.stats
+        },
+        publishRecord: transport.publishRecord?.bind(transport),
+        onCommand: transport.onCommand?.bind(transport),
+        backpressure: () => transport.backpressure() ?? (control !== undefined && o.clock.now() >= nextClose + CLOSE_GRACE_MS ? tick() : undefined),
+      }
+      return gated
+    },
     attach(ctl, vo) {
       control = ctl
       venueOf = vo
-      timer = setInterval(() => {
-        if (busy !== undefined) return
-        busy = closeDue(o.clock.now())
-          .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'business day failed; retried at the next tick'))
-          .finally(() => (busy = undefined))
-      }, WATCH_MS)
+      timer = setInterval(() => void tick(), WATCH_MS)
       backfill = company.backfillHistory((day, left) => {
         if (left === 0) log.info({ day }, 'history pipelines backfilled')
       }).catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'history backfill stopped'))

@@ -39,10 +39,11 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       if (company === undefined) await writeFleetDimensions(stack.clickhouse.client, fleet)
       // The embedded demo provisions its own devices: each gets its HMAC-derived credentials, bound to its venue.
       const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
-      const transport = new MqttTransport({
+      const mqtt = new MqttTransport({
         url: stack.mqttUrl, logger: log, recorderCredentials: stack.authority.tool('sim'),
         credentials: (id) => stack.authority.device(venueOf.get(id) ?? '', id),
       })
+      const transport = company?.gate(mqtt) ?? mqtt
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
       const chillers = o.opcuaChillers > 0 ? await startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
       const control = await startFleetControl({ sim, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })

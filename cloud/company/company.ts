@@ -5,6 +5,7 @@ import { openBusiness, type Business } from '../business/service.js'
 import { ensureReader } from '../business/db/reader.js'
 import { addDays, daysBetween, msToDay } from '../business/sim/dates.js'
 import type { RunSummary } from '../business/scheduler/daily.js'
+import type { SimConfig } from '../business/sim/config.js'
 import { TelemetrySource } from './telemetry-source.js'
 import { readRoster, rosterChange, type RosterChange } from './roster.js'
 
@@ -15,8 +16,8 @@ const DEFAULT_CUSTOMERS = 400
 const DEFAULT_SIGNUPS = 1.5
 
 export interface CompanyOptions {
-  /** ClickHouse holding the fleet's telemetry. */
-  clickhouse: ClickHouseClient
+  /** ClickHouse holding the fleet's telemetry. Default: none, and every day comes from the daily model. */
+  clickhouse?: ClickHouseClient
   /** Data directory; the embedded PostgreSQL cluster lives in `<dataDir>/postgres`. Default: './data'. */
   dataDir?: string
   /** PostgreSQL server instead of the embedded one. Default: embedded. */
@@ -29,6 +30,8 @@ export interface CompanyOptions {
   startMs: number
   /** Days of history a new business gets before the fleet starts, simulated at daily granularity. Default: 90. */
   historyDays?: number
+  /** Business volume overrides (e.g. signupsPerDay), applied after the `devices` scaling. Default: none. */
+  sim?: Partial<SimConfig>
   /** Called before a measured day is read (flush the gateway). Default: none. */
   beforeRead?: () => Promise<void>
   logger?: Logger
@@ -68,8 +71,11 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
   const customers = Math.max(1, Math.round((o.devices ?? 2000) / TAPS_PER_CUSTOMER))
   const business = await openBusiness({
     dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed ?? 42, startDateIfNew: addDays(startDay, -historyDays),
-    sim: { initialCustomers: customers, signupsPerDay: (DEFAULT_SIGNUPS * customers) / DEFAULT_CUSTOMERS },
-    failureSource: (dailyModel) => new TelemetrySource({ client: o.clickhouse, seed: o.seed ?? 42, fromMs: o.startMs, fallback: dailyModel, beforeRead: o.beforeRead }),
+    sim: { initialCustomers: customers, signupsPerDay: (DEFAULT_SIGNUPS * customers) / DEFAULT_CUSTOMERS, ...o.sim },
+    failureSource: (dailyModel) => {
+      const client = o.clickhouse
+      return client === undefined ? dailyModel : new TelemetrySource({ client, seed: o.seed ?? 42, fromMs: o.startMs, fallback: dailyModel, beforeRead: o.beforeRead })
+    },
     logger: o.logger, clock: o.clock,
   })
   await business.db.query('UPDATE sim_state SET telemetry_from = coalesce(telemetry_from, $1) WHERE id = 1', [startDay])
