@@ -15,7 +15,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .command('up')
     .description('run the whole stack embedded: MQTT broker, edge gateway, ClickHouse (chDB) and a simulated fleet')
     .addOption(new Option('--devices <n>', 'about how many smart taps: scales the business whose installed base the fleet is').default(2000).argParser(int(1, 100_000)))
-    .addOption(new Option('--history-days <n>', 'days of business history before the fleet starts, simulated daily (a new data dir only)').default(90).argParser(int(0, 3650)))
+    .addOption(new Option('--history-days <n>', 'days of business history before the fleet starts, simulated daily (a new data dir only; reused after)').default(30).argParser(int(0, 3650)))
     .addOption(new Option('--no-business', 'run a synthetic fleet with no business behind it (as --manifest does)'))
     .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
     .addOption(new Option('--manifest <file>', 'fleet manifest (YAML: venues, taps, firmware, failure profiles, seed); replaces --devices and --seed'))
