@@ -45,9 +45,6 @@ describe('one company (PostgreSQL)', () => {
     expect(ta).toEqual(await tickets(b))
     const ra = await a.business.report({ month: '2025-05', outDir: join(out, 'a') })
     const rb = await b.business.report({ month: '2025-05', outDir: join(out, 'b') })
-    const ma = ra.model.metrics as unknown as Record<string, unknown>
-    const mb = rb.model.metrics as unknown as Record<string, unknown>
-    console.log(Object.keys(ma).filter((k) => JSON.stringify(ma[k]) !== JSON.stringify(mb[k])).map((k) => `${k}: ${JSON.stringify(ma[k])} vs ${JSON.stringify(mb[k])}`))
     expect(ra.model.metrics).toEqual(rb.model.metrics)
   })
 

@@ -43,7 +43,8 @@ export async function readOnlyQuery(url: string, sql: string, opts: ReadOnlyQuer
   try {
     await client.query('BEGIN TRANSACTION READ ONLY')
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`)
-    await client.query({ text: `DECLARE tapflow_sql NO SCROLL CURSOR FOR ${text}`, values: [] })
+    // A named statement goes through Parse, which refuses a second command ("cannot insert multiple commands").
+    await client.query({ name: 'tapflow_sql', text: `DECLARE tapflow_sql NO SCROLL CURSOR FOR ${text}` })
     const r = await client.query({ text: `FETCH FORWARD ${maxRows + 1} FROM tapflow_sql`, rowMode: 'array' })
     const rows = r.rows as unknown[][]
     return { columns: r.fields.map((f) => f.name), rows: rows.slice(0, maxRows), truncated: rows.length > maxRows }
