@@ -8,6 +8,8 @@ export interface StackInfo {
   mqttUrl?: string
   sqlUrl?: string
   webUrl?: string
+  /** SELECT-only, read-only PostgreSQL login of the embedded business, for `tapflow business sql`. */
+  businessUrl?: string
 }
 
 const FILE = 'stack.json'

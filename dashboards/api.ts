@@ -9,6 +9,8 @@ export type Health = 'ok' | 'warn' | 'fault' | 'offline' | 'waiting'
 export interface DeviceRow {
   deviceId: string
   venueId: string
+  /** The business account owning the venue; '' for a synthetic fleet. */
+  accountId: string
   venueName: string
   city: string
   lineId: number

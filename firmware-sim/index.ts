@@ -8,6 +8,10 @@ export { VENUE_TYPES, LocalTime, demandFor, type VenueType } from './src/device/
 export { SENSORS, quantize, type Sensor } from './src/device/sensors.js'
 export { buildFleet, type FleetOptions, type FleetSpec } from './src/fleet/fleet-builder.js'
 export { BEVERAGES, REGIONS, type Beverage, type Region } from './src/fleet/catalogue.js'
+export {
+  buildRosterFleet, rosterVenueId, rosterDeviceId, rosterVenueSpec, rosterDeviceSpec, expectedPoursPerTap, expectedTapPours,
+  type RosterVenue, type RosterDevice, type RosterFleetOptions,
+} from './src/fleet/roster-fleet.js'
 export { Simulator, parseShard, type SimulatorOptions, type SimulatorStats, type Shard, type ProfileAssignment, type FleetEventInfo } from './src/fleet/simulator.js'
 export { MemoryTransport, type DeviceTransport, type TransportStats, type CommandHandler } from './src/fleet/transport.js'
 export { MqttTransport, type MqttTransportOptions } from './src/fleet/mqtt-transport.js'

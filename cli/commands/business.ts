@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { ConfigError, type Logger } from '../../common/index.js'
 import { openBusiness, parseDatabaseUrl, parseMonth, type Business, type BusinessOptions, type CheckResult, type SimConfig } from '../../cloud/index.js'
 import { onShutdown } from '../shutdown.js'
+import { businessSql } from '../business-sql.js'
 
 interface CommonOpts {
   dataDir: string
@@ -62,6 +63,7 @@ Examples:
   tapflow business run --days 90            simulate 90 more days (embedded PostgreSQL under ./data/postgres)
   tapflow business report --month 2025-03   investor report → ./reports/business-2025-03/report.{md,html}
   tapflow business check                    all data-quality checks over the whole history
+  tapflow business sql "SELECT * FROM support_tickets WHERE status = 'open' LIMIT 5"
   DATABASE_URL=postgres://u:p@db:5432/tapflow tapflow business run --days 30`)
 
   common(business.command('run'))
@@ -113,5 +115,18 @@ Examples:
         else printChecks(results)
         // Checks ran and were stored; failing data is reported, not an error of the command.
       })
+    })
+
+  business
+    .command('sql')
+    .description('run one read-only, bounded query on the business database (through the running stack, or the data directory)')
+    .argument('<query>', `a SELECT, e.g. "SELECT ticket_id, venue_id, device_id, fault_kind FROM support_tickets WHERE status = 'open'"`)
+    .addOption(new Option('--data-dir <dir>', 'data directory of the stack').default('./data'))
+    .addOption(new Option('--database-url <url>', 'query this PostgreSQL server instead').env('DATABASE_URL').argParser(urlArg))
+    .addOption(new Option('--max-rows <n>', 'rows shown at most; more are cut off with a note').default(1000).argParser(intArg('--max-rows', 1, 1_000_000)))
+    .addOption(new Option('--timeout <s>', 'statement timeout in seconds').default(10).argParser(numArg('--timeout', 0.001, 3600)))
+    .addOption(new Option('--format <fmt>', 'table, tsv or json (one object per line)').choices(['table', 'tsv', 'json']).default(process.stdout.isTTY ? 'table' : 'tsv'))
+    .action(async (query: string, o: { dataDir: string; databaseUrl?: string; maxRows: number; timeout: number; format: 'table' | 'tsv' | 'json' }) => {
+      await businessSql(query, { ...o, logger: deps.logger })
     })
 }

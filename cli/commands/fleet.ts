@@ -28,7 +28,7 @@ export function fleetFromOptions(o: { manifest?: string; devices: number; seed: 
  * FleetService for a running simulator: gRPC on host:port, commands over MQTT to each device's …/cmd.
  * Every call must carry a tool credential derived from `authority` (the fleet key); refusals are logged rate-limited.
  */
-export async function startFleetControl(o: { sim: Simulator; authority: FleetAuthority; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFleetControl(o: { sim: Simulator; authority: FleetAuthority; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; control: FleetControl; close(): Promise<void> }> {
   const bus = await MqttCommandBus.connect(o.mqttUrl)
   const control = new FleetControl({ sim: o.sim, bus, now: o.now, logger: o.logger })
   const refusals = new RateLimitedLog({ logger: o.logger.child({ component: 'fleet-service' }) })
@@ -46,6 +46,7 @@ export async function startFleetControl(o: { sim: Simulator; authority: FleetAut
   }
   return {
     url: service.url,
+    control,
     close: async () => {
       await service.close()
       await control.close()

@@ -9,12 +9,15 @@ import { startGatewayStack, withCredentials } from '../stack.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
+import { startCompany } from '../company.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
     .command('up')
     .description('run the whole stack embedded: MQTT broker, edge gateway, ClickHouse (chDB) and a simulated fleet')
-    .addOption(new Option('--devices <n>', 'number of smart taps').default(2000).argParser(int(1, 100_000)))
+    .addOption(new Option('--devices <n>', 'about how many smart taps: scales the business whose installed base the fleet is').default(2000).argParser(int(1, 100_000)))
+    .addOption(new Option('--history-days <n>', 'days of business history before the fleet starts, simulated daily (a new data dir only; reused after)').default(30).argParser(int(0, 3650)))
+    .addOption(new Option('--no-business', 'run a synthetic fleet with no business behind it (as --manifest does)'))
     .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
     .addOption(new Option('--manifest <file>', 'fleet manifest (YAML: venues, taps, firmware, failure profiles, seed); replaces --devices and --seed'))
     .addOption(new Option('--grpc-port <port>', 'FleetService (gRPC) port for `tapflow fleet …`').default(50051).argParser(port))
@@ -28,19 +31,25 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
       // A bad manifest fails here, before any port or data directory is touched.
-      const { fleet, profiles, firmware } = fleetFromOptions(o)
+      const synthetic = fleetFromOptions(o)
       checkDataDir(o.dataDir)
       const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log })
-      await writeFleetDimensions(stack.clickhouse.client, fleet)
+      // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside it.
+      const company = o.manifest === undefined && o.business ? await startCompany({ stack, clock, dataDir: o.dataDir, seed: o.seed, devices: o.devices, start, historyDays: o.historyDays, logger: log }) : undefined
+      const { fleet, profiles } = company ?? synthetic
+      const firmware = company === undefined ? synthetic.firmware : undefined
+      if (company === undefined) await writeFleetDimensions(stack.clickhouse.client, fleet)
       // The embedded demo provisions its own devices: each gets its HMAC-derived credentials, bound to its venue.
       const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
-      const transport = new MqttTransport({
+      const mqtt = new MqttTransport({
         url: stack.mqttUrl, logger: log, recorderCredentials: stack.authority.tool('sim'),
         credentials: (id) => stack.authority.device(venueOf.get(id) ?? '', id),
       })
+      const transport = company?.gate(mqtt) ?? mqtt
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
       const chillers = o.opcuaChillers > 0 ? await startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
+      company?.attach(control.control, venueOf)
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -51,6 +60,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await control.close()
         await chillers?.close()
         await sim.close()
+        await company?.close()
         await stack.close()
         const { framesLanded, deadLettered, duplicates } = stack.gateway.stats
         log.info({ published: transport.stats.acked, landed: framesLanded, deadLettered, duplicates }, 'stopped: every acknowledged frame is in ClickHouse')
@@ -58,6 +68,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       onShutdown(stop, log)
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
+          (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') +
@@ -77,6 +88,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
 
 interface UpOptions extends GatewayStackFlags {
   manifest?: string
+  historyDays: number
+  business: boolean
   grpcPort: number
   devices: number
   seed: number

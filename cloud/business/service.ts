@@ -18,10 +18,15 @@ export interface BusinessOptions {
   seed?: number
   /** First simulated day, 'YYYY-MM-DD', fixed at initialisation. Default: the stored date, else '2025-01-01'. */
   startDate?: string
+  /** First simulated day if the database is new; an existing database keeps its own (unlike `startDate`). Default: none. */
+  startDateIfNew?: string
   /** Volumes and injected issues; overrides are stored for later runs. Default: stored config, else DEFAULT_SIM_CONFIG. */
   sim?: Partial<SimConfig>
-  /** Where device failures come from. Default: SimulatedFailureSource seeded like the simulation. */
-  failureSource?: DeviceFailureSource
+  /**
+   * Where device failures and venue usage come from: a source, or a function of the default daily model (to fall back
+   * on it for some days). Default: SimulatedFailureSource seeded like the simulation.
+   */
+  failureSource?: DeviceFailureSource | ((dailyModel: DeviceFailureSource) => DeviceFailureSource)
   /** Attempts per scheduled step. Default: 3. */
   maxAttempts?: number
   /** Base delay between attempts. Default: 50 ms. */
@@ -38,10 +43,13 @@ export interface BusinessOptions {
 export interface Business extends AsyncDisposable {
   readonly db: Database
   state(): Promise<SimState>
-  /** Catch up, then simulate `days` more days (each a DAG run with history). */
-  run(opts: { days: number; progress?: boolean | 'auto' }): Promise<RunSummary>
-  /** Recompute pipelines and checks over the last `days` simulated days. */
-  backfill(opts: { days: number; progress?: boolean | 'auto' }): Promise<RunSummary>
+  /**
+   * Catch up, then simulate `days` more days (each a DAG run with history). `simulateOnly` runs just the simulate
+   * step, leaving pipelines and checks to `backfill` (default: false).
+   */
+  run(opts: { days: number; progress?: boolean | 'auto'; simulateOnly?: boolean }): Promise<RunSummary>
+  /** Recompute pipelines and checks over the last `days` simulated days, or over `from`..`to`. */
+  backfill(opts: { days: number; progress?: boolean | 'auto' } | { from: string; to: string; progress?: boolean | 'auto' }): Promise<RunSummary>
   report(opts?: ReportOptions): Promise<ReportResult>
   /** Run every check over all history (as of the last simulated day) and store the results. */
   check(): Promise<CheckResult[]>
@@ -53,6 +61,7 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
   const clock = opts.clock ?? systemClock
   if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0)) throw new ConfigError(`seed must be a non-negative integer, got ${opts.seed}`)
   if (opts.startDate !== undefined) parseDay(opts.startDate, 'start date')
+  if (opts.startDateIfNew !== undefined) parseDay(opts.startDateIfNew, 'start date')
   if (opts.maxAttempts !== undefined && (!Number.isInteger(opts.maxAttempts) || opts.maxAttempts < 1)) throw new ConfigError(`maxAttempts must be ≥ 1, got ${opts.maxAttempts}`)
   const overrides = opts.sim ?? {}
   resolveSimConfig(overrides) // validate before starting a server
@@ -62,7 +71,7 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
     await migrate(db, logger)
     state = await db.tx(async (c) => {
       const existing = await loadState(c)
-      if (!existing) return initState(c, opts.seed ?? 42, opts.startDate ?? '2025-01-01', resolveSimConfig(overrides))
+      if (!existing) return initState(c, opts.seed ?? 42, opts.startDate ?? opts.startDateIfNew ?? '2025-01-01', resolveSimConfig(overrides))
       if (opts.seed !== undefined && opts.seed !== existing.seed) {
         throw new ConfigError(`this database was initialised with seed ${existing.seed}; use a fresh --data-dir (or database) for seed ${opts.seed}`)
       }
@@ -77,9 +86,10 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
     await db.close()
     throw err
   }
+  const dailyModel = new SimulatedFailureSource({ seed: state.seed, tapFailureRate: state.config.tapFailureRate })
+  const source = typeof opts.failureSource === 'function' ? opts.failureSource(dailyModel) : (opts.failureSource ?? dailyModel)
   const scheduler = new DailyScheduler({
-    db, logger, clock, maxAttempts: opts.maxAttempts, retryDelayMs: opts.retryDelayMs, faultInjector: opts.faultInjector,
-    source: opts.failureSource ?? new SimulatedFailureSource({ seed: state.seed, tapFailureRate: state.config.tapFailureRate }),
+    db, logger, clock, maxAttempts: opts.maxAttempts, retryDelayMs: opts.retryDelayMs, faultInjector: opts.faultInjector, source,
   })
   const positive = (n: number, what: string): number => {
     if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new ConfigError(`${what} must be an integer in 0..100000, got ${n}`)
@@ -94,11 +104,13 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
       return s
     },
     run: async (o) => {
-      const summary = await scheduler.run(positive(o.days, 'days'), o.progress ?? 'auto')
+      const summary = await scheduler.run(positive(o.days, 'days'), o.progress ?? 'auto', o.simulateOnly ?? false)
       logger.info(summary, 'business run finished')
       return summary
     },
-    backfill: (o) => scheduler.backfill(positive(o.days, 'backfill days'), o.progress ?? 'auto'),
+    backfill: (o) => 'days' in o
+      ? scheduler.backfill(positive(o.days, 'backfill days'), o.progress ?? 'auto')
+      : scheduler.backfillRange(parseDay(o.from, 'backfill start'), parseDay(o.to, 'backfill end'), o.progress ?? 'auto'),
     report: (o) => writeReport(db, clock, o),
     check: async () => db.tx(async (c) => {
       const s = await loadState(c)

@@ -23,14 +23,20 @@ describe('Rng', () => {
 describe('SimulatedFailureSource', () => {
   it('fails taps in proportion to tap count and venue rate, deterministically', async () => {
     const src = new SimulatedFailureSource({ seed: 3, tapFailureRate: 0.01 })
+    const taps = (venue: string, n: number): string[] => Array.from({ length: n }, (_, i) => `tap-${venue}-${String(i + 1).padStart(2, '0')}`)
     const venues = [
-      { venueId: 'small', accountId: 'A', taps: 4, failureRate: 1 },
-      { venueId: 'big', accountId: 'B', taps: 40, failureRate: 1 },
-      { venueId: 'flaky', accountId: 'C', taps: 4, failureRate: 10 },
+      { venueId: 'ven-0001', accountId: 'A', taps: 4, failureRate: 1, deviceIds: taps('0001', 4) },
+      { venueId: 'ven-0002', accountId: 'B', taps: 40, failureRate: 1, deviceIds: taps('0002', 40) },
+      { venueId: 'ven-0003', accountId: 'C', taps: 4, failureRate: 10, deviceIds: taps('0003', 4) },
     ]
+    const name: Record<string, string> = { 'ven-0001': 'small', 'ven-0002': 'big', 'ven-0003': 'flaky' }
     const count: Record<string, number> = { small: 0, big: 0, flaky: 0 }
     for (let d = 1; d <= 300; d++) {
-      for (const f of await src.failuresOn(`day-${d}`, venues)) count[f.venueId] = (count[f.venueId] ?? 0) + 1
+      for (const f of await src.failuresOn(`day-${d}`, venues)) {
+        const k = name[f.venueId] ?? ''
+        count[k] = (count[k] ?? 0) + 1
+        expect(venues.find((v) => v.venueId === f.venueId)?.deviceIds).toContain(f.deviceId)
+      }
     }
     expect(count.big).toBeGreaterThan((count.small ?? 0) * 4)
     expect(count.flaky).toBeGreaterThan((count.small ?? 0) * 4)

@@ -11,7 +11,7 @@ function stepSeconds(rangeMs: number): number {
 
 export async function device(client: ClickHouseClient, id: string, from: number, to: number): Promise<Record<string, unknown>> {
   const p = { id, from: chTime(from), to: chTime(to), step: stepSeconds(to - from) }
-  const [[info], [state], series, pours, health, faults, deadLetters, groundTruth] = await Promise.all([
+  const [[info], [state], series, pours, health, faults, deadLetters, groundTruth, tickets] = await Promise.all([
     rows<Record<string, unknown>>(
       client,
       `SELECT d.device_id AS deviceId, d.venue_id AS venueId, ifNull(v.name, '') AS venueName, d.line_id AS lineId,
@@ -71,9 +71,23 @@ export async function device(client: ClickHouseClient, id: string, from: number,
       p,
     ),
     groundTruthFor(client, id),
+    // The business's support tickets about this tap (one company: its faults become tickets).
+    rows<{ ticketId: string; accountId: string; venueId: string; kind: string; priority: string; status: string; opened: string; resolved: string | null }>(
+      client,
+      `SELECT ticket_id AS ticketId, account_id AS accountId, venue_id AS venueId, fault_kind AS kind, priority, status,
+              toString(opened_day) AS opened, if(isNull(resolved_day), NULL, toString(resolved_day)) AS resolved
+       FROM tapflow.support_tickets FINAL WHERE device_id = {id:String} ORDER BY ticket_id DESC LIMIT 100`,
+      p,
+    ),
   ])
   if (info === undefined && state === undefined) throw new HttpError(404, `no device '${id}'`)
-  return { info: info ?? null, state: state ?? null, from, to, stepS: p.step, series, pours, health, faults, deadLetters, groundTruth }
+  // Each fault links to the ticket it became: the first ticket of that kind opened on or after its onset day.
+  const truth = groundTruth?.map((g) => {
+    const day = String(g.onset).slice(0, 10)
+    const t = [...tickets].reverse().find((x) => x.kind === g.mode && x.opened >= day)
+    return { ...g, ticket: t?.ticketId ?? null }
+  }) ?? null
+  return { info: info ?? null, state: state ?? null, from, to, stepS: p.step, series, pours, health, faults, deadLetters, groundTruth: truth, tickets }
 }
 
 const groundTruthSeen = new WeakSet<ClickHouseClient>()

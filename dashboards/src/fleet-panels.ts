@@ -12,6 +12,7 @@ export const WARM_LINE_C = 12
 interface Raw {
   device_id: string
   venue_id: string
+  account_id: string
   venue_name: string
   city: string
   line_id: number
@@ -33,17 +34,18 @@ interface Raw {
 const FLEET_SQL = `
   SELECT if(s.device_id = '', d.device_id, s.device_id) AS device_id,
          if(s.venue_id = '', d.venue_id, s.venue_id) AS venue_id,
-         ifNull(v.name, '') AS venue_name, ifNull(v.city, '') AS city,
+         ifNull(v.name, '') AS venue_name, ifNull(v.city, '') AS city, ifNull(d.account_id, '') AS account_id,
          d.line_id AS line_id, ifNull(b.name, d.beverage_id) AS beverage, d.keg_size_ml AS keg_size_ml,
          if(s.firmware_version = '', d.firmware, s.firmware_version) AS firmware,
          toUnixTimestamp64Milli(s.last_seen) AS last_seen, s.keg_remaining_ml AS keg_remaining_ml,
          s.line_temp_c AS line_temp_c, s.rssi_dbm AS rssi_dbm, s.supply_voltage_v AS supply_voltage_v,
          s.error_codes AS error_codes, s.device_id != '' AS seen, s.last_pour > 0 AS poured
   FROM (SELECT * FROM tapflow.device_latest) AS s
-  FULL OUTER JOIN (SELECT device_id, venue_id, line_id, beverage_id, keg_size_ml, firmware FROM tapflow.devices FINAL) AS d
+  FULL OUTER JOIN (SELECT device_id, venue_id, line_id, beverage_id, keg_size_ml, firmware, account_id, decommissioned_at FROM tapflow.devices FINAL) AS d
     ON s.device_id = d.device_id
   LEFT JOIN (SELECT venue_id, name, city FROM tapflow.venues FINAL) AS v ON v.venue_id = if(s.venue_id = '', d.venue_id, s.venue_id)
   LEFT JOIN (SELECT beverage_id, name FROM tapflow.beverages FINAL) AS b ON b.beverage_id = d.beverage_id
+  WHERE d.decommissioned_at IS NULL
   SETTINGS join_use_nulls = 0`
 
 /** Latest data time: the newest frame in the fleet. Views measure "now" from the data, so seeded data reads right. */
@@ -88,6 +90,7 @@ function classify(r: Raw, now: number): DeviceRow {
   return {
     deviceId: r.device_id,
     venueId: r.venue_id,
+    accountId: r.account_id,
     venueName: r.venue_name,
     city: r.city,
     lineId: r.line_id,

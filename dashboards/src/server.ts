@@ -92,12 +92,12 @@ export class DashboardServer {
         return overview(await fleet(c), top)
       }
       case '/api/fleet': {
-        p.only('q', 'status', 'venue')
-        const [q, status, venueId] = [p.text('q').toLowerCase(), p.oneOf('status', STATUSES, 'all'), p.text('venue', 64)]
+        p.only('q', 'status', 'venue', 'account')
+        const [q, status, venueId, account] = [p.text('q').toLowerCase(), p.oneOf('status', STATUSES, 'all'), p.text('venue', 64), p.text('account', 64)]
         const f = await fleet(c)
         const devices = f.devices.filter(
           (d) =>
-            (venueId === '' || d.venueId === venueId) &&
+            (venueId === '' || d.venueId === venueId) && (account === '' || d.accountId === account) &&
             matchesStatus(d.online, d.health, status) &&
             (q === '' || `${d.deviceId} ${d.venueId} ${d.venueName} ${d.city} ${d.beverage}`.toLowerCase().includes(q)),
         )

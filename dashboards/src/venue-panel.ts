@@ -41,7 +41,7 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
   )
   if (info === undefined) throw new HttpError(404, `no venue '${id}'`)
   const p = { id, from: chTime(from), to: chTime(to), tz: info.timeZone, week: chTime(to - 7 * DAY) }
-  const [hours, kegs] = await Promise.all([
+  const [hours, kegs, [account], tickets] = await Promise.all([
     rows<HourBev>(
       client,
       `SELECT toUnixTimestamp(h.hour) * 1000 AS t, toHour(toTimeZone(h.hour, {tz:String})) AS localHour,
@@ -64,6 +64,21 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
          ON w.device_id = d.device_id
        LEFT JOIN (SELECT beverage_id, name FROM tapflow.beverages FINAL) AS b ON b.beverage_id = d.beverage_id
        ORDER BY d.line_id SETTINGS join_use_nulls = 1`,
+      p,
+    ),
+    // One company: the business account that owns this venue, and its open device tickets here.
+    rows<{ accountId: string; name: string; tier: string; mrr: number; health: number; openTickets: number; status: string }>(
+      client,
+      `SELECT a.account_id AS accountId, a.name AS name, a.tier AS tier, a.mrr_cents / 100 AS mrr, a.health AS health,
+              a.open_tickets AS openTickets, a.status AS status
+       FROM (SELECT account_id FROM tapflow.venues FINAL WHERE venue_id = {id:String}) AS v
+       JOIN (SELECT * FROM tapflow.accounts FINAL) AS a ON a.account_id = v.account_id`,
+      p,
+    ),
+    rows<{ ticketId: string; deviceId: string; kind: string; priority: string; opened: string }>(
+      client,
+      `SELECT ticket_id AS ticketId, device_id AS deviceId, fault_kind AS kind, priority, toString(opened_day) AS opened
+       FROM tapflow.support_tickets FINAL WHERE venue_id = {id:String} AND status = 'open' ORDER BY ticket_id`,
       p,
     ),
   ])
@@ -94,6 +109,8 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
   const litres = sum((b) => b.volumeMl) / 1000
   return {
     info,
+    account: account ?? null,
+    tickets,
     from,
     to,
     totals: { pours: sum((b) => b.pours), litres: round2(litres), revenue: round2(sum((b) => b.revenue)), wastePct: litres > 0 ? round2((100 * sum((b) => b.wasteMl)) / 1000 / litres) : 0 },

@@ -2,6 +2,7 @@ import type { Logger } from '../../../common/index.js'
 import type { Database } from '../db/database.js'
 import { sql as m001 } from './001_business_schema.js'
 import { sql as m002 } from './002_pipelines_quality_scheduler.js'
+import { sql as m003 } from './003_one_company.js'
 
 export interface Migration {
   version: number
@@ -13,6 +14,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'business_schema', sql: m001 },
   { version: 2, name: 'pipelines_quality_scheduler', sql: m002 },
+  { version: 3, name: 'one_company', sql: m003 },
 ]
 
 // Arbitrary constant: serialises concurrent migrators on the same database.

@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '../../../common/index.js'
 import type { Database } from '../db/database.js'
 import { PipelineError } from '../errors.js'
-import { addDays } from '../sim/dates.js'
+import { addDays, daysBetween } from '../sim/dates.js'
 import { simulateDay } from '../sim/day.js'
 import { loadState, saveState } from '../sim/state.js'
 import type { DeviceFailureSource } from '../sim/failures.js'
@@ -93,11 +93,12 @@ export class DailyScheduler {
     ]
   }
 
-  /** Run one day's DAG, recording history. */
-  async runDay(day: string, kind: RunKind, skip: ReadonlySet<string> = new Set()): Promise<{ ok: boolean; statuses: Map<string, TaskStatus>; rows: number }> {
+  /** Run one day's DAG (or only its simulate step), recording history. */
+  async runDay(day: string, kind: RunKind, skip: ReadonlySet<string> = new Set(), simulateOnly = false): Promise<{ ok: boolean; statuses: Map<string, TaskStatus>; rows: number }> {
     const runId = await this.history.start(day, kind, this.o.clock.now())
     const ctx: DayCtx = { day, rows: 0 }
-    const statuses = await runDag(this.tasks(), ctx, {
+    const tasks = this.tasks().filter((t) => !simulateOnly || t.name === 'simulate')
+    const statuses = await runDag(tasks, ctx, {
       maxAttempts: this.o.maxAttempts, retryDelayMs: this.o.retryDelayMs, alreadyDone: skip, now: () => this.o.clock.now(),
       onAttempt: async (a) => {
         if (a.status === 'failed') this.log.warn({ day, task: a.task, attempt: a.attempt, err: a.error }, 'task attempt failed')
@@ -109,8 +110,11 @@ export class DailyScheduler {
     return { ok, statuses, rows: ctx.rows }
   }
 
-  /** Catch up: finish days left incomplete by an earlier run, then simulate `days` new days. */
-  async run(days: number, progress: boolean | 'auto' = 'auto'): Promise<RunSummary> {
+  /**
+   * Catch up: finish days left incomplete by an earlier run, then simulate `days` new days. `simulateOnly` leaves the
+   * pipelines and checks to a later `backfillRange` (history before the fleet starts, so the fleet starts sooner).
+   */
+  async run(days: number, progress: boolean | 'auto' = 'auto', simulateOnly = false): Promise<RunSummary> {
     const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
     for (const inc of await this.history.incomplete()) {
       if (!inc.done.has('simulate')) continue
@@ -124,7 +128,7 @@ export class DailyScheduler {
     const bar = createProgress(days, progress, 'simulating')
     try {
       for (let i = 0; i < days; i++, day = addDays(day, 1)) {
-        const r = await this.runDay(day, 'daily')
+        const r = await this.runDay(day, 'daily', new Set(), simulateOnly)
         summary.rowsWritten += r.rows
         if (r.statuses.get('simulate') !== 'succeeded') throw new PipelineError('simulate', day, 'gave up after retries; state left at the previous day')
         summary.days++
@@ -142,12 +146,17 @@ export class DailyScheduler {
   /** Backfill: recompute pipelines and checks for the last `days` simulated days (the simulation itself is not re-run). */
   async backfill(days: number, progress: boolean | 'auto' = 'auto'): Promise<RunSummary> {
     const st = await this.o.db.tx((c) => loadState(c))
-    const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
-    if (!st?.lastDay) return summary
+    if (!st?.lastDay) return { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
     const first = addDays(st.lastDay, -(days - 1)) < st.startDate ? st.startDate : addDays(st.lastDay, -(days - 1))
-    const bar = createProgress(days, progress, 'backfilling')
+    return this.backfillRange(first, st.lastDay, progress)
+  }
+
+  /** Recompute pipelines and checks for the simulated days `from`..`to`, in order. */
+  async backfillRange(from: string, to: string, progress: boolean | 'auto' = 'auto'): Promise<RunSummary> {
+    const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
+    const bar = createProgress(Math.max(0, daysBetween(from, to) + 1), progress, 'backfilling')
     try {
-      for (let day = first; day <= st.lastDay; day = addDays(day, 1)) {
+      for (let day = from; day <= to; day = addDays(day, 1)) {
         const r = await this.runDay(day, 'backfill', new Set(['simulate']))
         summary.days++
         summary.firstDay ??= day

@@ -7,7 +7,8 @@ export const TABLES = {
   customers: [['customer_id', 'text'], ['name', 'text'], ['segment', 'text'], ['city', 'text'], ['created_day', 'date'], ['acquisition_channel', 'text'], ['campaign_id', 'text']],
   accounts: [['account_id', 'text'], ['customer_id', 'text'], ['status', 'text'], ['created_day', 'date'], ['sales_rep', 'text'], ['engagement', 'float8'], ['usage_score', 'float8'], ['adoption', 'float8']],
   account_status_changes: [['id', 'int8'], ['account_id', 'text'], ['previous_status', 'text'], ['new_status', 'text'], ['change_day', 'date'], ['change_reason', 'text'], ['sales_rep', 'text'], ['contract_value_cents', 'int8']],
-  venues: [['venue_id', 'text'], ['account_id', 'text'], ['name', 'text'], ['city', 'text'], ['taps', 'int4'], ['failure_rate', 'float8'], ['opened_day', 'date']],
+  venues: [['venue_id', 'text'], ['account_id', 'text'], ['name', 'text'], ['city', 'text'], ['taps', 'int4'], ['failure_rate', 'float8'], ['opened_day', 'date'], ['next_line', 'int4'], ['live_devices', 'text']],
+  devices: [['device_id', 'text'], ['venue_id', 'text'], ['account_id', 'text'], ['line_id', 'int4'], ['firmware', 'text'], ['installed_day', 'date']],
   trials: [['trial_id', 'text'], ['account_id', 'text'], ['started_day', 'date'], ['ends_day', 'date']],
   subscriptions: [['subscription_id', 'text'], ['account_id', 'text'], ['tier', 'text'], ['licences', 'int4'], ['mrr_cents', 'int8'], ['status', 'text'], ['started_day', 'date'], ['billing_anchor', 'int4'], ['contract_start', 'date'], ['contract_value_cents', 'int8']],
   licence_changes: [['id', 'int8'], ['account_id', 'text'], ['change_day', 'date'], ['change_type', 'text'], ['previous_licences', 'int4'], ['new_licences', 'int4'], ['previous_tier', 'text'], ['new_tier', 'text'], ['previous_mrr_cents', 'int8'], ['new_mrr_cents', 'int8'], ['mrr_delta_cents', 'int8']],
@@ -24,8 +25,11 @@ export const TABLES = {
   lead_stage_changes: [['id', 'int8'], ['lead_id', 'text'], ['from_stage', 'text'], ['to_stage', 'text'], ['change_day', 'date']],
   users: [['user_id', 'text'], ['account_id', 'text'], ['email', 'text'], ['role', 'text'], ['created_day', 'date'], ['activity', 'float8']],
   events: [['id', 'int8'], ['event', 'text'], ['distinct_id', 'text'], ['properties', 'jsonb'], ['timestamp', 'timestamptz'], ['received_at', 'timestamptz']],
-  device_failures: [['id', 'int8'], ['venue_id', 'text'], ['account_id', 'text'], ['device_id', 'text'], ['failure_day', 'date'], ['kind', 'text'], ['source', 'text']],
-  support_tickets: [['ticket_id', 'text'], ['account_id', 'text'], ['venue_id', 'text'], ['device_id', 'text'], ['category', 'text'], ['priority', 'text'], ['status', 'text'], ['opened_day', 'date'], ['difficulty', 'float8']],
+  device_failures: [['id', 'int8'], ['venue_id', 'text'], ['account_id', 'text'], ['device_id', 'text'], ['failure_day', 'date'], ['kind', 'text'], ['source', 'text'], ['evidence', 'text']],
+  support_tickets: [['ticket_id', 'text'], ['account_id', 'text'], ['venue_id', 'text'], ['device_id', 'text'], ['category', 'text'], ['priority', 'text'], ['status', 'text'], ['opened_day', 'date'], ['difficulty', 'float8'], ['fault_kind', 'text'], ['source', 'text']],
+  sim_days: [['day', 'date'], ['source', 'text']],
+  venue_days: [['venue_id', 'text'], ['day', 'date'], ['account_id', 'text'], ['live_taps', 'int4'], ['pours', 'int4'], ['litres', 'float8'], ['revenue_at_venue_cents', 'int8'], ['expected_pours', 'float8'], ['downtime_minutes', 'float8'], ['source', 'text']],
+  account_health: [['account_id', 'text'], ['day', 'date'], ['health', 'float8'], ['usage_ratio', 'float8'], ['downtime_minutes', 'float8'], ['open_tickets', 'int4'], ['churn_odds', 'float8'], ['expansion_odds', 'float8'], ['source', 'text']],
 } as const satisfies Record<string, readonly Column[]>
 
 export type TableName = keyof typeof TABLES

@@ -20,6 +20,10 @@ export class DayContext {
   readonly batch = new Batch()
   /** Accounts whose trial converted today: billed with a subscription_create invoice. */
   readonly convertedToday = new Set<string>()
+  /** Taps taken out of service today (contraction); churned accounts' taps are decommissioned with them. */
+  readonly decommissioned: string[] = []
+  /** Where today's device data comes from. */
+  daySource: 'simulated_daily' | 'measured' = 'simulated_daily'
   private readonly rngs = new Map<string, Rng>()
 
   constructor(

@@ -6,6 +6,8 @@ import { tapCount } from './names.js'
 import { runMarketing, runSales } from './sales.js'
 import { runTrials, runLifecycle, driftEngagement } from './lifecycle.js'
 import { runSupport } from './support.js'
+import { runHealth } from './health.js'
+import { decommissionAccount } from './installs.js'
 import { runUsage } from './usage.js'
 import { runBilling } from './billing.js'
 import { runCosts, INITIAL_TEAMS } from './costs.js'
@@ -25,21 +27,26 @@ export async function simulateDay(c: Queryable, state: SimState, day: string, so
   const world = await loadWorld(c, day)
   const counters = { ...state.counters }
   const ctx = new DayContext(day, state.seed, state.config, counters, world)
+  ctx.daySource = source.sourceOf?.(day) ?? 'simulated_daily'
+  ctx.batch.insert('sim_days', [day, ctx.daySource])
   if (state.lastDay === null) bootstrap(ctx)
   runMarketing(ctx)
   runSales(ctx)
   runTrials(ctx)
   driftEngagement(ctx)
   const failures = await runSupport(ctx, source)
+  await runHealth(ctx, source, failures)
   const events = runUsage(ctx)
   runLifecycle(ctx)
   runBilling(ctx)
   runCosts(ctx)
   persistEntities(ctx)
   const rowsWritten = await ctx.batch.flush(c)
+  // Taps leave service with their account (churn by any route) or by contraction: never counted as faults again.
+  if (ctx.decommissioned.length > 0) await c.query('UPDATE devices SET decommissioned_day = $1 WHERE device_id = ANY($2)', [day, ctx.decommissioned])
   state.counters = counters
   state.lastDay = day
-  return { day, rowsWritten, events, failures }
+  return { day, rowsWritten, events, failures: failures.length }
 }
 
 /** The book of business that exists before the first simulated day. */
@@ -63,12 +70,13 @@ function persistEntities(ctx: DayContext): void {
   const subs: unknown[][] = []
   const venues: unknown[][] = []
   for (const a of ctx.world.accounts) {
-    acc.push([a.id, a.status, a.churnedDay, a.engagement, a.usageScore, a.adoption, a.failureScore])
+    if (a.churnedDay === ctx.day) decommissionAccount(ctx, a)
+    acc.push([a.id, a.status, a.churnedDay, a.engagement, a.usageScore, a.adoption, a.failureScore, a.health, a.usageRatio, a.downtimeScore])
     const s = a.sub
     if (s?.dirty) subs.push([s.id, s.tier, s.licences, s.mrrCents, s.status, s.billingAnchor, s.contractStart, s.contractValueCents, s.status === 'canceled' ? ctx.day : null])
-    for (const v of a.venues) if (v.dirty) venues.push([v.id, v.taps])
+    for (const v of a.venues) if (v.dirty) venues.push([v.id, v.taps, v.nextLine, v.devices.join(',')])
   }
-  ctx.batch.update('accounts', ['account_id', 'text'], [['status', 'text'], ['churned_day', 'date'], ['engagement', 'float8'], ['usage_score', 'float8'], ['adoption', 'float8'], ['failure_score', 'float8']], acc)
+  ctx.batch.update('accounts', ['account_id', 'text'], [['status', 'text'], ['churned_day', 'date'], ['engagement', 'float8'], ['usage_score', 'float8'], ['adoption', 'float8'], ['failure_score', 'float8'], ['health', 'float8'], ['usage_ratio', 'float8'], ['downtime_score', 'float8']], acc)
   ctx.batch.update('subscriptions', ['subscription_id', 'text'], [['tier', 'text'], ['licences', 'int4'], ['mrr_cents', 'int8'], ['status', 'text'], ['billing_anchor', 'int4'], ['contract_start', 'date'], ['contract_value_cents', 'int8'], ['canceled_day', 'date']], subs)
-  ctx.batch.update('venues', ['venue_id', 'text'], [['taps', 'int4']], venues)
+  ctx.batch.update('venues', ['venue_id', 'text'], [['taps', 'int4'], ['next_line', 'int4'], ['live_devices', 'text']], venues)
 }

@@ -1,6 +1,8 @@
 import { addDays, addMonthsToDay, dayOfMonth } from './dates.js'
 import { companyName, venueName, role, CITIES, SEGMENTS, SALES_REPS } from './names.js'
 import { mrrFor, tierFor, type DayContext } from './context.js'
+import { rosterVenueSpec } from '../../../firmware-sim/index.js'
+import { installTaps, newVenueId } from './installs.js'
 import type { Account } from './world.js'
 
 export const TRIAL_DAYS = 14
@@ -33,7 +35,7 @@ export function createCustomer(ctx: DayContext, spec: NewCustomer): Account {
   const a: Account = {
     id: accountId, customerId, status: spec.status, createdDay: spec.createdDay, salesRep: rep, engagement,
     usageScore: engagement * 0.6, adoption: engagement * 0.5, failureScore: 0, churnedDay: null, sub: undefined,
-    venues: [], users: [], openTickets: 0, oldestOpenTicket: null, failuresToday: 0,
+    venues: [], users: [], openTickets: 0, oldestOpenTicket: null, failuresToday: 0, health: 1, usageRatio: 1, downtimeScore: 0,
   }
   ctx.batch.insert('accounts', [accountId, customerId, spec.status, spec.createdDay, rep, engagement, a.usageScore, a.adoption])
   // Split taps over 1–3 venues; each venue has its own failure proneness (kit age, cellar).
@@ -43,9 +45,13 @@ export function createCustomer(ctx: DayContext, spec: NewCustomer): Account {
     const taps = i === nVenues - 1 ? left : Math.max(1, Math.round(spec.taps / nVenues))
     left -= taps
     const failureRate = Math.exp(rng.normal(0, 0.8))
-    const v = { id: `VEN_${num}_${i + 1}`, name: venueName(rng, name, i), taps, failureRate, dirty: false }
+    const v = { id: newVenueId(ctx), name: venueName(rng, name, i), taps: 0, failureRate, devices: [] as string[], nextLine: 1, dirty: false }
     a.venues.push(v)
-    ctx.batch.insert('venues', [v.id, accountId, v.name, city, taps, failureRate, spec.createdDay])
+    // Where the venue is comes from the fleet's model of it, so the business and the fleet agree.
+    const where = rosterVenueSpec(ctx.seed, { venueId: v.id, name: v.name, customer: name })
+    installTaps(ctx, a, v, taps, spec.createdDay)
+    ctx.batch.insert('venues', [v.id, accountId, v.name, where.city, taps, failureRate, spec.createdDay, v.nextLine, v.devices.join(',')])
+    v.dirty = false
   }
   const nUsers = Math.min(10, 1 + Math.floor(spec.taps / 10))
   for (let i = 0; i < nUsers; i++) {

@@ -1,4 +1,6 @@
+import { BEVERAGES, expectedTapPours, rosterDeviceSpec, rosterVenueSpec, type DeviceSpec, type VenueSpec } from '../../../firmware-sim/index.js'
 import { Rng } from './prng.js'
+import { dayToMs } from './dates.js'
 
 /** A venue whose taps can fail, as the failure source sees it. */
 export interface VenueTaps {
@@ -7,28 +9,63 @@ export interface VenueTaps {
   taps: number
   /** Venue-specific daily failure multiplier (kit age, cellar conditions). */
   failureRate: number
+  /** Live taps, fleet ids (`tap-0001-01`). */
+  deviceIds: readonly string[]
 }
 
 export interface DeviceFailure {
   venueId: string
   accountId: string
-  /** Device id, `<venue_id>-T<nn>`, matching the fleet's naming. */
+  /** Fleet device id, `tap-0001-01`. */
   deviceId: string
-  /** e.g. 'flow_sensor', 'cooling', 'valve', 'offline'. */
+  /** A failure-profile name ('cooling-failure', 'offline', …) or what the gateway saw ('seq-gaps', 'error-code-7'). */
   kind: string
+  /** 'simulated' (daily model), 'ground_truth' or 'gateway'. */
   source: string
+  /** What showed it, e.g. 'onset 2025-03-01T18:00Z' or '41 of 96 health frames'. Default: none. */
+  evidence?: string
 }
 
+/** One venue's day of use: pours, volume and revenue at the venue, against what its taps should have poured. */
+export interface VenueDay {
+  venueId: string
+  pours: number
+  litres: number
+  revenueCents: number
+  expectedPours: number
+  downtimeMinutes: number
+}
+
+export type DaySource = 'simulated_daily' | 'measured'
+
 /**
- * Where device failures come from. The default simulates them from tap counts; a ClickHouse
- * `tapflow.ground_truth` source can replace it once telemetry exists.
+ * Where device data comes from: failures, and (optionally) the venues' pours. The daily model simulates both from
+ * the fleet's device and venue models; a ClickHouse source reads them from telemetry once the fleet runs.
  */
 export interface DeviceFailureSource {
   readonly name: string
   failuresOn(day: string, venues: readonly VenueTaps[]): Promise<DeviceFailure[]>
+  /** Pours and downtime per venue. Default: absent, meaning no venue-day rows. */
+  venueDaysOn?(day: string, venues: readonly VenueTaps[], failures: readonly DeviceFailure[]): Promise<VenueDay[]>
+  /** How the day's device data was obtained. Default: 'simulated_daily'. */
+  sourceOf?(day: string): DaySource
 }
 
-const KINDS = ['flow_sensor', 'cooling', 'valve', 'offline', 'keg_coupler'] as const
+/**
+ * The profiles a tap can develop by itself, with their share of failures. The live fleet gets the same hazards
+ * (see `weakPoint`), so the daily model and telemetry agree on what fails and how often.
+ */
+export const FAILURE_KINDS: readonly (readonly [string, number])[] = [
+  ['cooling-failure', 3], ['flow-meter-drift', 2], ['valve-leak', 2], ['clogged-line', 2], ['gas-pressure-loss', 2],
+  ['stuck-sensor', 1], ['power-brownout', 1], ['offline', 2],
+]
+/** Minutes a tap is down after a failure of this kind, in the daily model (the profiles' default outage). */
+const DOWNTIME_MIN: Readonly<Record<string, number>> = { offline: 120, 'power-brownout': 10 }
+
+/** The profile a tap develops when it fails: fixed per (seed, device), the same in both modes. */
+export function weakPoint(seed: number, deviceId: string): string {
+  return new Rng(seed, deviceId, 'weak-point').weighted(FAILURE_KINDS)
+}
 
 export interface SimulatedFailureSourceOptions {
   /** Seed. Default: 42. */
@@ -37,11 +74,22 @@ export interface SimulatedFailureSourceOptions {
   tapFailureRate?: number
 }
 
-/** Failures drawn per tap from the venue's hazard: deterministic for (seed, day). */
+interface DeviceModel {
+  spec: DeviceSpec
+  litresPerPour: number
+  pricePerLitre: number
+}
+
+/**
+ * The daily model: failures drawn per tap from its venue's hazard, pours drawn around the demand curve the live taps
+ * use. Deterministic for (seed, day).
+ */
 export class SimulatedFailureSource implements DeviceFailureSource {
   readonly name = 'simulated'
   private readonly seed: number
   private readonly rate: number
+  private readonly venues = new Map<string, VenueSpec & { kegSizeMl: number }>()
+  private readonly devices = new Map<string, DeviceModel>()
 
   constructor(opts: SimulatedFailureSourceOptions = {}) {
     this.seed = opts.seed ?? 42
@@ -52,18 +100,63 @@ export class SimulatedFailureSource implements DeviceFailureSource {
     const rng = new Rng(this.seed, day, 'device-failures')
     const out: DeviceFailure[] = []
     for (const v of venues) {
-      const n = rng.poisson(v.taps * this.rate * v.failureRate)
-      for (let i = 0; i < n; i++) {
-        const tap = rng.int(1, Math.max(1, v.taps))
-        out.push({
-          venueId: v.venueId,
-          accountId: v.accountId,
-          deviceId: `${v.venueId}-T${String(tap).padStart(2, '0')}`,
-          kind: rng.pick(KINDS),
-          source: this.name,
-        })
+      const p = this.rate * v.failureRate
+      for (const id of v.deviceIds) {
+        if (!rng.chance(p)) continue
+        out.push({ venueId: v.venueId, accountId: v.accountId, deviceId: id, kind: weakPoint(this.seed, id), source: this.name })
       }
     }
     return Promise.resolve(out)
+  }
+
+  venueDaysOn(day: string, venues: readonly VenueTaps[], failures: readonly DeviceFailure[]): Promise<VenueDay[]> {
+    const rng = new Rng(this.seed, day, 'venue-pours')
+    const start = dayToMs(day)
+    const down = new Map<string, number>()
+    for (const f of failures) down.set(f.venueId, (down.get(f.venueId) ?? 0) + (DOWNTIME_MIN[f.kind] ?? 0))
+    return Promise.resolve(venues.map((v) => {
+      const spec = this.venue(v.venueId)
+      let expected = 0
+      let litres = 0
+      let revenue = 0
+      for (const id of v.deviceIds) {
+        const d = this.device(spec, id)
+        const e = expectedTapPours(spec, d.spec, start)
+        expected += e
+        litres += e * d.litresPerPour
+        revenue += e * d.litresPerPour * d.pricePerLitre * 100
+      }
+      const downtime = down.get(v.venueId) ?? 0
+      const up = v.deviceIds.length === 0 ? 0 : 1 - Math.min(1, downtime / (v.deviceIds.length * 1440))
+      const pours = rng.poisson(expected * up)
+      const scale = expected > 0 ? pours / expected : 0
+      return { venueId: v.venueId, pours, litres: litres * scale, revenueCents: Math.round(revenue * scale), expectedPours: expected, downtimeMinutes: downtime }
+    }))
+  }
+
+  sourceOf(): DaySource {
+    return 'simulated_daily'
+  }
+
+  /** Venue specs only depend on (seed, id); name and customer do not matter to the model. */
+  private venue(venueId: string): VenueSpec & { kegSizeMl: number } {
+    let v = this.venues.get(venueId)
+    if (v === undefined) this.venues.set(venueId, (v = rosterVenueSpec(this.seed, { venueId, name: '', customer: '' })))
+    return v
+  }
+
+  private device(venue: VenueSpec & { kegSizeMl: number }, deviceId: string): DeviceModel {
+    let d = this.devices.get(deviceId)
+    if (d === undefined) {
+      const spec: DeviceSpec = rosterDeviceSpec(this.seed, venue, { deviceId, lineId: Number(deviceId.split('-')[2]) })
+      const ml = spec.servings.reduce((s, [size, w]) => s + size * w, 0) / spec.servings.reduce((s, [, w]) => s + w, 0)
+      d = {
+        spec,
+        litresPerPour: (ml * 1.02) / 1000,
+        pricePerLitre: BEVERAGES.find((b) => b.beverageId === spec.beverageId)?.pricePerLitre ?? 12,
+      }
+      this.devices.set(deviceId, d)
+    }
+    return d
   }
 }

@@ -1,6 +1,7 @@
 import { addMonthsToDay, dayOfMonth, daysBetween } from './dates.js'
 import type { DayContext } from './context.js'
 import type { Account } from './world.js'
+import { installTaps, removeTaps } from './installs.js'
 
 /** Baseline daily churn hazard for a healthy paying account (≈1%/month). */
 const BASE_CHURN = 0.00012
@@ -31,11 +32,16 @@ export function runTrials(ctx: DayContext): void {
   ctx.batch.update('trials', ['trial_id', 'text'], [['outcome', 'text'], ['outcome_day', 'date']], done)
 }
 
-/** Daily churn hazard: low usage, unresolved tickets and failing kit all raise it. */
+/** Daily churn hazard: low usage, unresolved tickets, failing kit and poor health (downtime, idle taps) all raise it. */
 export function churnHazard(a: Account, day: string): number {
   const lowUsage = Math.max(0, 0.4 - a.usageScore) / 0.4
   const staleTicket = a.oldestOpenTicket !== null && daysBetween(a.oldestOpenTicket, day) > 7 ? 1 : 0
-  return BASE_CHURN * (0.4 + 6 * lowUsage) * (1 + 0.8 * a.openTickets + 3 * staleTicket) * (1 + 1.5 * Math.min(3, a.failureScore))
+  return BASE_CHURN * (0.4 + 6 * lowUsage) * (1 + 0.8 * a.openTickets + 3 * staleTicket) * (1 + 1.5 * Math.min(3, a.failureScore)) * (1 + 2 * (1 - a.health))
+}
+
+/** Daily chance of adding taps: adoption beyond the basics, usage, and a healthy installed base. */
+export function expansionOdds(a: Account): number {
+  return 0.02 * Math.max(0, a.adoption - 0.2) * (0.5 + a.usageScore) * (0.25 + 0.75 * a.health)
 }
 
 /** Voluntary churn, expansion (adoption), contraction (low usage) and yearly renewals. */
@@ -52,21 +58,16 @@ export function runLifecycle(ctx: DayContext): void {
       continue
     }
     // Adoption beyond the basics brings more taps: a bigger bar, or a new venue.
-    const expandP = 0.02 * Math.max(0, a.adoption - 0.2) * (0.5 + a.usageScore)
-    if (rng.chance(expandP)) {
+    if (rng.chance(expansionOdds(a))) {
       const add = rng.int(2, 6)
       const v = a.venues[rng.int(0, a.venues.length - 1)]
-      if (v) {
-        v.taps += add
-        v.dirty = true
-      }
+      if (v) installTaps(ctx, a, v, add)
       ctx.changeLicences(a, sub.licences + add, 'expansion')
     } else if (sub.licences > 2 && rng.chance(0.0015 * Math.max(0, 0.3 - a.usageScore) / 0.3)) {
       const remove = Math.min(sub.licences - 1, rng.int(1, 3))
       const v = a.venues.find((x) => x.taps > remove)
       if (v) {
-        v.taps -= remove
-        v.dirty = true
+        removeTaps(ctx, v, remove)
         ctx.changeLicences(a, sub.licences - remove, 'contraction')
       }
     }

@@ -16,10 +16,15 @@ export interface Subscription {
 }
 
 export interface Venue {
+  /** The fleet's id, `ven-0001`. */
   id: string
   name: string
   taps: number
   failureRate: number
+  /** Live taps, `tap-0001-01` …, in line order. */
+  devices: string[]
+  /** Next line number to install: lines are never reused, so a decommissioned tap's id stays unique. */
+  nextLine: number
   dirty: boolean
 }
 
@@ -46,6 +51,12 @@ export interface Account {
   oldestOpenTicket: string | null
   /** Failures today, filled by the support step. */
   failuresToday: number
+  /** 0..1, from usage, downtime and open tickets; drives churn and expansion odds. */
+  health: number
+  /** Smoothed pours / expected pours at the account's venues. */
+  usageRatio: number
+  /** Smoothed share of tap-time down. */
+  downtimeScore: number
 }
 
 export interface Lead {
@@ -69,6 +80,7 @@ export interface Campaign {
 export interface OpenTicket {
   id: string
   accountId: string
+  deviceId: string | null
   openedDay: string
   priority: string
   difficulty: number
@@ -104,6 +116,7 @@ export interface World {
 export async function loadWorld(c: Queryable, day: string): Promise<World> {
   const acc = await c.query(`
     SELECT a.account_id, a.customer_id, a.status, a.created_day, a.sales_rep, a.engagement, a.usage_score, a.adoption, a.failure_score,
+           a.health, a.usage_ratio, a.downtime_score,
            s.subscription_id, s.tier, s.licences, s.mrr_cents, s.status AS sub_status, s.started_day, s.billing_anchor,
            s.contract_start, s.contract_value_cents
     FROM accounts a LEFT JOIN subscriptions s USING (account_id)
@@ -116,16 +129,23 @@ export async function loadWorld(c: Queryable, day: string): Promise<World> {
       billingAnchor: r.billing_anchor, contractStart: r.contract_start, contractValueCents: r.contract_value_cents, dirty: false,
     },
     venues: [], users: [], openTickets: 0, oldestOpenTicket: null, failuresToday: 0,
+    health: r.health, usageRatio: r.usage_ratio, downtimeScore: r.downtime_score,
   }))
   const byId = new Map(accounts.map((a) => [a.id, a]))
-  const ven = await c.query(`SELECT v.venue_id, v.account_id, v.name, v.taps, v.failure_rate FROM venues v
-    JOIN accounts a USING (account_id) WHERE a.status <> 'churned' ORDER BY v.venue_id`)
-  for (const r of ven.rows) byId.get(r.account_id)?.venues.push({ id: r.venue_id, name: r.name, taps: r.taps, failureRate: r.failure_rate, dirty: false })
+  const ven = await c.query(`SELECT v.venue_id, v.account_id, v.name, v.taps, v.failure_rate, v.next_line, v.live_devices AS devices
+    FROM venues v JOIN accounts a USING (account_id) WHERE a.status <> 'churned' ORDER BY v.venue_id`)
+  for (const r of ven.rows) {
+    byId.get(r.account_id)?.venues.push({
+      id: r.venue_id, name: r.name, taps: r.taps, failureRate: r.failure_rate, devices: r.devices === '' ? [] : r.devices.split(','), nextLine: r.next_line, dirty: false,
+    })
+  }
   const usr = await c.query(`SELECT u.user_id, u.account_id, u.activity FROM users u
     JOIN accounts a USING (account_id) WHERE a.status <> 'churned' ORDER BY u.user_id`)
   for (const r of usr.rows) byId.get(r.account_id)?.users.push({ id: r.user_id, activity: r.activity })
-  const tk = await c.query(`SELECT ticket_id, account_id, opened_day, priority, difficulty FROM support_tickets WHERE status = 'open' ORDER BY ticket_id`)
-  const tickets: OpenTicket[] = tk.rows.map((r) => ({ id: r.ticket_id, accountId: r.account_id, openedDay: r.opened_day, priority: r.priority, difficulty: r.difficulty }))
+  const tk = await c.query(`SELECT ticket_id, account_id, device_id, opened_day, priority, difficulty FROM support_tickets WHERE status = 'open' ORDER BY ticket_id`)
+  const tickets: OpenTicket[] = tk.rows.map((r) => ({
+    id: r.ticket_id, accountId: r.account_id, deviceId: r.device_id, openedDay: r.opened_day, priority: r.priority, difficulty: r.difficulty,
+  }))
   for (const t of tickets) {
     const a = byId.get(t.accountId)
     if (!a) continue

@@ -10,6 +10,7 @@ interface DeviceData {
   faults: { ts: number; errorCodes: number[]; rebootCount: number; firmware: string }[]
   deadLetters: { receivedAt: number; topic: string; reason: string; detail: string }[]
   groundTruth: Record<string, unknown>[] | null
+  tickets: { ticketId: string; accountId: string; venueId: string; kind: string; priority: string; status: string; opened: string; resolved: string | null }[]
   stepS: number
 }
 
@@ -35,7 +36,7 @@ export const deviceView: View = (root, id) => {
       <div class="panel"><h2>Firmware and health</h2><div class="scroll" id="device-health"></div></div>
     </div>
     <div class="grid2">
-      <div class="panel"><h2>Fault history</h2><div class="scroll" id="device-faults"></div><h2 style="margin-top:12px">Ground truth</h2><div class="scroll" id="device-truth"></div></div>
+      <div class="panel"><h2>Fault history</h2><div class="scroll" id="device-faults"></div><h2 style="margin-top:12px">Support tickets</h2><div class="scroll" id="device-tickets"></div><h2 style="margin-top:12px">Ground truth</h2><div class="scroll" id="device-truth"></div></div>
       <div class="panel"><h2>Dead letters</h2><div class="scroll" id="device-dead"></div></div>
     </div>`
   const sel = root.querySelector<HTMLSelectElement>('#device-range')!
@@ -91,18 +92,31 @@ export const deviceView: View = (root, id) => {
       d.faults.map((f) => [fmtTime(f.ts, true), badge('fault', f.errorCodes.map((c) => `E${c}`).join(',') || 'reboot'), String(f.rebootCount), esc(f.firmware)]),
       'no faults reported',
     )
+    const ticketLink = (id: string): string => `<span id="ticket-${esc(id)}" title="tapflow business sql &quot;SELECT * FROM support_tickets WHERE ticket_id = '${esc(id)}'&quot;">${esc(id)}</span>`
+    root.querySelector('#device-tickets')!.innerHTML = table(
+      [{ h: 'ticket' }, { h: 'fault' }, { h: 'priority' }, { h: 'status' }, { h: 'opened' }, { h: 'resolved' }, { h: 'account' }],
+      d.tickets.map((t) => [ticketLink(t.ticketId), esc(t.kind), esc(t.priority), badge(t.status === 'open' ? 'warn' : 'ok', t.status), esc(t.opened), esc(t.resolved ?? '—'),
+        `<a href="#/venue/${encodeURIComponent(t.venueId)}">${esc(t.accountId)}</a>`]),
+      'no support tickets for this tap',
+    )
     const gt = d.groundTruth
-    const gtCols = gt && gt.length > 0 ? Object.keys(gt[0]!) : []
+    const gtCols = gt && gt.length > 0 ? Object.keys(gt[0]!).filter((c) => c !== 'ticket') : []
     root.querySelector('#device-truth')!.innerHTML =
       gt === null
         ? '<p class="muted">no ground truth recorded in this deployment (tapflow.ground_truth does not exist)</p>'
-        : table(gtCols.map((h) => ({ h })), gt.map((r) => gtCols.map((c) => esc(typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c]))), 'no ground-truth events for this device')
+        : table([...gtCols, 'ticket'].map((h) => ({ h })), gt.map((r) => [...gtCols.map((c) => esc(typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c])),
+          typeof r.ticket === 'string' ? `<a data-ticket="${esc(r.ticket)}" style="cursor:pointer">${esc(r.ticket)}</a>` : '—']), 'no ground-truth events for this device')
     root.querySelector('#device-dead')!.innerHTML = table(
       [{ h: 'received' }, { h: 'reason' }, { h: 'detail' }, { h: 'topic' }],
       d.deadLetters.map((x) => [fmtTime(x.receivedAt, true), badge('fault', x.reason), esc(x.detail.slice(0, 120)), esc(x.topic)]),
       'no dead letters for this device',
     )
   }
+  // A fault's ticket link jumps to that ticket in the table above (hash links belong to the router).
+  root.addEventListener('click', (e) => {
+    const t = (e.target as HTMLElement).closest<HTMLElement>('[data-ticket]')
+    if (t?.dataset.ticket) root.querySelector(`#ticket-${CSS.escape(t.dataset.ticket)}`)?.scrollIntoView({ block: 'center' })
+  })
   sel.addEventListener('change', () => {
     sessionStorage.setItem('device-range', sel.value)
     void load()

@@ -18,6 +18,7 @@ export const fleetView: View = (root) => {
         <option value="fault">faults</option><option value="warn">warnings</option>
         <option value="offline">offline</option><option value="online">online</option><option value="waiting">no frame yet</option>
       </select>
+      <select id="fleet-account"><option value="">all accounts</option></select>
       <span class="legend"><span><span class="dot h-ok"></span>healthy</span><span><span class="dot h-warn"></span>warning</span>
         <span><span class="dot h-fault"></span>fault</span><span><span class="dot h-offline"></span>offline</span><span><span class="dot h-waiting"></span>no frame yet</span></span>
       <span class="muted" id="fleet-count"></span>
@@ -27,6 +28,7 @@ export const fleetView: View = (root) => {
   const spacer = list.querySelector<HTMLElement>('.spacer')!
   const q = root.querySelector<HTMLInputElement>('#fleet-q')!
   const status = root.querySelector<HTMLSelectElement>('#fleet-status')!
+  const account = root.querySelector<HTMLSelectElement>('#fleet-account')!
   let all: DeviceRow[] = []
   let rows: Row[] = []
 
@@ -35,6 +37,7 @@ export const fleetView: View = (root) => {
     const st = status.value
     const keep = all.filter(
       (d) =>
+        (account.value === '' || d.accountId === account.value) &&
         (st === 'all' || (st === 'alert' ? ['warn', 'fault', 'offline'].includes(d.health) : st === 'online' ? d.online : d.health === st)) &&
         (text === '' || `${d.deviceId} ${d.venueId} ${d.venueName} ${d.city} ${d.beverage}`.toLowerCase().includes(text)),
     )
@@ -81,6 +84,13 @@ export const fleetView: View = (root) => {
     try {
       const f = await api<{ now: number; devices: DeviceRow[] }>('fleet')
       all = f.devices
+      // Accounts to filter by: the business's, when the fleet is its installed base (a synthetic fleet has none).
+      const accounts = [...new Set(all.map((d) => d.accountId).filter((a) => a !== ''))].sort()
+      if (account.options.length !== accounts.length + 1) {
+        const chosen = account.value
+        account.innerHTML = `<option value="">all accounts</option>${accounts.map((a) => `<option${a === chosen ? ' selected' : ''}>${esc(a)}</option>`).join('')}`
+        account.hidden = accounts.length === 0
+      }
       const count = (h: string): number => all.filter((d) => d.health === h).length
       root.querySelector('#fleet-tiles')!.innerHTML =
         tile('devices', fmtNum(all.length)) +
@@ -105,6 +115,7 @@ export const fleetView: View = (root) => {
   })
   q.addEventListener('input', filter)
   status.addEventListener('change', filter)
+  account.addEventListener('change', filter)
   void load()
   const timer = setInterval(() => void load(), 10_000)
   return () => clearInterval(timer)

@@ -4,6 +4,8 @@ import type { VenueListRow } from '../../api.js'
 
 interface VenueData {
   info: { venueId: string; name: string; customer: string; city: string; country: string; timeZone: string; type: string }
+  account: { accountId: string; name: string; tier: string; mrr: number; health: number; openTickets: number; status: string } | null
+  tickets: { ticketId: string; deviceId: string; kind: string; priority: string; opened: string }[]
   totals: { pours: number; litres: number; revenue: number; wastePct: number }
   byBeverage: { beverage: string; pours: number; litres: number; revenue: number; wastePct: number }[]
   byHour: { t: number; pours: number; litres: number; revenue: number }[]
@@ -23,6 +25,7 @@ export const venueView: View = (root, id) => {
   root.innerHTML = `
     <div class="toolbar"><h1 style="margin:0" id="venue-title">${esc(id)}</h1><span style="flex:1"></span>
       <label class="muted">range <select id="venue-range">${RANGES.map((r) => `<option${r === range ? ' selected' : ''}>${r}</option>`).join('')}</select></label></div>
+    <div class="tiles" id="venue-account"></div>
     <div class="tiles" id="venue-tiles"></div>
     <div class="panel"><h2>Kegs</h2><div id="venue-kegs"></div></div>
     <div class="grid2">
@@ -43,6 +46,14 @@ export const venueView: View = (root, id) => {
       return
     }
     root.querySelector('#venue-title')!.innerHTML = `${esc(v.info.name)} <span class="muted" style="font-size:14px">${esc(v.info.type)} · ${esc(v.info.city)} · ${esc(v.info.customer)}</span>`
+    const a = v.account
+    root.querySelector('#venue-account')!.innerHTML = a === null ? '' :
+      tile('account', `${esc(a.accountId)} <span class="muted">${esc(a.name)}</span>`) +
+      tile('tier', esc(a.tier || '—')) +
+      tile('MRR', `$${fmtNum(a.mrr)}`) +
+      tile('health', badge(a.health >= 0.8 ? 'ok' : a.health >= 0.5 ? 'warn' : 'fault', `${fmtNum(a.health * 100)} %`)) +
+      tile('open tickets', v.tickets.length ? `<span style="color:var(--warn)" title="${esc(v.tickets.map((t) => `${t.ticketId} ${t.deviceId} ${t.kind}`).join('\n'))}">${a.openTickets}</span>` : String(a.openTickets)) +
+      (a.status === 'churned' ? tile('status', badge('offline', 'churned')) : '')
     const reorders = v.kegs.filter((k) => k.reorder).length
     root.querySelector('#venue-tiles')!.innerHTML =
       tile('revenue', `$${fmtNum(v.totals.revenue)}`) +

@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js'
 import { ConfigError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
 import type { DeviceCommandInit } from '../../../proto/index.js'
 import type { TapDevice } from '../device/tap-device.js'
+import type { DeviceSpec, VenueSpec } from '../device/types.js'
 import { parseManifest, rolloutDevices, selectRule, type FleetManifest } from '../fleet/manifest.js'
 import { matches, parseSelector, pickShare } from '../fleet/selector.js'
 import type { FleetEventInfo, Simulator } from '../fleet/simulator.js'
@@ -144,6 +145,28 @@ export class FleetControl {
       assigned += devices.length
     }
     return { flashed, profiles: assigned, notes }
+  }
+
+  /** The business's own actions on the fleet (installs, decommissions, repairs) are recorded under this actor. */
+  static readonly BUSINESS_ACTOR = 'business'
+
+  /** Install taps on the running fleet (a new customer, an expansion); in-process only. */
+  async install(devices: readonly DeviceSpec[], venues: readonly VenueSpec[]): Promise<string[]> {
+    const added = await this.sim.install(devices, venues)
+    for (const d of added) this.emit({ tsMs: this.opts.now(), kind: 'installed', deviceId: d.deviceId, detail: `${d.spec.venueId} line ${d.spec.lineId}`, actor: FleetControl.BUSINESS_ACTOR })
+    return added.map((d) => d.deviceId)
+  }
+
+  /** Take taps out of service (their account churned, or contracted): they stop publishing. In-process only. */
+  decommission(deviceIds: readonly string[]): void {
+    this.sim.retire(deviceIds)
+    for (const id of deviceIds) this.emit({ tsMs: this.opts.now(), kind: 'decommissioned', deviceId: id, detail: '', actor: FleetControl.BUSINESS_ACTOR })
+  }
+
+  /** A technician fixed these taps: clear their failure profiles (firmware bugs stay until a flash). */
+  async repair(deviceIds: readonly string[]): Promise<void> {
+    const devices = deviceIds.map((id) => this.sim.device(id)).filter((d): d is TapDevice => d !== undefined)
+    await this.sendAll(devices, FleetControl.BUSINESS_ACTOR, (id) => ({ command_id: id, issued_ms: Date.now(), clear_profiles: {} }))
   }
 
   list(selector: string): { devices: DeviceStateInfo[]; simTimeMs: number } {

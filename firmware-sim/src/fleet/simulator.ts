@@ -3,7 +3,7 @@ import { DeviceCommand, GROUND_TRUTH_TOPIC, GroundTruth, type FrameKind, type Gr
 import { Scheduler } from '../clock/scheduler.js'
 import type { SimClock } from '../clock/sim-clock.js'
 import { TapDevice } from '../device/tap-device.js'
-import { DEFAULT_INTERVALS, type DevicePorts, type DeviceSpec, type Frame, type TelemetryIntervals } from '../device/types.js'
+import { DEFAULT_INTERVALS, type DevicePorts, type DeviceSpec, type Frame, type TelemetryIntervals, type VenueSpec } from '../device/types.js'
 import { LocalTime } from '../device/venue.js'
 import { FaultInjector, type FirmwareCatalogue } from '../profiles/index.js'
 import type { FleetSpec } from './fleet-builder.js'
@@ -86,6 +86,9 @@ export class Simulator {
   private closed = false
   /** What every device is plugged into: the shared scheduler, and a wire to the transport. */
   private readonly ports: DevicePorts
+  /** Set once running: installing a tap boots it on the same scheduler and output. */
+  private boot: ((d: TapDevice, at: number) => void) | undefined
+  private readonly retired = new Set<string>()
 
   constructor(opts: SimulatorOptions) {
     this.opts = opts
@@ -150,6 +153,10 @@ export class Simulator {
     const t0 = this.opts.clock.now()
     for (const d of this.devices) d.start(t0, this.ports)
     for (const d of this.devices) this.injector.boot(d, t0)
+    this.boot = (d, at) => {
+      d.start(at, this.ports)
+      this.injector.boot(d, at)
+    }
     for (const a of this.opts.profiles ?? []) {
       const d = this.byId.get(a.deviceId)
       if (d !== undefined) this.injector.assign(d, a.profile, a.params, 'manifest', t0, a.where)
@@ -162,12 +169,42 @@ export class Simulator {
   /** A frame off a device's uplink: onto the transport, counted, and the run ends at `maxFrames`. */
   private transmit(frame: Frame): void {
     const max = this.opts.maxFrames ?? Number.POSITIVE_INFINITY
-    if (this.framesSent >= max) return
+    if (this.framesSent >= max || this.retired.has(frame.deviceId)) return
     this.opts.transport.publish(frame)
     this.stats.frames[frame.kind]++
     this.stats.simTime = frame.tsMs
     this.opts.onFrame?.(frame)
     if (this.framesSent >= max) this.scheduler.stop()
+  }
+
+  /** Taps installed on the running fleet: they connect, then boot at the current simulated time. */
+  async install(specs: readonly DeviceSpec[], venues: readonly VenueSpec[]): Promise<TapDevice[]> {
+    for (const v of venues) if (!this.opts.fleet.venues.some((x) => x.venueId === v.venueId)) this.opts.fleet.venues.push(v)
+    const fresh = specs.filter((d) => !this.byId.has(d.deviceId))
+    await this.opts.transport.connect(fresh)
+    const all = new Map(this.opts.fleet.venues.map((v) => [v.venueId, v]))
+    return fresh.map((spec) => {
+      const venue = all.get(spec.venueId)
+      if (venue === undefined) throw new ConfigError(`device ${spec.deviceId} names unknown venue ${spec.venueId}`)
+      const d = new TapDevice(spec, venue, new LocalTime(venue.timeZone), this.opts.fleet.seed, this.opts.intervals ?? DEFAULT_INTERVALS)
+      this.opts.fleet.devices.push(spec)
+      this.devices.push(d)
+      this.byId.set(d.deviceId, d)
+      this.stats.devices = this.devices.length
+      this.boot?.(d, this.opts.clock.now())
+      return d
+    })
+  }
+
+  /** Taps taken out of service: they publish nothing more and leave the fleet. */
+  retire(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) {
+      if (!this.byId.delete(id)) continue
+      this.retired.add(id)
+      const i = this.devices.findIndex((d) => d.deviceId === id)
+      if (i >= 0) this.devices.splice(i, 1)
+    }
+    this.stats.devices = this.devices.length
   }
 
   /**

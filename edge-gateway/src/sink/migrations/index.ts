@@ -5,9 +5,10 @@ import { m004 } from './004-seq-gaps-and-cellar-chillers.js'
 import { m005 } from './005-dashboard-dimensions-and-rollups.js'
 import { m006 } from './006-ground-truth-actor.js'
 import { m007 } from './007-codecs-by-measurement-and-retention.js'
+import { m008 } from './008-accounts-and-tickets.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
 /** Every migration of database `tapflow`, in version order. */
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007]
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008]
