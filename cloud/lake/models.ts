@@ -38,13 +38,35 @@ export interface SourceFreshness {
 const REF = /\{\{\s*ref\(\s*'([a-z_][a-z0-9_]*)'\s*\)\s*\}\}/g
 const SOURCE = /\{\{\s*source\(\s*'([a-z_]+)'\s*,\s*'([a-z_][a-z0-9_]*)'\s*\)\s*\}\}/g
 const HEADER = /^\s*\/\*([\s\S]*?)\*\//
+const CDC_LATEST = /\{\{\s*cdc_latest\(\s*'([a-z_]+)'\s*,\s*'([a-z_][a-z0-9_]*)'\s*,\s*'([a-z_][a-z0-9_]*)'\s*\)\s*\}\}/g
 
-/** Parse one model file: an optional YAML header comment, then a SELECT using {{ ref('x') }} and {{ source('raw','y') }}. */
+/**
+ * Macros, expanded before refs and sources are read (dbt's role). `{{ cdc_latest('raw', 'users', 'user_id') }}`: the
+ * latest state per key of a CDC log table — the newest (_lsn, _seq) wins and deleted keys drop out.
+ */
+export function expandMacros(sql: string): string {
+  return sql.replace(CDC_LATEST, (_m, ns: string, table: string, key: string) =>
+    [
+      'SELECT * EXCEPT (_seq, _op)',
+      'FROM (',
+      `  SELECT * FROM {{ source('${ns}', '${table}') }}`,
+      `  ORDER BY ${key}, _lsn DESC, _seq DESC`,
+      `  LIMIT 1 BY ${key}`,
+      ')',
+      "WHERE _op != 'd'",
+    ].join('\n'),
+  )
+}
+
+/**
+ * Parse one model file: an optional YAML header comment, then a SELECT using {{ ref('x') }}, {{ source('raw','y') }}
+ * and the macros of `expandMacros`.
+ */
 export function parseModel(name: string, layer: Namespace, text: string): Model {
   const m = HEADER.exec(text)
   const header = (m ? parseYaml(m[1] ?? '') : {}) as Record<string, unknown> | null
   const h = header ?? {}
-  const sql = (m ? text.slice(m[0].length) : text).trim().replace(/;\s*$/, '')
+  const sql = expandMacros((m ? text.slice(m[0].length) : text).trim().replace(/;\s*$/, ''))
   const materialized = (h.materialized ?? 'table') as Model['materialized']
   if (!['table', 'incremental', 'view'].includes(materialized)) throw new ConfigError(`model ${name}: materialized must be table, incremental or view`)
   if (materialized === 'incremental' && typeof h.incremental_key !== 'string') throw new ConfigError(`model ${name}: incremental needs incremental_key`)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../../common/index.js'
-import { loadModels, orderModels, parseModel } from '../models.js'
+import { expandMacros, loadModels, orderModels, parseModel } from '../models.js'
 import { parseLsn } from '../cdc.js'
 import { icebergType } from '../warehouse.js'
 
@@ -34,6 +34,21 @@ describe('model files', () => {
     for (const e of ['entity_customers', 'entity_venues', 'entity_devices', 'fct_pours_daily']) expect(names).toContain(e)
     expect(names.indexOf('entity_venues')).toBeLessThan(names.indexOf('entity_customers'))
     expect(freshness.length).toBeGreaterThan(0)
+  })
+})
+
+describe('macros', () => {
+  it('expands cdc_latest into the latest-per-key query over its source, so the source is still seen', () => {
+    const m = parseModel('stg_users', 'staging', "{{ cdc_latest('raw', 'users', 'user_id') }}")
+    expect(m.sources).toEqual([{ namespace: 'raw', name: 'users' }])
+    expect(m.sql).toContain('ORDER BY user_id, _lsn DESC, _seq DESC')
+    expect(m.sql).toContain('LIMIT 1 BY user_id')
+    expect(m.sql).toContain("WHERE _op != 'd'")
+    expect(m.sql).not.toContain('cdc_latest')
+  })
+
+  it('leaves SQL without macros as it is', () => {
+    expect(expandMacros('SELECT 1')).toBe('SELECT 1')
   })
 })
 
