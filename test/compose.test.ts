@@ -9,7 +9,7 @@ describe('docker-compose.yml', () => {
   }
 
   it('runs the real engines and our own services', () => {
-    expect(Object.keys(doc.services).sort()).toEqual(['business', 'clickhouse', 'gateway', 'grafana', 'mosquitto', 'postgres', 'sim'])
+    expect(Object.keys(doc.services).sort()).toEqual(['business', 'clickhouse', 'gateway', 'grafana', 'lake', 'minio', 'minio-bucket', 'mosquitto', 'postgres', 'sim'])
     expect(doc.services.clickhouse!.image).toMatch(/^clickhouse\/clickhouse-server:/)
     expect(doc.services.mosquitto!.image).toMatch(/^eclipse-mosquitto:/)
   })

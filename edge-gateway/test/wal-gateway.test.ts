@@ -82,8 +82,9 @@ describe('gateway with a WAL', () => {
   it('replays a record logged before a column was added, the new column taking its default', async () => {
     const walDir = join(dir, 'wal-old-row')
     const old = WriteAheadLog.open({ dir: walDir })
-    // A gaps row as an older spec without its last column (updated_at) would have logged it.
-    const full = GAPS.toRow({ device_id: 'tap-0003-01', venue_id: 'ven-0001', from_seq: 5, to_seq: 6, missing: 2, filled: 0, state: 'open', detected_at: 1_000, updated_at: 0 })
+    // A gaps row as an older spec without its last column (updated_at) would have logged it. Detected recently:
+    // gaps age from their last change, and a 1970 row would be past retention.
+    const full = GAPS.toRow({ device_id: 'tap-0003-01', venue_id: 'ven-0001', from_seq: 5, to_seq: 6, missing: 2, filled: 0, state: 'open', detected_at: Date.now(), updated_at: 0 })
     await new Promise<void>((r) => old.append(GAPS.name, full.slice(0, -1), r))
     await old.close()
     const wal = WriteAheadLog.open({ dir: walDir })

@@ -31,7 +31,8 @@ export const RETENTION_TABLES: readonly { table: string; time: string; keep: key
   { table: 'device_rollup_5m', time: 'bucket', keep: 'rollupDays' },
   { table: 'venue_beverage_1h', time: 'hour', keep: 'rollupDays' },
   // Gaps outlive the raw rows they point at: they are the record of what was lost, which SLA reports need later.
-  { table: 'gaps', time: 'toDateTime(updated_at)', keep: 'rollupDays' },
+  // They age from their last change; a row replayed from an older WAL without updated_at ages from detection.
+  { table: 'gaps', time: 'greatest(toDateTime(detected_at), toDateTime(updated_at))', keep: 'rollupDays' },
   { table: 'dead_letters', time: 'toDateTime(received_at)', keep: 'deadLetterDays' },
 ]
 

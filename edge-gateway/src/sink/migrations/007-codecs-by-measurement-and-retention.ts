@@ -57,7 +57,7 @@ export const m007: Migration = {
     `ALTER TABLE tapflow.chiller MODIFY TTL toDateTime(received_at) + INTERVAL 90 DAY`,
     `ALTER TABLE tapflow.device_rollup_5m MODIFY TTL bucket + INTERVAL 730 DAY`,
     `ALTER TABLE tapflow.venue_beverage_1h MODIFY TTL hour + INTERVAL 730 DAY`,
-    `ALTER TABLE tapflow.gaps MODIFY TTL toDateTime(updated_at) + INTERVAL 730 DAY`,
+    `ALTER TABLE tapflow.gaps MODIFY TTL greatest(toDateTime(detected_at), toDateTime(updated_at)) + INTERVAL 730 DAY`,
     `ALTER TABLE tapflow.dead_letters MODIFY TTL toDateTime(received_at) + INTERVAL 30 DAY`,
   ],
 }
