@@ -1,5 +1,6 @@
 import type { RosterVenue } from '../../firmware-sim/index.js'
 import type { Queryable } from '../business/db/database.js'
+import type { AccountRow, TicketRow } from '../../dashboards/index.js'
 
 /**
  * The installed base: live accounts' venues and their taps that are in service, in id order. This is what
@@ -41,16 +42,8 @@ export async function rosterChange(c: Queryable, day: string): Promise<RosterCha
   return { installed, decommissioned, repaired }
 }
 
-/** Account facts the dashboards show beside a venue: tier, MRR, health, open tickets. */
-export interface AccountDimension {
-  account_id: string
-  name: string
-  status: string
-  tier: string
-  mrr_cents: number
-  health: number
-  open_tickets: number
-}
+/** Account facts the dashboards show beside a venue: tier, MRR, health, open tickets (`tapflow.accounts`). */
+export type AccountDimension = AccountRow
 
 export async function accountDimensions(c: Queryable): Promise<AccountDimension[]> {
   const r = await c.query<AccountDimension>(`
@@ -62,17 +55,8 @@ export async function accountDimensions(c: Queryable): Promise<AccountDimension[
   return r.rows
 }
 
-export interface TicketDimension {
-  ticket_id: string
-  account_id: string
-  venue_id: string
-  device_id: string
-  fault_kind: string
-  priority: string
-  status: string
-  opened_day: string
-  resolved_day: string | null
-}
+/** A device's support ticket, for its fault history on the dashboards (`tapflow.support_tickets`). */
+export type TicketDimension = TicketRow
 
 /** Device tickets opened or resolved since `day` (inclusive), for the dashboards' fault history. */
 export async function ticketDimensions(c: Queryable, since: string): Promise<TicketDimension[]> {
