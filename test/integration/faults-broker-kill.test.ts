@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, mosquittoBinary, requirePeers, startMosquitto, waitForPort, type MosquittoPeer } from '../peers/index.js'
-import { exited, finalCounts, landed, spawnGateway, startPublishers, waitFor } from './faults-support.js'
+import { exited, expectExactlyOnceAfterCleanStop, landed, spawnGateway, startPublishers, waitFor } from './faults-support.js'
 
 /**
  * The external-broker version of faults-gateway-kill: `tapflow gateway --broker` on a real Mosquitto is
@@ -63,13 +63,7 @@ describe.skipIf(mosquittoBinary() === undefined && !requirePeers)('fault: gatewa
         throw new Error(`${String(err)}: ${n} of ${total} landed\n${gaps}\n${second.output().slice(0, 2000)}`)
       })
       // A clean stop is the final flush: after it nothing can land, so a late duplicate would show in the counts.
-      second.child.kill('SIGTERM')
-      await exited(second.child)
-      expect(second.child.exitCode, second.output()).toBe(0)
-      const final = await finalCounts(dir)
-      expect(final.landed.size).toBe(devices)
-      for (const id of pubs.deviceIds) expect(final.landed.get(id), id).toEqual({ n: frames, u: frames, hi: frames })
-      expect(final.gaps).toBe(0)
+      const final = await expectExactlyOnceAfterCleanStop(second, dir, pubs.deviceIds, frames)
       expect(final.deadLetters).toBe(0)
     } finally {
       await sql?.close()

@@ -6,7 +6,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FleetAuthority } from '../../edge-gateway/index.js'
 import { freePort, waitForPort } from '../peers/index.js'
-import { exited, finalCounts, landed, spawnGateway, startPublishers, waitFor } from './faults-support.js'
+import { exited, expectExactlyOnceAfterCleanStop, landed, spawnGateway, startPublishers, waitFor } from './faults-support.js'
 
 describe('fault: gateway SIGKILLed mid-run, then restarted', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tapflow-fault-kill-'))
@@ -59,13 +59,7 @@ describe('fault: gateway SIGKILLed mid-run, then restarted', () => {
           throw new Error(`${String(err)}: ${total} of ${devices * frames} landed\n${detail}\n${status}\n${second.output().slice(0, 2000)}`)
         })
       // A clean stop is the final flush: after it nothing can land, so a late duplicate would show in the counts.
-      second.child.kill('SIGTERM')
-      await exited(second.child)
-      expect(second.child.exitCode, second.output()).toBe(0)
-      const final = await finalCounts(dir)
-      expect(final.landed.size).toBe(devices)
-      for (const id of pubs.deviceIds) expect(final.landed.get(id), id).toEqual({ n: frames, u: frames, hi: frames })
-      expect(final.gaps).toBe(0)
+      await expectExactlyOnceAfterCleanStop(second, dir, pubs.deviceIds, frames)
     } finally {
       await sql?.close()
       await pubs.close()

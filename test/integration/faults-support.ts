@@ -117,3 +117,26 @@ export async function finalCounts(dataDir: string): Promise<{ landed: Map<string
     await ch.client.close()
   }
 }
+
+/**
+ * Stops a restarted gateway cleanly (its final flush), then asserts exactly once from what it left: every device
+ * has `frames` rows, `frames` distinct seqs up to `frames`, and no gap. A late duplicate would be counted here.
+ */
+export async function expectExactlyOnceAfterCleanStop(
+  gateway: { child: ChildProcess; output: () => string },
+  dataDir: string,
+  deviceIds: readonly string[],
+  frames: number,
+): Promise<{ gaps: number; deadLetters: number }> {
+  gateway.child.kill('SIGTERM')
+  await exited(gateway.child)
+  if (gateway.child.exitCode !== 0) throw new Error(`gateway exited ${gateway.child.exitCode}:\n${gateway.output()}`)
+  const final = await finalCounts(dataDir)
+  if (final.landed.size !== deviceIds.length) throw new Error(`${final.landed.size} devices landed, expected ${deviceIds.length}`)
+  for (const id of deviceIds) {
+    const got = final.landed.get(id)
+    if (got?.n !== frames || got.u !== frames || got.hi !== frames) throw new Error(`${id}: ${JSON.stringify(got)}, expected n = u = hi = ${frames}`)
+  }
+  if (final.gaps !== 0) throw new Error(`${final.gaps} gap rows, expected none`)
+  return final
+}
