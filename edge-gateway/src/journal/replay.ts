@@ -22,16 +22,22 @@ export async function replayWal(o: { wal: WriteAheadLog; client: ClickHouseClien
       wal.release(r.lsn)
       continue
     }
-    sink.add(r.table, upgradeRow(spec, r.row), () => wal.release(r.lsn))
+    const row = upgradeRow(spec, rowOf(spec, r))
+    sink.addLogged(r.table, row, spec.lineOf(row), r.lsn)
   }
   await sink.flush()
   log.info({ replayed: missing.length, alreadyInClickHouse: present.length }, 'WAL replayed')
 }
 
+/** A v2 record holds the row's line, a v1 record (an older gateway's) the row as JSON. */
+function rowOf(spec: AnyTableSpec, r: WalRecord): readonly unknown[] {
+  return r.line === undefined ? r.row : spec.fromLine(r.line)
+}
+
 /**
  * The row is in wire form already (a spec built it before it was logged). A record logged before a column was
- * added to the spec is shorter: new columns go at the end of a spec, and a NULL in them takes the column's
- * default on insert (ClickHouse's `input_format_null_as_default`), so the old row still inserts.
+ * added to the spec is shorter: new columns go at the end of a spec, and a NULL in them (`\N` in its line) takes
+ * the column's default on insert (ClickHouse's `input_format_null_as_default`), so the old row still inserts.
  */
 function upgradeRow(spec: AnyTableSpec, row: readonly unknown[]): Row {
   const missing = spec.columnNames.length - row.length
@@ -67,7 +73,7 @@ export async function splitReplay(
     let lo = Infinity
     let hi = -Infinity
     for (const r of list) {
-      const t = Number(spec.fromRow(r.row).received_at)
+      const t = Number(spec.fromRow(rowOf(spec, r)).received_at)
       if (t < lo) lo = t
       if (t > hi) hi = t
     }
@@ -82,7 +88,7 @@ export async function splitReplay(
     } catch (err) {
       throw asClickHouseError(err, `checking WAL replay against ${table}`)
     }
-    for (const r of list) (existing.has(spec.keyOf(r.row)) ? present : missing).push(r)
+    for (const r of list) (existing.has(spec.keyOf(rowOf(spec, r))) ? present : missing).push(r)
   }
   return { present, missing }
 }
