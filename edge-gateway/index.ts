@@ -8,6 +8,7 @@ export { MAX_SEQ_JUMP, SeqTracker, type SeqVerdict } from './src/ingest/seq-trac
 export { WriteAheadLog, FSYNC_POLICIES, DEFAULT_WAL_MAX_BYTES, parseByteSize, parseFsyncPolicy, type WalOptions, type FsyncPolicy } from './src/journal/wal.js'
 export { encodeRecord, encodeRecordV1, scanRecords, type WalRecord } from './src/journal/record.js'
 export { Batcher, DEFAULT_BATCH, batchToken, type BatchOptions, type BatcherOptions, type InsertFn, type RowBatch } from './src/sink/batcher.js'
+export { clickHouseInsert } from './src/sink/insert.js'
 export { openClickHouse, asClickHouseError, type ClickHouseHandle, type ClickHouseOptions, type ClickHouseClient } from './src/sink/clickhouse.js'
 export { migrate, MIGRATIONS } from './src/sink/schema.js'
 export { defineTable, type TableSpec, type AnyTableSpec, type RecordOf, type Row, type Columns, type StoreFn } from './src/sink/table-spec.js'
