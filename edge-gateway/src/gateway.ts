@@ -123,13 +123,13 @@ export class Gateway {
   }
 
   /**
-   * Every record goes through here: built into its table's row and TabSeparated line, the line appended to the
+   * Every record goes through here: built into its table's row and that row's JSONCompactEachRow line, the line appended to the
    * WAL (`onDurable` once it is on disk), then both to the table's batcher, which inserts the line and releases
    * the record from the WAL once inserted. Without a WAL, `onDurable` waits for the insert.
    */
   store<C extends Columns>(table: TableSpec<C>, record: RecordOf<C>, onDurable: () => void): void {
     const row = table.toRow(record)
-    const line = table.toLine(record)
+    const line = table.lineOf(row)
     const wal = this.opts.wal
     if (!this.sink.has(table.name)) throw new Error(`no table spec for ${table.name}`)
     if (wal === undefined) {

@@ -24,7 +24,7 @@ describe('Batcher', () => {
     await b.flush()
     expect(calls).toHaveLength(1)
     expect(calls[0]!.rows).toHaveLength(3)
-    expect(calls[0]!.lines).toEqual(['d0\t0\t0\n', 'd1\t0\t1\n', 'd2\t0\t2\n'])
+    expect(calls[0]!.lines).toEqual(['["d0",0,0]\n', '["d1",0,1]\n', '["d2",0,2]\n'])
     expect(acked).toEqual([0, 1, 2])
   })
 
@@ -32,7 +32,7 @@ describe('Batcher', () => {
     vi.useFakeTimers()
     const calls: Call[] = []
     const b = batcher(async (_t, _c, { rows, lines }, token) => void calls.push({ rows, lines, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
-    b.add(['d', 0, 1], 'd\t0\t1\n')
+    b.add(['d', 0, 1], '["d",0,1]\n')
     await vi.advanceTimersByTimeAsync(499)
     expect(calls).toHaveLength(0)
     await vi.advanceTimersByTimeAsync(2)
@@ -47,8 +47,8 @@ describe('Batcher', () => {
       if (fails-- > 0) throw new Error('ClickHouse down')
     }, { maxRows: 10, maxDelayMs: 10, retryBaseMs: 1 })
     let acked = 0
-    b.add(['d', 0, 1], 'd\t0\t1\n', () => acked++)
-    b.add(['d', 0, 2], 'd\t0\t2\n', () => acked++)
+    b.add(['d', 0, 1], '["d",0,1]\n', () => acked++)
+    b.add(['d', 0, 2], '["d",0,2]\n', () => acked++)
     await b.flush()
     expect(tokens).toHaveLength(3)
     expect(new Set(tokens).size).toBe(1)
@@ -59,8 +59,8 @@ describe('Batcher', () => {
   it('gives different batches different tokens', async () => {
     const tokens: string[] = []
     const b = batcher(async (_t, _c, _r, token) => void tokens.push(token), { maxRows: 1, maxDelayMs: 10, retryBaseMs: 1 })
-    b.add(['d', 0, 1], 'd\t0\t1\n')
-    b.add(['d', 0, 2], 'd\t0\t2\n')
+    b.add(['d', 0, 1], '["d",0,1]\n')
+    b.add(['d', 0, 2], '["d",0,2]\n')
     await b.flush()
     expect(tokens).toHaveLength(2)
     expect(tokens[0]).not.toBe(tokens[1])
@@ -90,8 +90,8 @@ describe('Batcher.addLogged', () => {
       batch: { maxRows: 10, maxDelayMs: 60_000, retryBaseMs: 1 },
       release: (lsn) => released.push(lsn),
     })
-    b.addLogged(['d', 0, 1], 'd\t0\t1\n', 41)
-    b.addLogged(['d', 0, 2], 'd\t0\t2\n', 42)
+    b.addLogged(['d', 0, 1], '["d",0,1]\n', 41)
+    b.addLogged(['d', 0, 2], '["d",0,2]\n', 42)
     await b.flush()
     expect(released).toEqual([41, 42])
   })
@@ -102,9 +102,9 @@ describe('Batcher.pending', () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
     const b = batcher(async () => gate, { maxRows: 2, maxDelayMs: 60_000, retryBaseMs: 1 })
-    b.add(table.toRow({ device_id: 'd', n: 0, seq: 1 }), table.toLine({ device_id: 'd', n: 0, seq: 1 }))
-    b.add(table.toRow({ device_id: 'd', n: 0, seq: 2 }), table.toLine({ device_id: 'd', n: 0, seq: 2 }))
-    b.add(table.toRow({ device_id: 'd', n: 0, seq: 3 }), table.toLine({ device_id: 'd', n: 0, seq: 3 }))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 1 }), table.lineOf(table.toRow({ device_id: 'd', n: 0, seq: 1 })))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 2 }), table.lineOf(table.toRow({ device_id: 'd', n: 0, seq: 2 })))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 3 }), table.lineOf(table.toRow({ device_id: 'd', n: 0, seq: 3 })))
     expect(b.pending).toBe(3)
     release()
     await b.close()

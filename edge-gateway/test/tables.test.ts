@@ -46,7 +46,7 @@ describe('table specs against the migrated schema', () => {
 
 /** Every column type the specs use, with the values that break naive text encodings. */
 const EDGE = defineTable({
-  name: 'tsv_check.edge',
+  name: 'line_check.edge',
   columns: {
     id: 'UInt32',
     lc: 'LowCardinality(String)',
@@ -64,17 +64,20 @@ const EDGE = defineTable({
   key: ['id'],
 })
 
-const F32 = [0, -0, 0.1, -273.15, 1.401298464324817e-45, 1.1754943508222875e-38, 3.4028234663852886e38, -3.4028234663852886e38, 16777217, Infinity, -Infinity, NaN]
+// NaN and ±Infinity have no JSON form (JSON.stringify writes null, which inserts the column default); the
+// gateway dead-letters them before a row is built (decode.ts), so they are not row values. -0 lands as 0 (JSON
+// prints no sign for it), which compares equal.
+const F32 = [0, 0.1, -273.15, 1.401298464324817e-45, 1.1754943508222875e-38, 3.4028234663852886e38, -3.4028234663852886e38, 16777217, 3.3, 1e-7, 123456.789]
 const STRINGS = ['', 'plain', 'tab\there', 'new\nline', 'back\\slash', 'cr\rlf\r\n', '\\N', 'ünïcødé 🍺', '{"json":"\\"quoted\\""}', '[1,2]']
 const TIMES = [Date.UTC(2026, 10, 30, 12, 0, 0, 7), 1_000, 0, Date.UTC(2300, 0, 1) - 1, 999_999_999_999, 1_000_000_000_000]
 
-describe('TabSeparated lines (sink/tsv.ts) as ClickHouse decodes them', () => {
+describe('JSONCompactEachRow lines (spec.lineOf) as ClickHouse decodes them', () => {
   let dir: string
   let ch: ClickHouseHandle
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-tsv-'))
+    dir = mkdtempSync(join(tmpdir(), 'tapflow-lines-'))
     ch = openClickHouse({ path: join(dir, 'clickhouse') })
-    await ch.client.command({ query: 'CREATE DATABASE tsv_check' })
+    await ch.client.command({ query: 'CREATE DATABASE line_check' })
     const cols = Object.entries(EDGE.columns).map(([n, t]) => `${n} ${t}`).join(', ')
     await ch.client.command({ query: `CREATE TABLE ${EDGE.name} (${cols}) ENGINE = MergeTree ORDER BY id` })
   })
@@ -93,15 +96,14 @@ describe('TabSeparated lines (sink/tsv.ts) as ClickHouse decodes them', () => {
       u16: [0, 65535][i % 2]!,
       i16: [-32768, 32767, -61][i % 3]!,
       f32: F32[i % F32.length]!,
-      f64: [Math.PI, -0, 5e-324, Number.MAX_VALUE, NaN][i % 5]!,
+      f64: [Math.PI, 0, 5e-324, Number.MAX_VALUE, -1e-300][i % 5]!,
       b: i % 2 === 0,
       ts: TIMES[i % TIMES.length]!,
       maybe_ts: i % 2 === 0 ? null : TIMES[(i + 1) % TIMES.length]!,
       codes: i % 3 === 0 ? [] : [0, 4294967295, i],
     }))
     const rows = records.map((r) => EDGE.toRow(r))
-    const lines = records.map((r) => EDGE.toLine(r))
-    expect(rows.map((r) => EDGE.lineOf(r))).toEqual(lines)
+    const lines = rows.map((r) => EDGE.lineOf(r))
     await clickHouseInsert(ch.client)(EDGE.name, EDGE.columnNames, { rows, lines }, batchToken(EDGE, rows))
     const rs = await ch.client.query({
       query: `SELECT id, lc, s, toString(u64) AS u64, u16, i16, isNaN(f32) AS f32_nan, reinterpretAsUInt32(f32) AS f32_bits,
@@ -121,8 +123,8 @@ describe('TabSeparated lines (sink/tsv.ts) as ClickHouse decodes them', () => {
     })))
   })
 
-  it('fromLine is the inverse of toLine', () => {
-    const r = { id: 1, lc: 'a\tb', s: 'back\\slash\n', u64: 7, u16: 2, i16: -3, f32: -0, f64: Infinity, b: true, ts: 1_000, maybe_ts: null, codes: [1, 2] }
-    expect(EDGE.fromLine(EDGE.toLine(r))).toEqual(EDGE.toRow(r))
+  it('fromLine is the inverse of lineOf', () => {
+    const row = EDGE.toRow({ id: 1, lc: 'a\tb', s: 'back\\slash\n', u64: 7, u16: 2, i16: -3, f32: 0.5, f64: 1e300, b: true, ts: 1_000, maybe_ts: null, codes: [1, 2] })
+    expect(EDGE.fromLine(EDGE.lineOf(row))).toEqual(row)
   })
 })

@@ -84,8 +84,7 @@ describe('gateway with a WAL', () => {
     const old = WriteAheadLog.open({ dir: walDir })
     // A gaps row as an older spec without its last column (updated_at) would have logged it.
     const full = GAPS.toRow({ device_id: 'tap-0003-01', venue_id: 'ven-0001', from_seq: 5, to_seq: 6, missing: 2, filled: 0, state: 'open', detected_at: 1_000, updated_at: 0 })
-    const line = GAPS.lineOf(full)
-    await new Promise<void>((r) => old.append(GAPS.name, `${line.slice(0, line.lastIndexOf('\t'))}\n`, r))
+    await new Promise<void>((r) => old.append(GAPS.name, GAPS.lineOf(full.slice(0, -1)), r))
     await old.close()
     const wal = WriteAheadLog.open({ dir: walDir })
     const gw = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 20 } })

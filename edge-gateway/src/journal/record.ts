@@ -3,8 +3,8 @@ import { crc32 } from 'node:zlib'
 /**
  * On-disk record framing: `u32 length | u32 crc32(body) | body`, body = `f64 lsn | payload`. The checksum covers
  * the LSN and the payload, so a torn or bit-flipped record is detected and never replayed. Two payload versions:
- * - v2 (written now): `u8 2 | u8 table name length | table name | the row's TabSeparated line` (sink/tsv.ts), the
- *   same bytes the insert sends, so a row is encoded once on its way to ClickHouse;
+ * - v2 (written now): `u8 2 | u8 table name length | table name | the row's JSONCompactEachRow line` (the spec's
+ *   `lineOf`), the same bytes the insert sends, so a row is encoded once on its way to ClickHouse;
  * - v1 (read only, logs from before v2): UTF-8 JSON `[table, row]`. Its first byte is `[` (0x5b), never 2.
  */
 export type WalRecord = { lsn: number; table: string } & ({ line: string; row?: undefined } | { row: unknown[]; line?: undefined })

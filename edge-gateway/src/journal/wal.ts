@@ -146,7 +146,7 @@ export class WriteAheadLog {
   }
 
   /**
-   * Appends one row, as its table spec's TabSeparated line (`spec.toLine`); `onDurable` runs once it is on disk
+   * Appends one row, as its table spec's JSONCompactEachRow line (`spec.lineOf`); `onDurable` runs once it is on disk
    * under the fsync policy. Returns its LSN.
    */
   append(table: string, line: string, onDurable: () => void): number {

@@ -13,7 +13,7 @@ export interface BatchOptions {
 
 export const DEFAULT_BATCH: BatchOptions = { maxRows: 50_000, maxDelayMs: 500, retryBaseMs: 250 }
 
-/** One batch: each row, and the same row as its TabSeparated line (`spec.toLine`), which is what is inserted. */
+/** One batch: each row, and the same row as its JSONCompactEachRow line (`spec.lineOf`), which is what is inserted. */
 export interface RowBatch {
   rows: Row[]
   lines: string[]

@@ -1,10 +1,8 @@
-import { TSV_ENCODERS, cellCode, parseCell } from './tsv.js'
-
 /**
  * What a ClickHouse table is to the gateway: its name, its columns with their types (as `DESCRIBE TABLE`
  * prints them), the key that identifies a row, `toRow`, which turns a named record into the positional row the
- * batcher keys and `onInserted` sees, and `toLine`, which turns it into the TabSeparated line (sink/tsv.ts) that
- * the WAL stores and the insert sends, byte for byte. Only a spec knows its column order and types.
+ * batcher keys and `onInserted` sees, and `lineOf`, which turns that row into the JSONCompactEachRow line that the WAL
+ * stores and the insert sends, byte for byte. Only a spec knows its column order and types.
  */
 
 /** The TypeScript value a ClickHouse column type takes on the wire (DateTime64 as epoch milliseconds). */
@@ -49,10 +47,10 @@ export interface AnyTableSpec {
   keyOf(row: readonly unknown[]): string
   /** SQL expressions that print each key column as `keyOf` does (DateTime64 as epoch ms). */
   readonly keySql: readonly string[]
-  /** The row as one TabSeparated line, `\n` included: what the WAL stores and the insert sends. */
+  /** The row as one JSONCompactEachRow line, `\n` included: what the WAL stores and the insert sends. */
   lineOf(row: readonly unknown[]): string
   /** The inverse of `lineOf` (WAL replay). A line logged before columns were added has fewer cells. */
-  fromLine(line: string): Row
+  fromLine(line: string): unknown[]
 }
 
 export interface TableSpec<C extends Columns> extends AnyTableSpec {
@@ -60,8 +58,6 @@ export interface TableSpec<C extends Columns> extends AnyTableSpec {
   readonly columnNames: readonly (keyof C & string)[]
   readonly key: readonly (keyof C & string)[]
   toRow(record: RecordOf<C>): Row
-  /** `lineOf(toRow(record))` without building the row. */
-  toLine(record: RecordOf<C>): string
   fromRow(row: readonly unknown[]): RecordOf<C>
 }
 
@@ -85,19 +81,13 @@ export function defineTable<const C extends Columns>(def: { name: string; column
     fromRow: compile<(row: readonly unknown[]) => RecordOf<C>>('row', `return { ${names.map((n, i) => `${n}: row[${i}]`).join(', ')} }`),
     keyOf: compile<(row: readonly unknown[]) => string>('row', `return ${keyIdx.map((i) => `String(row[${i}])`).join(` + ${JSON.stringify(KEY_SEPARATOR)} + `)}`),
     keySql: def.key.map((k) => (def.columns[k]!.includes('DateTime64') ? `toString(toUnixTimestamp64Milli(${k}))` : `toString(${k})`)),
-    toLine: compileLine<(record: RecordOf<C>) => string>('r', names.map((n) => cellCode(def.columns[n]!, `r.${n}`))),
-    lineOf: compileLine<(row: readonly unknown[]) => string>('row', names.map((n, i) => cellCode(def.columns[n]!, `row[${i}]`))),
+    lineOf: (row) => `${JSON.stringify(row)}\n`,
     fromLine: (line) => {
-      const cells = line.endsWith('\n') ? line.slice(0, -1).split('\t') : line.split('\t')
-      return cells.map((c, i) => parseCell(def.columns[names[i]!] ?? 'String', c)) as Row
+      const row: unknown = JSON.parse(line)
+      if (!Array.isArray(row)) throw new Error(`${def.name}: a WAL line is not a row: ${line.slice(0, 100)}`)
+      return row
     },
   }
-}
-
-/** A line is one concatenation of per-column encoders (sink/tsv.ts), compiled like `toRow` and for the same reason. */
-function compileLine<F>(param: string, cells: string[]): F {
-  const make = new Function('E', `return function (${param}) { return ${cells.join(" + '\\t' + ")} + '\\n' }`) as (e: typeof TSV_ENCODERS) => F
-  return make(TSV_ENCODERS)
 }
 
 /**
