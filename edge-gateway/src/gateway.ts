@@ -123,9 +123,9 @@ export class Gateway {
   }
 
   /**
-   * Every record goes through here: built into its table's row and that row's JSONCompactEachRow line, the line appended to the
-   * WAL (`onDurable` once it is on disk), then both to the table's batcher, which inserts the line and releases
-   * the record from the WAL once inserted. Without a WAL, `onDurable` waits for the insert.
+   * Every record goes through here: built into its table's row and that row's JSONCompactEachRow line, the line
+   * appended to the WAL (`onDurable` once it is on disk), then both to the table's batcher, which inserts the line
+   * and releases the record from the WAL once inserted. Without a WAL, `onDurable` waits for the insert.
    */
   store<C extends Columns>(table: TableSpec<C>, record: RecordOf<C>, onDurable: () => void): void {
     const row = table.toRow(record)

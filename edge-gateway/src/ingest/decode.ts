@@ -111,8 +111,15 @@ function validate(kind: FrameKind, msg: Message, t: ParsedTopic, nowMs: number, 
       throw new Invalid('future_timestamp', `ts_ms ${msg.ts_ms} is ${Math.round((msg.ts_ms - nowMs) / 1000)} s ahead of the gateway clock`)
     }
     const late = msg.ts_ms < nowMs - opts.lateAfterMs
-    const record = kind === 'pour' ? pourRecord(msg as PourEvent, t, nowMs, late) : kind === 'temp' ? tempRecord(msg as TemperatureReading, t, nowMs, late) : healthRecord(msg as HealthFrame, t, nowMs, late)
-    return { ok: true, deviceId: t.deviceId, seq: msg.seq, tsMs: msg.ts_ms, kind, record } as Accepted
+    const { seq, ts_ms: tsMs } = msg
+    switch (kind) {
+      case 'pour':
+        return { ok: true, deviceId: t.deviceId, seq, tsMs, kind, record: pourRecord(msg as PourEvent, t, nowMs, late) }
+      case 'temp':
+        return { ok: true, deviceId: t.deviceId, seq, tsMs, kind, record: tempRecord(msg as TemperatureReading, t, nowMs, late) }
+      case 'health':
+        return { ok: true, deviceId: t.deviceId, seq, tsMs, kind, record: healthRecord(msg as HealthFrame, t, nowMs, late) }
+    }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason, detail: err.message, deviceId: t.deviceId }
     return { ok: false, reason: 'undecodable', detail: errorMessage(err), deviceId: t.deviceId }

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib'
 export type WalRecord = { lsn: number; table: string } & ({ line: string; row?: undefined } | { row: unknown[]; line?: undefined })
 
 const HEADER = 8
-const VERSION_TSV = 2
+const VERSION_LINE = 2
 const JSON_ARRAY = 0x5b
 
 /** Table names in their on-disk form, once each: a process writes to a handful of tables. */
@@ -36,7 +36,7 @@ export function writeRecord(buf: Buffer, off: number, lsn: number, table: string
   const name = nameBytes(table)
   const body = off + HEADER
   buf.writeDoubleLE(lsn, body)
-  buf[body + 8] = VERSION_TSV
+  buf[body + 8] = VERSION_LINE
   buf[body + 9] = name.length
   name.copy(buf, body + 10)
   const end = body + 10 + name.length + buf.write(line, body + 10 + name.length, 'utf8')
@@ -91,7 +91,7 @@ export function scanRecords(buf: Buffer): ScanResult {
 
 function parseBody(body: Buffer): WalRecord | undefined {
   const lsn = body.readDoubleLE(0)
-  if (body[8] === VERSION_TSV) {
+  if (body[8] === VERSION_LINE) {
     const nameLen = body[9]
     if (nameLen === undefined || body.length < 10 + nameLen) return undefined
     return { lsn, table: body.toString('utf8', 10, 10 + nameLen), line: body.toString('utf8', 10 + nameLen) }

@@ -22,8 +22,10 @@ export async function replayWal(o: { wal: WriteAheadLog; client: ClickHouseClien
       wal.release(r.lsn)
       continue
     }
-    const row = upgradeRow(spec, rowOf(spec, r))
-    sink.addLogged(r.table, row, spec.lineOf(row), r.lsn)
+    const logged = rowOf(spec, r)
+    const row = upgradeRow(spec, logged)
+    // A v2 line of the spec's width is inserted as logged; only an older record is encoded again.
+    sink.addLogged(r.table, row, row === logged && r.line !== undefined ? r.line : spec.lineOf(row), r.lsn)
   }
   await sink.flush()
   log.info({ replayed: missing.length, alreadyInClickHouse: present.length }, 'WAL replayed')
@@ -36,8 +38,8 @@ function rowOf(spec: AnyTableSpec, r: WalRecord): readonly unknown[] {
 
 /**
  * The row is in wire form already (a spec built it before it was logged). A record logged before a column was
- * added to the spec is shorter: new columns go at the end of a spec, and a NULL in them (`\N` in its line) takes
- * the column's default on insert (ClickHouse's `input_format_null_as_default`), so the old row still inserts.
+ * added to the spec is shorter: new columns go at the end of a spec, and a NULL in them takes the column's
+ * default on insert (ClickHouse's `input_format_null_as_default`), so the old row still inserts.
  */
 function upgradeRow(spec: AnyTableSpec, row: readonly unknown[]): Row {
   const missing = spec.columnNames.length - row.length

@@ -1,8 +1,8 @@
 /**
  * What a ClickHouse table is to the gateway: its name, its columns with their types (as `DESCRIBE TABLE`
  * prints them), the key that identifies a row, `toRow`, which turns a named record into the positional row the
- * batcher keys and `onInserted` sees, and `lineOf`, which turns that row into the JSONCompactEachRow line that the WAL
- * stores and the insert sends, byte for byte. Only a spec knows its column order and types.
+ * batcher keys and `onInserted` sees, and `lineOf`, which turns that row into the JSONCompactEachRow line that
+ * the WAL stores and the insert sends, byte for byte. Only a spec knows its column order and types.
  */
 
 /** The TypeScript value a ClickHouse column type takes on the wire (DateTime64 as epoch milliseconds). */
