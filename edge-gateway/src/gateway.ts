@@ -94,6 +94,7 @@ export class Gateway {
       tables: TABLE_SPECS,
       insert: clickHouseInsert(opts.clickhouse.client, opts.onInserted),
       batch: opts.batch,
+      release: opts.wal && ((lsn) => opts.wal!.release(lsn)),
       logger: this.log,
       onBatch: (table, rows, ms) => {
         this.stats.rowsInserted += rows
@@ -122,20 +123,20 @@ export class Gateway {
   }
 
   /**
-   * Every record goes through here: built into its table's row, appended to the WAL (`onDurable` once it is on
-   * disk), then to the table's batcher, which releases it from the WAL once inserted. Without a WAL,
-   * `onDurable` waits for the insert.
+   * Every record goes through here: built into its table's row and that row's JSONCompactEachRow line, the line
+   * appended to the WAL (`onDurable` once it is on disk), then both to the table's batcher, which inserts the line
+   * and releases the record from the WAL once inserted. Without a WAL, `onDurable` waits for the insert.
    */
   store<C extends Columns>(table: TableSpec<C>, record: RecordOf<C>, onDurable: () => void): void {
     const row = table.toRow(record)
+    const line = table.lineOf(row)
     const wal = this.opts.wal
     if (!this.sink.has(table.name)) throw new Error(`no table spec for ${table.name}`)
     if (wal === undefined) {
-      this.sink.add(table.name, row, onDurable)
+      this.sink.add(table.name, row, line, onDurable)
       return
     }
-    const lsn = wal.append(table.name, row, onDurable)
-    this.sink.add(table.name, row, () => wal.release(lsn))
+    this.sink.addLogged(table.name, row, line, wal.append(table.name, line, onDurable))
   }
 
   /** Rows buffered or being inserted, in every table, not yet in ClickHouse. */

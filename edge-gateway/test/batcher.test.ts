@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Batcher, batchToken, defineTable, type InsertFn } from '../index.js'
 
-type Call = { rows: unknown[][]; token: string }
+type Call = { rows: unknown[][]; lines: string[]; token: string }
 const table = defineTable({ name: 't', columns: { device_id: 'String', n: 'UInt8', seq: 'UInt64' }, key: ['device_id', 'seq'] })
 const batcher = (insert: InsertFn, batch: { maxRows: number; maxDelayMs: number; retryBaseMs: number }): Batcher => new Batcher({ table, insert, batch })
 
@@ -12,26 +12,27 @@ describe('Batcher', () => {
     const calls: Call[] = []
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const b = batcher(async (_t, _c, rows, token) => {
+    const b = batcher(async (_t, _c, { rows, lines }, token) => {
       await gate
-      calls.push({ rows, token })
+      calls.push({ rows, lines, token })
     }, { maxRows: 3, maxDelayMs: 60_000, retryBaseMs: 1 })
     const acked: number[] = []
-    for (let i = 0; i < 3; i++) b.add([`d${i}`, 0, i], () => acked.push(i))
+    for (let i = 0; i < 3; i++) b.add([`d${i}`, 0, i], table.lineOf([`d${i}`, 0, i]), () => acked.push(i))
     await Promise.resolve()
     expect(acked).toEqual([])
     release()
     await b.flush()
     expect(calls).toHaveLength(1)
     expect(calls[0]!.rows).toHaveLength(3)
+    expect(calls[0]!.lines).toEqual(['["d0",0,0]\n', '["d1",0,1]\n', '["d2",0,2]\n'])
     expect(acked).toEqual([0, 1, 2])
   })
 
   it('flushes by age', async () => {
     vi.useFakeTimers()
     const calls: Call[] = []
-    const b = batcher(async (_t, _c, rows, token) => void calls.push({ rows, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
-    b.add(['d', 0, 1])
+    const b = batcher(async (_t, _c, { rows, lines }, token) => void calls.push({ rows, lines, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
+    b.add(['d', 0, 1], '["d",0,1]\n')
     await vi.advanceTimersByTimeAsync(499)
     expect(calls).toHaveLength(0)
     await vi.advanceTimersByTimeAsync(2)
@@ -46,8 +47,8 @@ describe('Batcher', () => {
       if (fails-- > 0) throw new Error('ClickHouse down')
     }, { maxRows: 10, maxDelayMs: 10, retryBaseMs: 1 })
     let acked = 0
-    b.add(['d', 0, 1], () => acked++)
-    b.add(['d', 0, 2], () => acked++)
+    b.add(['d', 0, 1], '["d",0,1]\n', () => acked++)
+    b.add(['d', 0, 2], '["d",0,2]\n', () => acked++)
     await b.flush()
     expect(tokens).toHaveLength(3)
     expect(new Set(tokens).size).toBe(1)
@@ -58,8 +59,8 @@ describe('Batcher', () => {
   it('gives different batches different tokens', async () => {
     const tokens: string[] = []
     const b = batcher(async (_t, _c, _r, token) => void tokens.push(token), { maxRows: 1, maxDelayMs: 10, retryBaseMs: 1 })
-    b.add(['d', 0, 1])
-    b.add(['d', 0, 2])
+    b.add(['d', 0, 1], '["d",0,1]\n')
+    b.add(['d', 0, 2], '["d",0,2]\n')
     await b.flush()
     expect(tokens).toHaveLength(2)
     expect(tokens[0]).not.toBe(tokens[1])
@@ -76,14 +77,34 @@ describe('batchToken', () => {
   })
 })
 
+describe('Batcher.addLogged', () => {
+  it('releases each logged row\'s WAL record once its batch is inserted, not before', async () => {
+    const released: number[] = []
+    let fails = 1
+    const b = new Batcher({
+      table,
+      insert: async () => {
+        expect(released).toEqual([])
+        if (fails-- > 0) throw new Error('ClickHouse down')
+      },
+      batch: { maxRows: 10, maxDelayMs: 60_000, retryBaseMs: 1 },
+      release: (lsn) => released.push(lsn),
+    })
+    b.addLogged(['d', 0, 1], '["d",0,1]\n', 41)
+    b.addLogged(['d', 0, 2], '["d",0,2]\n', 42)
+    await b.flush()
+    expect(released).toEqual([41, 42])
+  })
+})
+
 describe('Batcher.pending', () => {
   it('counts the batch being inserted until its insert returns', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
     const b = batcher(async () => gate, { maxRows: 2, maxDelayMs: 60_000, retryBaseMs: 1 })
-    b.add(table.toRow({ device_id: 'd', n: 0, seq: 1 }))
-    b.add(table.toRow({ device_id: 'd', n: 0, seq: 2 }))
-    b.add(table.toRow({ device_id: 'd', n: 0, seq: 3 }))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 1 }), table.lineOf(table.toRow({ device_id: 'd', n: 0, seq: 1 })))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 2 }), table.lineOf(table.toRow({ device_id: 'd', n: 0, seq: 2 })))
+    b.add(table.toRow({ device_id: 'd', n: 0, seq: 3 }), table.lineOf(table.toRow({ device_id: 'd', n: 0, seq: 3 })))
     expect(b.pending).toBe(3)
     release()
     await b.close()

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TemperatureReading } from '../../proto/index.js'
-import { GAPS, Gateway, WriteAheadLog, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
+import { GAPS, Gateway, TEMPERATURES, WriteAheadLog, encodeRecordV1, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const topic = (dev: string): string => `tapflow/v1/ven-0001/${dev}/temp`
@@ -85,7 +85,7 @@ describe('gateway with a WAL', () => {
     // A gaps row as an older spec without its last column (updated_at) would have logged it. Detected recently:
     // gaps age from their last change, and a 1970 row would be past retention.
     const full = GAPS.toRow({ device_id: 'tap-0003-01', venue_id: 'ven-0001', from_seq: 5, to_seq: 6, missing: 2, filled: 0, state: 'open', detected_at: Date.now(), updated_at: 0 })
-    await new Promise<void>((r) => old.append(GAPS.name, full.slice(0, -1), r))
+    await new Promise<void>((r) => old.append(GAPS.name, GAPS.lineOf(full.slice(0, -1)), r))
     await old.close()
     const wal = WriteAheadLog.open({ dir: walDir })
     const gw = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 20 } })
@@ -94,5 +94,26 @@ describe('gateway with a WAL', () => {
     await gw.close()
     await wal.close()
     expect(await q(`SELECT toUInt32(from_seq) AS f, toUInt32(toUnixTimestamp64Milli(updated_at)) AS u FROM tapflow.gaps WHERE device_id = 'tap-0003-01'`)).toEqual([{ f: 5, u: 0 }])
+  })
+
+  it('replays a WAL an older gateway wrote in the v1 (JSON) record format, beside v2 records', async () => {
+    const walDir = join(dir, 'wal-v1')
+    mkdirSync(walDir)
+    const dev = 'tap-0004-01'
+    const now = Date.now()
+    const row = (seq: number): unknown[] => TEMPERATURES.toRow({ device_id: dev, venue_id: 'ven-0001', seq, ts: now - 1000 + seq, line_id: 1, line_temp_c: 3.25, keg_temp_c: 2.5, ambient_temp_c: 20, late: false, received_at: now })
+    writeFileSync(join(walDir, '0000000000000001.wal'), Buffer.concat([encodeRecordV1(1, TEMPERATURES.name, row(1)), encodeRecordV1(2, TEMPERATURES.name, row(2))]))
+    const wal = WriteAheadLog.open({ dir: walDir })
+    expect(wal.recovered.map((r) => r.row !== undefined)).toEqual([true, true])
+    await new Promise<void>((r) => wal.append(TEMPERATURES.name, TEMPERATURES.lineOf(row(3)), r))
+    await wal.close()
+    const again = WriteAheadLog.open({ dir: walDir })
+    const gw = new Gateway({ source, clickhouse: ch, wal: again, batch: { maxDelayMs: 20 } })
+    await gw.start()
+    expect(again.depth).toBe(0)
+    await gw.close()
+    await again.close()
+    expect(await q(`SELECT toUInt32(seq) AS s, line_temp_c AS t, toUnixTimestamp64Milli(ts) = ${now - 1000} + seq AS ts_ok FROM tapflow.temperatures WHERE device_id = '${dev}' ORDER BY seq`))
+      .toEqual([{ s: 1, t: 3.25, ts_ok: 1 }, { s: 2, t: 3.25, ts_ok: 1 }, { s: 3, t: 3.25, ts_ok: 1 }])
   })
 })

@@ -2,10 +2,11 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { open as openFile, type FileHandle } from 'node:fs/promises'
+import { crc32 } from 'node:zlib'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Logger } from '../../common/index.js'
-import { WriteAheadLog, encodeRecord, parseByteSize, scanRecords } from '../index.js'
+import { WriteAheadLog, encodeRecord, encodeRecordV1, parseByteSize, scanRecords } from '../index.js'
 
 let dir: string
 const open: WriteAheadLog[] = []
@@ -16,7 +17,7 @@ const walAt = (opts: Partial<Parameters<typeof WriteAheadLog.open>[0]> = {}): Wr
 }
 const appendN = (w: WriteAheadLog, n: number, table = 't'): Promise<number[]> =>
   Promise.all(Array.from({ length: n }, (_, i) => new Promise<number>((r) => {
-    const lsn = w.append(table, [`dev-${i}`, i, 'x'.repeat(100)], () => r(lsn))
+    const lsn = w.append(table, `dev-${i}\t${i}\t${'x'.repeat(100)}\n`, () => r(lsn))
   })))
 const segments = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.wal'))
 
@@ -30,16 +31,34 @@ afterEach(async () => {
 
 describe('record framing', () => {
   it('round-trips and stops at a torn or corrupt record', () => {
-    const a = encodeRecord(1, 'tapflow.pours', ['d', 1, true, [1, 2]])
-    const b = encodeRecord(2, 'tapflow.pours', ['d', 2, false, []])
+    const a = encodeRecord(1, 'tapflow.pours', 'd\t1\ttrue\t[1,2]\n')
+    const b = encodeRecord(2, 'tapflow.pours', 'd\t2\tfalse\t[]\n')
     expect(scanRecords(Buffer.concat([a, b]))).toEqual({
-      records: [{ lsn: 1, table: 'tapflow.pours', row: ['d', 1, true, [1, 2]] }, { lsn: 2, table: 'tapflow.pours', row: ['d', 2, false, []] }],
+      records: [{ lsn: 1, table: 'tapflow.pours', line: 'd\t1\ttrue\t[1,2]\n' }, { lsn: 2, table: 'tapflow.pours', line: 'd\t2\tfalse\t[]\n' }],
       validBytes: a.length + b.length,
     })
     expect(scanRecords(Buffer.concat([a, b.subarray(0, b.length - 1)]))).toMatchObject({ validBytes: a.length, stopped: 'torn' })
     const flipped = Buffer.concat([a, b])
     flipped[a.length + 20]! ^= 0xff
     expect(scanRecords(flipped)).toMatchObject({ validBytes: a.length, stopped: 'checksum' })
+  })
+
+  it('reads a v1 (JSON) record written by an older gateway, in the same segment as v2 records', () => {
+    const old = encodeRecordV1(1, 'tapflow.pours', ['d', 1, true, [1, 2]])
+    const now = encodeRecord(2, 'tapflow.pours', 'd\t2\tfalse\t[]\n')
+    expect(old[16]).toBe(0x5b)
+    expect(now[16]).toBe(2)
+    expect(scanRecords(Buffer.concat([old, now]))).toEqual({
+      records: [{ lsn: 1, table: 'tapflow.pours', row: ['d', 1, true, [1, 2]] }, { lsn: 2, table: 'tapflow.pours', line: 'd\t2\tfalse\t[]\n' }],
+      validBytes: old.length + now.length,
+    })
+  })
+
+  it('rejects a record of an unknown version as malformed', () => {
+    const bad = encodeRecord(1, 't', 'x\n')
+    bad[16] = 9
+    bad.writeUInt32LE(crc32(bad.subarray(8)), 4)
+    expect(scanRecords(bad)).toMatchObject({ records: [], validBytes: 0, stopped: 'malformed' })
   })
 })
 
@@ -53,7 +72,7 @@ describe('WriteAheadLog', () => {
       await w.close()
       const again = walAt({ fsync })
       expect(again.recovered.map((r) => r.lsn)).toEqual(lsns)
-      expect(again.recovered[7]).toEqual({ lsn: 8, table: 't', row: ['dev-7', 7, 'x'.repeat(100)] })
+      expect(again.recovered[7]).toEqual({ lsn: 8, table: 't', line: `dev-7\t7\t${'x'.repeat(100)}\n` })
       // New records continue the LSN sequence.
       expect(await appendN(again, 1)).toEqual([501])
     })
@@ -83,7 +102,7 @@ describe('WriteAheadLog', () => {
     await appendN(w, 50)
     await w.close()
     const [seg] = segments()
-    appendFileSync(join(dir, seg!), encodeRecord(51, 't', ['half']).subarray(0, 10))
+    appendFileSync(join(dir, seg!), encodeRecord(51, 't', 'half\n').subarray(0, 10))
     const again = walAt()
     expect(again.recovered).toHaveLength(50)
     expect(readFileSync(join(dir, seg!)).length).toBe(scanRecords(readFileSync(join(dir, seg!))).validBytes)

@@ -12,7 +12,7 @@ function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down:
   const state = { down: false, refused: 0 }
   const client = new Proxy(ch.client, {
     get(target, prop) {
-      if (prop === 'insert' && state.down) {
+      if ((prop === 'insert' || prop === 'exec') && state.down) {
         return async () => {
           state.refused++
           throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123 (simulated outage)'), { code: 'ECONNREFUSED' })

@@ -42,7 +42,7 @@ function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down:
   const state = { down: false }
   const client = new Proxy(ch.client, {
     get(target, prop) {
-      if (prop === 'insert' && state.down) return async () => Promise.reject(new Error('connect ECONNREFUSED (simulated outage)'))
+      if ((prop === 'insert' || prop === 'exec') && state.down) return async () => Promise.reject(new Error('connect ECONNREFUSED (simulated outage)'))
       const v: unknown = Reflect.get(target, prop, target)
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
     },

@@ -22,10 +22,18 @@ export async function replayWal(o: { wal: WriteAheadLog; client: ClickHouseClien
       wal.release(r.lsn)
       continue
     }
-    sink.add(r.table, upgradeRow(spec, r.row), () => wal.release(r.lsn))
+    const logged = rowOf(spec, r)
+    const row = upgradeRow(spec, logged)
+    // A v2 line of the spec's width is inserted as logged; only an older record is encoded again.
+    sink.addLogged(r.table, row, row === logged && r.line !== undefined ? r.line : spec.lineOf(row), r.lsn)
   }
   await sink.flush()
   log.info({ replayed: missing.length, alreadyInClickHouse: present.length }, 'WAL replayed')
+}
+
+/** A v2 record holds the row's line, a v1 record (an older gateway's) the row as JSON. */
+function rowOf(spec: AnyTableSpec, r: WalRecord): readonly unknown[] {
+  return r.line === undefined ? r.row : spec.fromLine(r.line)
 }
 
 /**
@@ -67,7 +75,7 @@ export async function splitReplay(
     let lo = Infinity
     let hi = -Infinity
     for (const r of list) {
-      const t = Number(spec.fromRow(r.row).received_at)
+      const t = Number(spec.fromRow(rowOf(spec, r)).received_at)
       if (t < lo) lo = t
       if (t > hi) hi = t
     }
@@ -82,7 +90,7 @@ export async function splitReplay(
     } catch (err) {
       throw asClickHouseError(err, `checking WAL replay against ${table}`)
     }
-    for (const r of list) (existing.has(spec.keyOf(r.row)) ? present : missing).push(r)
+    for (const r of list) (existing.has(spec.keyOf(rowOf(spec, r))) ? present : missing).push(r)
   }
   return { present, missing }
 }

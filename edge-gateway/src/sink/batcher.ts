@@ -13,8 +13,14 @@ export interface BatchOptions {
 
 export const DEFAULT_BATCH: BatchOptions = { maxRows: 50_000, maxDelayMs: 500, retryBaseMs: 250 }
 
+/** One batch: each row, and the same row as its JSONCompactEachRow line (`spec.lineOf`), which is what is inserted. */
+export interface RowBatch {
+  rows: Row[]
+  lines: string[]
+}
+
 /** Inserts one batch; `token` is stable for the same rows so a retried insert is deduplicated. */
-export type InsertFn = (table: string, columns: readonly string[], rows: Row[], token: string) => Promise<void>
+export type InsertFn = (table: string, columns: readonly string[], batch: RowBatch, token: string) => Promise<void>
 
 export interface BatcherStats {
   rows: number
@@ -34,6 +40,8 @@ export interface BatcherOptions {
   logger?: Logger
   /** Called with each batch's size and insert time, for metrics. Default: none. */
   onBatch?: (rows: number, ms: number) => void
+  /** Releases a WAL record once its row is inserted (rows added with `addLogged`). Default: none. */
+  release?: (lsn: number) => void
 }
 
 /**
@@ -48,8 +56,11 @@ export class Batcher {
   private readonly insert: InsertFn
   private readonly opts: BatchOptions
   private readonly onBatch: ((rows: number, ms: number) => void) | undefined
+  private readonly release: ((lsn: number) => void) | undefined
   private rows: Row[] = []
+  private lines: string[] = []
   private callbacks: (() => void)[] = []
+  private lsns: number[] = []
   private inFlightRows = 0
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> = Promise.resolve()
@@ -62,6 +73,7 @@ export class Batcher {
     this.insert = o.insert
     this.opts = { ...DEFAULT_BATCH, ...o.batch }
     this.onBatch = o.onBatch
+    this.release = o.release
     this.log = o.logger ?? silentLogger
   }
 
@@ -70,10 +82,22 @@ export class Batcher {
     return this.rows.length + this.inFlightRows
   }
 
-  /** Buffers one row (built by the table's spec); `onInserted` runs once it is in ClickHouse. */
-  add(row: Row, onInserted?: () => void): void {
-    this.rows.push(row)
+  /** Buffers one row and its line (both built by the table's spec); `onInserted` runs once it is in ClickHouse. */
+  add(row: Row, line: string, onInserted?: () => void): void {
     if (onInserted !== undefined) this.callbacks.push(onInserted)
+    this.push(row, line)
+  }
+
+  /** Buffers a row whose record is WAL record `lsn`: it is released once the row is in ClickHouse (no closure per row). */
+  addLogged(row: Row, line: string, lsn: number): void {
+    if (this.release === undefined) throw new Error(`batcher for ${this.table} has no WAL to release`)
+    this.lsns.push(lsn)
+    this.push(row, line)
+  }
+
+  private push(row: Row, line: string): void {
+    this.rows.push(row)
+    this.lines.push(line)
     if (this.rows.length >= this.opts.maxRows) void this.flush()
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.maxDelayMs)
   }
@@ -85,23 +109,28 @@ export class Batcher {
       this.timer = undefined
     }
     if (this.rows.length === 0) return this.inFlight
-    const rows = this.rows
+    const batch: RowBatch = { rows: this.rows, lines: this.lines }
     const callbacks = this.callbacks
+    const lsns = this.lsns
     this.rows = []
+    this.lines = []
     this.callbacks = []
-    this.inFlightRows += rows.length
+    this.lsns = []
+    const n = batch.rows.length
+    this.inFlightRows += n
     // One insert at a time per table keeps rows in order and memory bounded by what the source holds back.
-    this.inFlight = this.inFlight.then(() => this.insertWithRetry(rows, callbacks)).finally(() => (this.inFlightRows -= rows.length))
+    this.inFlight = this.inFlight.then(() => this.insertWithRetry(batch, callbacks, lsns)).finally(() => (this.inFlightRows -= n))
     return this.inFlight
   }
 
-  private async insertWithRetry(rows: Row[], callbacks: (() => void)[]): Promise<void> {
+  private async insertWithRetry(batch: RowBatch, callbacks: (() => void)[], lsns: number[]): Promise<void> {
+    const rows = batch.rows
     const token = batchToken(this.spec, rows)
     let delay = this.opts.retryBaseMs
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now()
       try {
-        await this.insert(this.table, this.spec.columnNames, rows, token)
+        await this.insert(this.table, this.spec.columnNames, batch, token)
         const ms = performance.now() - t0
         this.stats.rows += rows.length
         this.stats.batches++
@@ -109,6 +138,7 @@ export class Batcher {
         this.stats.lastInsertMs = ms
         this.onBatch?.(rows.length, ms)
         for (const onInserted of callbacks) onInserted()
+        for (const lsn of lsns) this.release!(lsn)
         return
       } catch (err) {
         this.stats.retries++

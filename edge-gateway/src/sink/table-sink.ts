@@ -11,6 +11,8 @@ export interface TableSinkOptions {
   logger?: Logger
   /** Called after each batch lands, for stats and metrics. Default: none. */
   onBatch?: (table: string, rows: number, ms: number) => void
+  /** Releases a WAL record once its row is inserted (`addLogged`). Default: none. */
+  release?: (lsn: number) => void
 }
 
 /** The table registry: one `Batcher` per table spec, found by the table's name (WAL records carry the name). */
@@ -22,7 +24,7 @@ export class TableSink {
     for (const table of o.tables) {
       const onBatch = o.onBatch
       this.byName.set(table.name, new Batcher({
-        table, insert: o.insert, batch: o.batch, logger, onBatch: onBatch && ((rows, ms) => onBatch(table.name, rows, ms)),
+        table, insert: o.insert, batch: o.batch, logger, release: o.release, onBatch: onBatch && ((rows, ms) => onBatch(table.name, rows, ms)),
       }))
     }
   }
@@ -31,11 +33,20 @@ export class TableSink {
     return this.byName.has(table)
   }
 
-  /** Buffers one row for `table`; `onInserted` runs once its batch is in ClickHouse. */
-  add(table: string, row: Row, onInserted?: () => void): void {
+  /** Buffers one row and its line for `table`; `onInserted` runs once its batch is in ClickHouse. */
+  add(table: string, row: Row, line: string, onInserted?: () => void): void {
+    this.batcher(table).add(row, line, onInserted)
+  }
+
+  /** Buffers a row logged as WAL record `lsn`, released once its batch is in ClickHouse. */
+  addLogged(table: string, row: Row, line: string, lsn: number): void {
+    this.batcher(table).addLogged(row, line, lsn)
+  }
+
+  private batcher(table: string): Batcher {
     const b = this.byName.get(table)
     if (b === undefined) throw new Error(`no table spec for ${table}`)
-    b.add(row, onInserted)
+    return b
   }
 
   /** Rows buffered or being inserted, over every table. */

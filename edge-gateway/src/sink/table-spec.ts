@@ -1,7 +1,8 @@
 /**
  * What a ClickHouse table is to the gateway: its name, its columns with their types (as `DESCRIBE TABLE`
- * prints them), the key that identifies a row, and `toRow`, which turns a named record into the positional
- * row that JSONCompactEachRow, the WAL and the batcher carry. Only a spec knows its column order.
+ * prints them), the key that identifies a row, `toRow`, which turns a named record into the positional row the
+ * batcher keys and `onInserted` sees, and `lineOf`, which turns that row into the JSONCompactEachRow line that
+ * the WAL stores and the insert sends, byte for byte. Only a spec knows its column order and types.
  */
 
 /** The TypeScript value a ClickHouse column type takes on the wire (DateTime64 as epoch milliseconds). */
@@ -28,7 +29,7 @@ export type RecordOf<C extends Columns> = { -readonly [K in keyof C]: CellOf<C[K
 /** One value on the wire. */
 export type Cell = string | number | boolean | null | readonly number[]
 
-/** A row in insert order (JSONCompactEachRow). Build one with a spec's `toRow`, read one with `fromRow`. */
+/** A row in insert order. Build one with a spec's `toRow`, read one with `fromRow`. */
 export type Row = Cell[]
 
 /** What code that handles every table alike (batchers, WAL replay) sees of a spec: no record type. */
@@ -46,6 +47,10 @@ export interface AnyTableSpec {
   keyOf(row: readonly unknown[]): string
   /** SQL expressions that print each key column as `keyOf` does (DateTime64 as epoch ms). */
   readonly keySql: readonly string[]
+  /** The row as one JSONCompactEachRow line, `\n` included: what the WAL stores and the insert sends. */
+  lineOf(row: readonly unknown[]): string
+  /** The inverse of `lineOf` (WAL replay). A line logged before columns were added has fewer cells. */
+  fromLine(line: string): unknown[]
 }
 
 export interface TableSpec<C extends Columns> extends AnyTableSpec {
@@ -76,6 +81,12 @@ export function defineTable<const C extends Columns>(def: { name: string; column
     fromRow: compile<(row: readonly unknown[]) => RecordOf<C>>('row', `return { ${names.map((n, i) => `${n}: row[${i}]`).join(', ')} }`),
     keyOf: compile<(row: readonly unknown[]) => string>('row', `return ${keyIdx.map((i) => `String(row[${i}])`).join(` + ${JSON.stringify(KEY_SEPARATOR)} + `)}`),
     keySql: def.key.map((k) => (def.columns[k]!.includes('DateTime64') ? `toString(toUnixTimestamp64Milli(${k}))` : `toString(${k})`)),
+    lineOf: (row) => `${JSON.stringify(row)}\n`,
+    fromLine: (line) => {
+      const row: unknown = JSON.parse(line)
+      if (!Array.isArray(row)) throw new Error(`${def.name}: a WAL line is not a row: ${line.slice(0, 100)}`)
+      return row
+    },
   }
 }
 
