@@ -50,6 +50,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const chillers = o.opcuaChillers > 0 ? await startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       company?.attach(control.control, venueOf)
+      if (company) stack.web.setCompanyStatus(() => ({ business: true, backfill: company.company.backfillStatus() }))
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
