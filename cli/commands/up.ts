@@ -71,6 +71,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       }
       onShutdown(stop, log)
       const running = sim.start()
+      running.catch(() => undefined) // awaited below, after the chillers; its error is thrown there
       let chillers: Awaited<typeof chillersStarting>
       try {
         chillers = await chillersStarting
