@@ -158,9 +158,13 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       control = ctl
       venueOf = vo
       timer = setInterval(() => void tick(), WATCH_MS)
-      backfill = company.backfillHistory((day, left) => {
-        if (left === 0) log.info({ day }, 'history pipelines backfilled')
-      }).catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'history backfill stopped'))
+      // The backfill waits for the fleet's first frames: thousands of device sessions connecting at start-up need
+      // the CPU more (the first live pour on the dashboard is the first impression).
+      backfill = fleetLanded(o.stack, () => control === undefined)
+        .then(() => company.backfillHistory((day, left) => {
+          if (left === 0) log.info({ day }, 'history pipelines backfilled')
+        }))
+        .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'history backfill stopped'))
     },
     async close() {
       if (timer !== undefined) clearInterval(timer)
@@ -172,6 +176,11 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       await backfill
     },
   }
+}
+
+/** Resolves once the gateway has taken a frame in, or when `stopped` says the fleet is gone. */
+async function fleetLanded(stack: GatewayStack, stopped: () => boolean): Promise<void> {
+  while (stack.gateway.stats.framesIn === 0 && !stopped()) await new Promise((r) => setTimeout(r, WATCH_MS))
 }
 
 /** Copy accounts and recent device tickets to ClickHouse for the dashboards. */

@@ -43,6 +43,8 @@ export interface GatewayStack {
   mqttUrl: string
   sqlUrl: string | undefined
   webUrl: string
+  /** The dashboard server, so `tapflow up` can report the business's state on it. */
+  web: DashboardServer
   /** Issues device and tool credentials for the embedded broker; from <data-dir>/security/fleet.key. */
   authority: FleetAuthority
   /** mqtts:// URL and the CA file clients need, when --tls-port is set. */
@@ -136,7 +138,7 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
     await web.listen()
     writeStackInfo(o.dataDir, { pid: process.pid, startedAt: new Date().toISOString(), mqttUrl, sqlUrl, webUrl: web.url })
     resources.defer('stack file', () => removeStackInfo(o.dataDir))
-    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, authority, tls, close }
+    return { gateway, clickhouse, mqttUrl, sqlUrl, webUrl: web.url, web, authority, tls, close }
   } catch (err) {
     await close()
     throw err

@@ -1,4 +1,4 @@
-export { DashboardServer, type DashboardServerOptions } from './src/server.js'
+export { DashboardServer, type CompanyStatus, type DashboardServerOptions } from './src/server.js'
 export { writeFleetDimensions, writeBusinessDimensions, type FleetDimensionOptions, type AccountRow, type TicketRow } from './src/dimensions.js'
 export { LiveFeed, type LiveFeedOptions, type LiveEvent } from './src/live.js'
 export { ONLINE_WINDOW_MS, type Overview } from './src/fleet-panels.js'

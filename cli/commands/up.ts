@@ -47,9 +47,13 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       })
       const transport = company?.gate(mqtt) ?? mqtt
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
-      const chillers = o.opcuaChillers > 0 ? await startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
+      // OPC-UA chillers take seconds to start: they come up while the device sessions connect. They subscribe to the
+      // simulator's events before their first await, so no profile change is missed.
+      const chillersStarting = o.opcuaChillers > 0 ? startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
+      chillersStarting?.catch(() => undefined) // awaited once the fleet is connecting; a failure stops the stack there
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       company?.attach(control.control, venueOf)
+      if (company) stack.web.setCompanyStatus(() => ({ business: true, backfill: company.company.backfillStatus() }))
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -58,7 +62,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const shutdown = async (): Promise<void> => {
         clearInterval(progress)
         await control.close()
-        await chillers?.close()
+        await (await chillersStarting?.catch(() => undefined))?.close()
         await sim.close()
         await company?.close()
         await stack.close()
@@ -66,6 +70,15 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         log.info({ published: transport.stats.acked, landed: framesLanded, deadLettered, duplicates }, 'stopped: every acknowledged frame is in ClickHouse')
       }
       onShutdown(stop, log)
+      const running = sim.start()
+      running.catch(() => undefined) // awaited below, after the chillers; its error is thrown there
+      let chillers: Awaited<typeof chillersStarting>
+      try {
+        chillers = await chillersStarting
+      } catch (err) {
+        await stop()
+        throw err
+      }
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
@@ -77,7 +90,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
           (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}  (read-only ClickHouse HTTP)\n` : '') +
           `  try      tapflow sql "SELECT count() FROM tapflow.pours"\n  Ctrl-C stops and flushes every frame.\n\n`,
       )
-      await sim.start()
+      await running
       if (stopped === undefined) {
         log.info('simulated duration reached')
         await stop()

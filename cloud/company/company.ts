@@ -38,6 +38,14 @@ export interface CompanyOptions {
   clock?: Clock
 }
 
+/** The background history backfill, for the dashboard banner. */
+export interface BackfillStatus {
+  /** 'none': nothing to backfill (a reused data dir, or no history). */
+  state: 'none' | 'running' | 'done'
+  daysDone: number
+  daysTotal: number
+}
+
 /** TapFlow as one company: the business in PostgreSQL whose installed base is the running fleet. */
 export interface Company extends AsyncDisposable {
   readonly business: Business
@@ -52,6 +60,8 @@ export interface Company extends AsyncDisposable {
   runHistory(progress?: boolean | 'auto'): Promise<RunSummary>
   /** Pipelines and checks for the history days `runHistory` simulated; meant to run in the background. */
   backfillHistory(onDay?: (day: string, left: number) => void): Promise<void>
+  /** Where `backfillHistory` is: running or done, days done of total. */
+  backfillStatus(): BackfillStatus
   /** Live accounts' venues and taps: the fleet to run. */
   roster(): Promise<RosterVenue[]>
   /** A postgres:// URL with a SELECT-only, read-only login, for `tapflow business sql` against the running stack. */
@@ -92,6 +102,7 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
     return run
   }
   let backfill: { from: string; to: string } | undefined
+  const status: BackfillStatus = { state: 'none', daysDone: 0, daysTotal: 0 }
   let closing = false
   const close = async (): Promise<void> => {
     closing = true
@@ -105,7 +116,10 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
     runHistory: async (progress = 'auto') => {
       const days = Math.max(0, daysBetween(await nextDay(), startDay))
       const s = await business.run({ days, progress, simulateOnly: true })
-      if (s.firstDay !== null && s.lastDay !== null) backfill = { from: s.firstDay, to: s.lastDay }
+      if (s.firstDay !== null && s.lastDay !== null) {
+        backfill = { from: s.firstDay, to: s.lastDay }
+        Object.assign(status, { state: 'running', daysDone: 0, daysTotal: daysBetween(s.firstDay, s.lastDay) + 1 })
+      }
       log.info({ days: s.days, from: s.firstDay, to: s.lastDay }, 'history simulated at daily granularity')
       return s
     },
@@ -114,10 +128,13 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
       const { from, to } = backfill
       for (let day = from; day <= to && !closing; day = addDays(day, 1)) {
         await exclusive(() => business.backfill({ from: day, to: day, progress: false }))
+        status.daysDone += 1
         onDay?.(day, daysBetween(day, to))
       }
+      if (!closing) status.state = 'done'
       backfill = undefined
     },
+    backfillStatus: () => ({ ...status }),
     roster: () => business.db.tx((c) => readRoster(c)),
     readerUrl: () => ensureReader(business.db, business.db.displayUrl),
     closeDay: (day) => exclusive(async () => {

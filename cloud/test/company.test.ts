@@ -22,7 +22,9 @@ beforeAll(async () => {
     const c = await openCompany({ databaseUrl: url, seed: 9, devices: 400, startMs: start, historyDays: 40 })
     companies.push(c)
     await c.runHistory(false)
+    expect(c.backfillStatus()).toEqual({ state: 'running', daysDone: 0, daysTotal: 40 })
     await c.backfillHistory()
+    expect(c.backfillStatus()).toEqual({ state: 'done', daysDone: 40, daysTotal: 40 })
     await c.closeDay('2025-06-01')
   }
 }, 300_000)

@@ -36,6 +36,13 @@ export interface DashboardServerOptions {
   logger?: Logger
 }
 
+/** What the business beside the fleet is doing (`tapflow up`), for the dashboard's banner. */
+export interface CompanyStatus {
+  business: boolean
+  /** Pipelines over the history simulated before the fleet started, computed in the background. */
+  backfill?: { state: 'none' | 'running' | 'done'; daysDone: number; daysTotal: number }
+}
+
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url))
 const STATUSES = ['all', 'online', 'offline', 'alert', 'fault', 'warn', 'ok', 'waiting'] as const
 
@@ -49,10 +56,16 @@ export class DashboardServer {
   readonly live: LiveFeed
   port = 0
   private end = { at: 0, value: 0 }
+  private company: (() => CompanyStatus) | undefined
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
     this.live = new LiveFeed({ client: opts.client, clock: opts.clock ?? systemClock, framesIn: opts.framesIn, logger: opts.logger })
+  }
+
+  /** The business starts after the stack (it needs ClickHouse), so it reports in late. */
+  setCompanyStatus(status: () => CompanyStatus): void {
+    this.company = status
   }
 
   get url(): string {
@@ -120,6 +133,9 @@ export class DashboardServer {
         const to = p.instant('to', await this.dataEnd())
         return device(c, id, to - range, to)
       }
+      case '/api/company':
+        p.only()
+        return this.company?.() ?? { business: false }
       case '/api/live':
         return this.live.snapshot(p.only('limit').int('limit', 50, 1, 500))
       case '/api/load':
@@ -129,7 +145,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/live, /api/live/stream, /api/load`)
     }
   }
 

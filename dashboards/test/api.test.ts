@@ -193,6 +193,15 @@ describe('dashboard API', () => {
     expect(r.body.error).not.toContain('\n')
   })
 
+  it('company says whether the business history backfill is running, and how far it got', async () => {
+    expect((await get('/api/company')).body).toEqual({ business: false })
+    stack.server.setCompanyStatus(() => ({ business: true, backfill: { state: 'running', daysDone: 3, daysTotal: 30 } }))
+    const r = await get('/api/company')
+    expect(r.status).toBe(200)
+    expect(r.body).toEqual({ business: true, backfill: { state: 'running', daysDone: 3, daysTotal: 30 } })
+    expect((await get('/api/company?x=1')).status).toBe(400)
+  })
+
   it('is read-only and keeps /status and /metrics on the same port', async () => {
     expect((await get('/api/fleet', { method: 'POST', body: 'x' })).status).toBe(405)
     expect((await get('/status')).body).toMatchObject({ ok: true })

@@ -95,6 +95,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
     async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
       const c = await pool.connect().catch((err: unknown) => { throw toPostgresError(err, 'connect failed') })
+      // A checked-out client has no pool listener: a server stopping under it (Ctrl-C) would crash the process.
+      const lost = (err: Error): void => opts.logger.warn({ err: err.message }, 'PostgreSQL connection lost in a transaction')
+      c.on('error', lost)
+      let broken = false
       try {
         // Bulk simulation writes need no per-commit flush; a crash loses at most the last day, which is re-run.
         // One round trip for both statements.
@@ -103,10 +107,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         await c.query('COMMIT')
         return out
       } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined)
+        await c.query('ROLLBACK').catch(() => (broken = true))
         throw err instanceof Error && 'sqlState' in err ? err : toPostgresError(err, 'transaction failed')
       } finally {
-        c.release()
+        c.off('error', lost)
+        c.release(broken) // a connection that cannot roll back is dropped, not reused
       }
     },
     close,

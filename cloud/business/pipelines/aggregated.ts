@@ -60,7 +60,7 @@ export async function computeInvestorMetrics(c: Queryable, month: string, throug
   const cum = (await c.query('SELECT coalesce(sum(net_profit_cents), 0) AS v FROM pipeline_profit_monthly WHERE month <= $1', [ms])).rows[0]
   const sm = (await c.query(`SELECT coalesce(sum(s.monthly_salary_total_cents), 0) AS v FROM salary_payments s JOIN teams t USING (team_id)
     WHERE s.salary_month = $1 AND t.function IN ('sales', 'marketing')`, [ms])).rows[0]
-  const eng = (await c.query(`SELECT coalesce(avg(dau), 0) AS dau, coalesce(avg(avg_session_minutes), 0) AS mins,
+  const eng = (await c.query(`SELECT coalesce(avg(dau), 0) AS dau, coalesce(avg(avg_session_minutes::numeric), 0) AS mins,
       coalesce((SELECT wau FROM pipeline_engagement_daily WHERE day <= $2 ORDER BY day DESC LIMIT 1), 0) AS wau
     FROM pipeline_engagement_daily WHERE day BETWEEN $1 AND $2`, [ms, asOf])).rows[0]
   const ops = (await c.query(`SELECT

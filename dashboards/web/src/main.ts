@@ -4,7 +4,7 @@ import { fleetView } from './fleet.js'
 import { liveView } from './live.js'
 import { loadView } from './load.js'
 import { venueView } from './venue.js'
-import type { View } from './util.js'
+import { api, type View } from './util.js'
 
 const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView }
 let cleanup: (() => void) | void
@@ -23,3 +23,23 @@ function route(): void {
 
 window.addEventListener('hashchange', route)
 route()
+
+interface CompanyStatus {
+  business: boolean
+  backfill?: { state: 'none' | 'running' | 'done'; daysDone: number; daysTotal: number }
+}
+
+/** `tapflow up` computes the business history's pipelines in the background: say so while it runs. */
+async function companyBanner(): Promise<void> {
+  const el = document.getElementById('company-banner')
+  if (!el) return
+  const s = await api<CompanyStatus>('company').catch(() => undefined)
+  const b = s?.backfill
+  el.hidden = b?.state !== 'running'
+  if (b?.state === 'running') {
+    el.textContent = `Business history backfill running: ${b.daysDone} of ${b.daysTotal} days. Business reports and history charts fill in as it goes; live telemetry is unaffected.`
+  }
+  // The business reports in after the stack is up (or never, for a synthetic fleet): keep asking until it is done.
+  if (s?.business !== true || b?.state === 'running') setTimeout(() => void companyBanner(), 3000)
+}
+void companyBanner()
