@@ -7,13 +7,24 @@ import { defineTable, type AnyTableSpec, type RecordOf } from './table-spec.js'
  * compiler then points at every place that builds that table's record.
  */
 
+/** Every telemetry frame's first columns (the header every message starts with, and its venue)… */
+const FRAME_HEAD = {
+  device_id: 'LowCardinality(String)',
+  venue_id: 'LowCardinality(String)',
+  seq: 'UInt64',
+  ts: "DateTime64(3, 'UTC')",
+} as const
+
+/** …and its last ones: flagged late, and when the gateway received it. */
+const FRAME_TAIL = {
+  late: 'Bool',
+  received_at: "DateTime64(3, 'UTC')",
+} as const
+
 export const POURS = defineTable({
   name: 'tapflow.pours',
   columns: {
-    device_id: 'LowCardinality(String)',
-    venue_id: 'LowCardinality(String)',
-    seq: 'UInt64',
-    ts: "DateTime64(3, 'UTC')",
+    ...FRAME_HEAD,
     line_id: 'UInt16',
     beverage_id: 'LowCardinality(String)',
     volume_ml: 'Float32',
@@ -24,8 +35,7 @@ export const POURS = defineTable({
     keg_id: 'LowCardinality(String)',
     keg_remaining_ml: 'Float32',
     beverage_temp_c: 'Float32',
-    late: 'Bool',
-    received_at: "DateTime64(3, 'UTC')",
+    ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
 })
@@ -33,16 +43,12 @@ export const POURS = defineTable({
 export const TEMPERATURES = defineTable({
   name: 'tapflow.temperatures',
   columns: {
-    device_id: 'LowCardinality(String)',
-    venue_id: 'LowCardinality(String)',
-    seq: 'UInt64',
-    ts: "DateTime64(3, 'UTC')",
+    ...FRAME_HEAD,
     line_id: 'UInt16',
     line_temp_c: 'Float32',
     keg_temp_c: 'Float32',
     ambient_temp_c: 'Float32',
-    late: 'Bool',
-    received_at: "DateTime64(3, 'UTC')",
+    ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
 })
@@ -50,10 +56,7 @@ export const TEMPERATURES = defineTable({
 export const HEALTH = defineTable({
   name: 'tapflow.health',
   columns: {
-    device_id: 'LowCardinality(String)',
-    venue_id: 'LowCardinality(String)',
-    seq: 'UInt64',
-    ts: "DateTime64(3, 'UTC')",
+    ...FRAME_HEAD,
     firmware_version: 'LowCardinality(String)',
     uptime_s: 'UInt64',
     rssi_dbm: 'Int16',
@@ -61,8 +64,7 @@ export const HEALTH = defineTable({
     valve_cycles: 'UInt64',
     error_codes: 'Array(UInt32)',
     reboot_count: 'UInt32',
-    late: 'Bool',
-    received_at: "DateTime64(3, 'UTC')",
+    ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
 })
