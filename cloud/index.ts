@@ -14,3 +14,4 @@ export type { CheckResult, CheckStatus, CheckScope } from './business/quality/in
 export { FRESHNESS_SLA_HOURS, REVENUE_TOLERANCE, LATE_HOURS } from './business/quality/index.js'
 export type { InvestorMetrics } from './business/pipelines/aggregated.js'
 export type { ReportOptions, ReportResult, ReportModel } from './business/report/index.js'
+export * from './features/index.js'

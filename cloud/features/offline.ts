@@ -1,0 +1,86 @@
+import type { Registry, ResolvedFeature } from './registry.js'
+import type { FeatureView } from './types.js'
+
+/**
+ * Point-in-time SQL, Feast's semantics in one ClickHouse query. For each entity row (row_id, entity_id, ts_ms)
+ * and each view:
+ *   - probes at ts and at ts − window for every window of the view (ARRAY JOIN);
+ *   - one ASOF LEFT JOIN of the probes against the view's source rows, which carry running totals of the
+ *     integer sums: the latest source row at or before each probe;
+ *   - a window sum is total(ts) − total(ts − window), i.e. exactly the events in (ts − window, ts]; a value is the
+ *     latest at or before ts. A view whose latest row is older than its TTL gives NULL.
+ * Nothing after a row's timestamp can reach its features: every join condition is `source ts <= probe <= row ts`.
+ */
+
+/** The entity rows: a FROM-able SQL expression with `row_id UInt64, entity_id String, ts_ms Int64` (and extra columns). */
+export interface EntityRowsSql {
+  from: string
+  /** Columns of `from` to copy into the output (labels). */
+  extra?: readonly string[]
+}
+
+/** How far back a view reads for a row: its longest window plus its TTL (the oldest a lagged value may be). */
+export function lookbackMs(v: FeatureView): number {
+  return Math.max(0, ...Object.values(v.windows)) + v.ttlMs
+}
+
+function fill(sql: string, db: string, entities: string, from: string, to: string): string {
+  return sql.replaceAll('{db}', db).replaceAll('{entities}', entities).replaceAll('{from}', from).replaceAll('{to}', to)
+}
+
+function castFeature(type: ResolvedFeature['type'], expr: string): string {
+  if (type === 'string') return `CAST(${expr} AS Nullable(String))`
+  if (type === 'int64') return `CAST(${expr} AS Nullable(Int64))`
+  return `if(isFinite(assumeNotNull(CAST(${expr} AS Nullable(Float64)))), CAST(${expr} AS Nullable(Float64)), NULL)`
+}
+
+/** One view's features for every entity row: `row_id`, `<view>__event_ts` and the features asked for. */
+export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, db: string): string {
+  const windows = Object.entries(v.windows)
+  const ks = [0, ...windows.map((_, i) => i + 1)]
+  const offsets = [0, ...windows.map(([, ms]) => ms)]
+  const at = (col: string, k: number): string => `anyIf(c.${col}, p.k = ${k})`
+  const sel: string[] = [
+    'p.row_id AS row_id', 'any(p.ts_ms) AS __row_ts', `${at('__ts', 0)} AS __event_ts`,
+    `${at('__hit', 0)} = 1 AS __hit0`, `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`,
+    ...v.values.map((x) => `${at(x, 0)} AS ${x}`),
+  ]
+  windows.forEach(([w, ms], i) => {
+    for (const s of v.sums) sel.push(`${at(s, 0)} - ${at(s, i + 1)} AS ${s}__${w}`)
+    for (const l of (v.lagged ?? []).filter((x) => x.window === w)) {
+      sel.push(`if(${at('__hit', i + 1)} = 1 AND __row_ts - ${ms} - ${at('__ts', i + 1)} <= ${v.ttlMs}, ${at(l.value, i + 1)}, NULL) AS ${l.value}__at_${w}`)
+    }
+  })
+  const source = fill(v.sourceSql, db, `(SELECT entity_id FROM ${e})`, `(SELECT min(ts_ms) FROM ${e}) - ${lookbackMs(v)}`, `(SELECT max(ts_ms) FROM ${e})`)
+  const running = v.sums.map((s) => `sum(${s}) OVER w AS ${s}`)
+  const inner = `SELECT ${sel.join(', ')}
+    FROM (SELECT row_id, entity_id, ts_ms, k, ts_ms - off AS probe FROM ${e} ARRAY JOIN [${ks.join(',')}] AS k, [${offsets.join(',')}] AS off) AS p
+    ASOF LEFT JOIN (
+      SELECT entity_id, ts_ms AS __ts, toUInt8(1) AS __hit${v.values.map((x) => `, ${x}`).join('')}${running.map((r) => `, ${r}`).join('')}
+      FROM (${source}) ${running.length > 0 ? 'WINDOW w AS (PARTITION BY entity_id ORDER BY ts_ms ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)' : ''}
+    ) AS c ON p.entity_id = c.entity_id AND p.probe >= c.__ts
+    GROUP BY p.row_id`
+  const feats = v.features.filter((x) => wanted.has(x.name))
+    .map((x) => `if(__ok, ${castFeature(x.type, x.sql)}, NULL) AS ${x.name}`)
+  return `SELECT row_id, if(__hit0, __event_ts, NULL) AS ${v.name}__event_ts${feats.map((x) => `, ${x}`).join('')} FROM (${inner})`
+}
+
+/**
+ * The whole point-in-time query: entity rows in, one output row per entity row (ordered by row_id) with
+ * `entity_id`, `ts_ms`, the extra columns, the features in the order asked and `<view>__event_ts` per view.
+ */
+export function pointInTimeSql(reg: Registry, features: readonly ResolvedFeature[], rows: EntityRowsSql, db: string): string {
+  const views = reg.viewsFor(features)
+  const names = new Set<string>(features.map((x) => x.name))
+  for (const d of reg.derived) if (names.has(d.name)) for (const i of d.inputs) names.add(i)
+  const joins = views.map((v, i) => `LEFT JOIN (${viewSql(v, names, rows.from, db)}) AS v${i} ON v${i}.row_id = e.row_id`)
+  const cols = features.map((x) => {
+    const d = reg.derived.find((y) => y.name === x.name)
+    if (d === undefined) return `${x.name}`
+    return `if(${d.inputs.map((i) => `isNull(${i})`).join(' OR ')}, NULL, ${castFeature(d.type, d.sql)}) AS ${d.name}`
+  })
+  return `SELECT e.row_id AS row_id, e.entity_id AS entity_id, e.ts_ms AS ts_ms${(rows.extra ?? []).map((c) => `, e.\`${c}\` AS \`${c}\``).join('')},
+    ${[...cols, ...views.map((v) => `${v.name}__event_ts`)].join(', ')}
+    FROM ${rows.from} AS e ${joins.join(' ')}
+    ORDER BY row_id SETTINGS join_use_nulls = 0`
+}
