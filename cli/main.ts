@@ -3,6 +3,7 @@ import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
 import { registerDevices } from './commands/devices.js'
 import { registerFleet } from './commands/fleet.js'
+import { registerFeatures } from './commands/features.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerLoad } from './commands/load.js'
 import { registerSim } from './commands/sim.js'
@@ -26,6 +27,7 @@ registerSql(program, deps)
 registerLoad(program, deps)
 registerBusiness(program, deps)
 registerDevices(program)
+registerFeatures(program)
 
 try {
   await program.parseAsync(process.argv)

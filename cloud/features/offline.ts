@@ -9,6 +9,7 @@ import type { FeatureView } from './types.js'
  *     integer sums: the latest source row at or before each probe;
  *   - a window sum is total(ts) − total(ts − window), i.e. exactly the events in (ts − window, ts]; a value is the
  *     latest at or before ts. A view whose latest row is older than its TTL gives NULL.
+ * ASOF LEFT JOIN fills a probe without a match with zeros (join_use_nulls = 0, the default), i.e. an empty total.
  * Nothing after a row's timestamp can reach its features: every join condition is `source ts <= probe <= row ts`.
  */
 
@@ -82,5 +83,5 @@ export function pointInTimeSql(reg: Registry, features: readonly ResolvedFeature
   return `SELECT e.row_id AS row_id, e.entity_id AS entity_id, e.ts_ms AS ts_ms${(rows.extra ?? []).map((c) => `, e.\`${c}\` AS \`${c}\``).join('')},
     ${[...cols, ...views.map((v) => `${v.name}__event_ts`)].join(', ')}
     FROM ${rows.from} AS e ${joins.join(' ')}
-    ORDER BY row_id SETTINGS join_use_nulls = 0`
+    ORDER BY row_id`
 }

@@ -86,20 +86,41 @@ export class FeatureStore {
     const feats = this.registry.resolve(req.features, req.entity)
     if (req.rows.length === 0) return []
     return this.withEntityRows(req.rows, async (rows) => {
-      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: JSON_OUT })
+      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: this.settings() })
       const out = await rs.json<Record<string, FeatureValue>>()
       return out.map((r) => ({ entityId: String(r.entity_id), ts: Number(r.ts_ms), values: pick(r, feats) }))
     })
   }
 
   /**
-   * A training set straight from ClickHouse to a stream (CSVWithNames, Parquet, …): entity rows from a table
-   * expression (`labels`, e.g. a label query wrapped by `labelRowsSql`) with their extra columns kept.
+   * A training set straight from ClickHouse to a stream (CSVWithNames, Parquet, …): one row per entity row with
+   * the join key, `event_timestamp`, the entity rows' extra columns (labels) and the features.
    */
   async exportHistoricalFeatures(req: { entity: string; rows: EntityRowsSql; features: readonly string[]; format: DataFormat; out: Writable }): Promise<void> {
     const feats = this.registry.resolve(req.features, req.entity)
-    const rs = await this.ch.exec({ query: `${pointInTimeSql(this.registry, feats, req.rows, this.db)} FORMAT ${req.format}`, clickhouse_settings: JSON_OUT })
+    const key = this.registry.entity(req.entity).joinKey
+    const cols = [`entity_id AS ${key}`, "fromUnixTimestamp64Milli(ts_ms, 'UTC') AS event_timestamp", ...(req.rows.extra ?? []).map((c) => `\`${c}\``), ...feats.map((f) => f.name)]
+    const query = `SELECT ${cols.join(', ')} FROM (${pointInTimeSql(this.registry, feats, req.rows, this.db)}) FORMAT ${req.format}`
+    const rs = await this.ch.exec({ query, clickhouse_settings: this.settings() })
     for await (const chunk of rs.stream) if (!req.out.write(chunk as Buffer)) await new Promise((r) => req.out.once('drain', r))
+  }
+
+  /**
+   * Entity rows from a label query: its `key` column is the entity id, `ts` the timestamp (DateTime or ms), and
+   * every other column is carried into the training set. The query runs inside the point-in-time query.
+   */
+  async labelRows(query: string, key: string): Promise<EntityRowsSql> {
+    const rs = await this.ch.query({ query: `DESCRIBE (${query})`, format: 'JSONEachRow' })
+    const desc = await rs.json<{ name: string; type: string }>()
+    const names = desc.map((c) => c.name)
+    for (const need of [key, 'ts']) if (!names.includes(need)) throw new FeatureInputError(`the label query has no '${need}' column (it has ${names.join(', ')})`)
+    const extra = names.filter((n) => n !== key && n !== 'ts')
+    const tsType = desc.find((c) => c.name === 'ts')?.type ?? ''
+    const ts = /Int/.test(tsType) ? 'toInt64(ts)' : "toUnixTimestamp64Milli(toDateTime64(ts, 3, 'UTC'))"
+    return {
+      from: `(SELECT toUInt64(rowNumberInAllBlocks()) AS row_id, toString(\`${key}\`) AS entity_id, ${ts} AS ts_ms${extra.map((c) => `, \`${c}\``).join('')} FROM (${query}))`,
+      extra,
+    }
   }
 
   /** Runs `fn` with the rows as a table: a Memory table when writable, else inline JSON. */
@@ -110,11 +131,12 @@ export class FeatureStore {
       if (r.ts > now + this.maxFutureMs) throw new FeatureInputError(`entity row for '${r.entityId}' is in the future: ${new Date(r.ts).toISOString()}`)
     }
     const extraCols = extra?.[0] === undefined ? [] : Object.keys(extra[0])
-    const json = (r: EntityRow, i: number): Record<string, unknown> => ({ row_id: i, entity_id: r.entityId, ts_ms: r.ts, ...(extra?.[i] ?? {}) })
+    const json = (r: EntityRow, i: number): Record<string, unknown> => ({ row_id: i, entity_id: r.entityId, ts_ms: Math.trunc(r.ts), ...(extra?.[i] ?? {}) })
     const schema = ['row_id UInt64', 'entity_id String', 'ts_ms Int64', ...extraCols.map((c) => `\`${c}\` String`)].join(', ')
     if (!this.writable) {
-      const body = rows.map((r, i) => JSON.stringify(json(r, i))).join('\n')
-      return fn({ from: `format(JSONEachRow, ${quote(schema)}, ${quote(body)})`, extra: extraCols })
+      // The read-only SQL surface allows the `values` table function (and no temporary tables).
+      const tuples = rows.map((r, i) => `(${[i, quote(r.entityId), Math.trunc(r.ts), ...extraCols.map((c) => quote(extra?.[i]?.[c] ?? ''))].join(', ')})`)
+      return fn({ from: `values(${quote(schema)}, ${tuples.join(', ')})`, extra: extraCols })
     }
     const table = `${SCRATCH_DB}.entity_rows_${randomUUID().replaceAll('-', '')}`
     await this.ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${SCRATCH_DB}` })
@@ -146,7 +168,7 @@ export class FeatureStore {
       const feats = this.registry.list(entity)
       const views = this.registry.viewsFor(feats)
       const rows: EntityRowsSql = { from: `(SELECT toUInt64(rowNumberInAllBlocks()) AS row_id, toString(id) AS entity_id, toInt64(${Math.trunc(at)}) AS ts_ms FROM (${this.entityIdsSql(entity)}))` }
-      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: JSON_OUT })
+      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: this.settings() })
       let batch: [string, OnlineRecord][] = []
       let n = 0
       for await (const chunk of rs.stream<Record<string, FeatureValue>>()) {
@@ -195,6 +217,11 @@ export class FeatureStore {
     return out
   }
 
+  /** A read-only port refuses setting changes: there, 64-bit integers come quoted and `pick` converts them. */
+  private settings(): typeof JSON_OUT | undefined {
+    return this.writable ? JSON_OUT : undefined
+  }
+
   private requireOnline(): OnlineStore {
     if (this.online === undefined) throw new FeatureInputError('no online store configured')
     return this.online
@@ -215,6 +242,9 @@ function nullableNumber(v: FeatureValue | undefined): number | null {
 
 function pick(r: Record<string, FeatureValue>, feats: readonly ResolvedFeature[]): Record<string, FeatureValue> {
   const out: Record<string, FeatureValue> = {}
-  for (const f of feats) out[f.name] = r[f.name] ?? null
+  for (const f of feats) {
+    const v = r[f.name] ?? null
+    out[f.name] = v !== null && f.type !== 'string' ? Number(v) : v
+  }
   return out
 }
