@@ -57,16 +57,19 @@ const devicePours: FeatureView = {
   ],
 }
 
-/** Line temperature sums in centi-degrees, time in minutes since 2020, for exact windowed means, variances and slopes. */
-const T_MIN = 'intDiv(toUnixTimestamp64Milli(ts) - 1577836800000, 60000)'
+/**
+ * Line temperature sums in centi-degrees, time in minutes since 2024, for exact windowed means, variances and
+ * slopes in Int64: Σt² over a query's range stays below 2^63 up to ~10^6 readings per tap (2 years at one a minute).
+ */
+const T_MIN = 'intDiv(toUnixTimestamp64Milli(ts) - 1704067200000, 60000)'
 const Y = fixed('line_temp_c', 100)
 const deviceTemperatures: FeatureView = {
   name: 'device_temperatures', entity: 'device', owner: OWNER, version: 1, ttlMs: D,
   description: 'Line, keg and ambient temperatures per tap: levels, variances and trends', source: 'tapflow.temperatures',
   sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms,
       argMax(toFloat64(line_temp_c), seq) AS line, argMax(toFloat64(keg_temp_c), seq) AS keg, argMax(toFloat64(ambient_temp_c), seq) AS ambient,
-      toInt64(count()) AS tn, sum(toInt64(${T_MIN})) AS tt, sum(${Y}) AS ty, sum(toInt128(${T_MIN}) * toInt128(${T_MIN})) AS ttt,
-      sum(${Y} * ${Y}) AS tyy, sum(toInt128(${T_MIN}) * toInt128(${Y})) AS tty,
+      toInt64(count()) AS tn, sum(toInt64(${T_MIN})) AS tt, sum(${Y}) AS ty, sum(toInt64(${T_MIN}) * toInt64(${T_MIN})) AS ttt,
+      sum(${Y} * ${Y}) AS tyy, sum(toInt64(${T_MIN}) * ${Y}) AS tty,
       sum(${fixed('keg_temp_c', 100)}) AS tk, sum(${fixed('ambient_temp_c', 100)}) AS ta, toInt64(countIf(line_temp_c > 6)) AS twarm
     FROM {db}.temperatures FINAL WHERE device_id IN {entities} AND ${inRange('ts')} GROUP BY entity_id, ts_ms`,
   values: ['line', 'keg', 'ambient'],

@@ -52,7 +52,7 @@ export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, 
       sel.push(`if(${at('__hit', i + 1)} = 1 AND __row_ts - ${ms} - ${at('__ts', i + 1)} <= ${v.ttlMs}, ${at(l.value, i + 1)}, NULL) AS ${l.value}__at_${w}`)
     }
   })
-  const source = fill(v.sourceSql, db, `(SELECT entity_id FROM ${e})`, `(SELECT min(ts_ms) FROM ${e}) - ${lookbackMs(v)}`, `(SELECT max(ts_ms) FROM ${e})`)
+  const source = fill(v.sourceSql, db, `(SELECT entity_id FROM ${e})`, `(SELECT min(ts_ms) FROM ${e}) - ${lookbackMs(v) + 1}`, `(SELECT max(ts_ms) FROM ${e})`)
   const running = v.sums.map((s) => `sum(${s}) OVER w AS ${s}`)
   const inner = `SELECT ${sel.join(', ')}
     FROM (SELECT row_id, entity_id, ts_ms, k, ts_ms - off AS probe FROM ${e} ARRAY JOIN [${ks.join(',')}] AS k, [${offsets.join(',')}] AS off) AS p
@@ -61,9 +61,35 @@ export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, 
       FROM (${source}) ${running.length > 0 ? 'WINDOW w AS (PARTITION BY entity_id ORDER BY ts_ms ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)' : ''}
     ) AS c ON p.entity_id = c.entity_id AND p.probe >= c.__ts
     GROUP BY p.row_id`
+  return project(v, wanted, inner)
+}
+
+/** The features of a view over its probed columns (`row_id`, `__row_ts`, `__event_ts`, `__hit0`, `__ok`, …). */
+function project(v: FeatureView, wanted: ReadonlySet<string>, inner: string): string {
   const feats = v.features.filter((x) => wanted.has(x.name))
     .map((x) => `if(__ok, ${castFeature(x.type, x.sql)}, NULL) AS ${x.name}`)
   return `SELECT row_id, if(__hit0, __event_ts, NULL) AS ${v.name}__event_ts${feats.map((x) => `, ${x}`).join('')} FROM (${inner})`
+}
+
+/**
+ * The same columns for every entity at one instant `at`, for materialization: one aggregation over the source
+ * rows in (at − lookback, at], no running totals and no join. Integer window sums and latest values are the same
+ * numbers the point-in-time query finds (the skew test checks it), only cheaper. `row_id` is the entity id here.
+ */
+export function viewAtSql(v: FeatureView, wanted: ReadonlySet<string>, ids: string, at: number, db: string): string {
+  const source = fill(v.sourceSql, db, `(${ids})`, String(at - lookbackMs(v) - 1), String(at))
+  const sel: string[] = [
+    'src.entity_id AS row_id', `toInt64(${at}) AS __row_ts`, 'max(src.ts_ms) AS __event_ts', 'count() > 0 AS __hit0',
+    `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`, ...v.values.map((x) => `argMax(src.${x}, src.ts_ms) AS ${x}`),
+  ]
+  for (const [w, ms] of Object.entries(v.windows)) {
+    for (const s of v.sums) sel.push(`sumIf(src.${s}, src.ts_ms > ${at - ms}) AS ${s}__${w}`)
+    for (const l of (v.lagged ?? []).filter((x) => x.window === w)) {
+      const before = `src.ts_ms <= ${at - ms}`
+      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(src.${l.value}, src.ts_ms, ${before}), NULL) AS ${l.value}__at_${w}`)
+    }
+  }
+  return project(v, wanted, `SELECT ${sel.join(', ')} FROM (${source}) AS src GROUP BY src.entity_id`)
 }
 
 /**
@@ -72,16 +98,36 @@ export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, 
  */
 export function pointInTimeSql(reg: Registry, features: readonly ResolvedFeature[], rows: EntityRowsSql, db: string): string {
   const views = reg.viewsFor(features)
+  const wanted = withInputs(reg, features)
+  const joins = views.map((v, i) => `LEFT JOIN (${viewSql(v, wanted, rows.from, db)}) AS v${i} ON v${i}.row_id = e.row_id`)
+  return `SELECT e.row_id AS row_id, e.entity_id AS entity_id, e.ts_ms AS ts_ms${(rows.extra ?? []).map((c) => `, e.\`${c}\` AS \`${c}\``).join('')},
+    ${outputColumns(reg, features, views)}
+    FROM ${rows.from} AS e ${joins.join(' ')}
+    ORDER BY row_id`
+}
+
+/** Every entity id of `ids` (a query with an `id` column) at one instant: what materialization writes. */
+export function latestSql(reg: Registry, features: readonly ResolvedFeature[], ids: string, at: number, db: string): string {
+  const views = reg.viewsFor(features)
+  const wanted = withInputs(reg, features)
+  const idsOnly = `SELECT DISTINCT toString(id) AS id FROM (${ids})`
+  const joins = views.map((v, i) => `LEFT JOIN (${viewAtSql(v, wanted, idsOnly, at, db)}) AS v${i} ON v${i}.row_id = e.entity_id`)
+  return `SELECT e.entity_id AS entity_id, toInt64(${at}) AS ts_ms, ${outputColumns(reg, features, views)}
+    FROM (SELECT id AS entity_id FROM (${idsOnly})) AS e ${joins.join(' ')}`
+}
+
+function withInputs(reg: Registry, features: readonly ResolvedFeature[]): Set<string> {
   const names = new Set<string>(features.map((x) => x.name))
   for (const d of reg.derived) if (names.has(d.name)) for (const i of d.inputs) names.add(i)
-  const joins = views.map((v, i) => `LEFT JOIN (${viewSql(v, names, rows.from, db)}) AS v${i} ON v${i}.row_id = e.row_id`)
+  return names
+}
+
+/** Features in the order asked (derived ones computed here, NULL when an input is), then each view's event time. */
+function outputColumns(reg: Registry, features: readonly ResolvedFeature[], views: readonly FeatureView[]): string {
   const cols = features.map((x) => {
     const d = reg.derived.find((y) => y.name === x.name)
     if (d === undefined) return `${x.name}`
     return `if(${d.inputs.map((i) => `isNull(${i})`).join(' OR ')}, NULL, ${castFeature(d.type, d.sql)}) AS ${d.name}`
   })
-  return `SELECT e.row_id AS row_id, e.entity_id AS entity_id, e.ts_ms AS ts_ms${(rows.extra ?? []).map((c) => `, e.\`${c}\` AS \`${c}\``).join('')},
-    ${[...cols, ...views.map((v) => `${v.name}__event_ts`)].join(', ')}
-    FROM ${rows.from} AS e ${joins.join(' ')}
-    ORDER BY row_id`
+  return [...cols, ...views.map((v) => `${v.name}__event_ts`)].join(', ')
 }

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream'
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
 import { systemClock, type Clock } from '../../common/index.js'
 import { FeatureInputError } from './errors.js'
-import { pointInTimeSql, type EntityRowsSql } from './offline.js'
+import { latestSql, pointInTimeSql, type EntityRowsSql } from './offline.js'
 import type { OnlineRecord, OnlineStore } from './online-store.js'
 import { Registry, type ResolvedFeature } from './registry.js'
 import { quote } from './sql.js'
@@ -167,8 +167,8 @@ export class FeatureStore {
       const at = opts.at ?? started
       const feats = this.registry.list(entity)
       const views = this.registry.viewsFor(feats)
-      const rows: EntityRowsSql = { from: `(SELECT toUInt64(rowNumberInAllBlocks()) AS row_id, toString(id) AS entity_id, toInt64(${Math.trunc(at)}) AS ts_ms FROM (${this.entityIdsSql(entity)}))` }
-      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: this.settings() })
+      const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.db)
+      const rs = await this.ch.query({ query, format: 'JSONEachRow', clickhouse_settings: this.settings() })
       let batch: [string, OnlineRecord][] = []
       let n = 0
       for await (const chunk of rs.stream<Record<string, FeatureValue>>()) {
