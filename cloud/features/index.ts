@@ -10,3 +10,4 @@ export { RedisOnlineStore, openOnlineStore, type RedisOnlineStoreOptions } from 
 export type { Entity, Feature, FeatureView, DerivedFeature, FeatureType, FeatureValue } from './types.js'
 export { generateSyntheticTelemetry, type SyntheticTelemetryOptions } from './synthetic.js'
 export { featureCatalogue, CATALOGUE_START, CATALOGUE_END } from './catalogue.js'
+export { FeatureServer, featureServiceClient, type FeatureServerOptions, type ControlAuthenticator } from './grpc.js'
