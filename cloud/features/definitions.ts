@@ -19,14 +19,13 @@ const f = (name: string, type: FeatureType, description: string, sql: string): F
 const devicePours: FeatureView = {
   name: 'device_pours', entity: 'device', owner: OWNER, version: 1, ttlMs: 7 * D,
   description: 'Pour volume, flow, foam and waste per tap', source: 'tapflow.pours',
-  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms,
-      argMax(toFloat64(keg_remaining_ml), seq) AS keg_remaining, argMax(toFloat64(volume_ml), seq) AS last_volume,
-      toInt64(count()) AS n, sum(${fixed('volume_ml', 1000)}) AS vol, sum(toInt64(duration_ms)) AS dur,
-      sum(${fixed('flow_rate_ml_s', 1000)}) AS flow, sum(${fixed('foam_ratio', 1e6)}) AS foam,
-      sum(${fixed('waste_ml', 1000)}) AS waste, sum(${fixed('beverage_temp_c', 1000)}) AS btemp
-    FROM {db}.pours FINAL WHERE device_id IN {entities} AND ${inRange('ts')} GROUP BY entity_id, ts_ms`,
-  values: ['keg_remaining', 'last_volume'],
-  sums: ['n', 'vol', 'dur', 'flow', 'foam', 'waste', 'btemp'],
+  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *
+    FROM {db}.pours FINAL WHERE device_id IN {entities} AND ${inRange('ts')}`,
+  values: { keg_remaining: 'toFloat64(keg_remaining_ml)', last_volume: 'toFloat64(volume_ml)' },
+  sums: {
+    n: 'toInt64(1)', vol: fixed('volume_ml', 1000), dur: 'toInt64(duration_ms)', flow: fixed('flow_rate_ml_s', 1000),
+    foam: fixed('foam_ratio', 1e6), waste: fixed('waste_ml', 1000), btemp: fixed('beverage_temp_c', 1000),
+  },
   windows: { '1h': H, '24h': D, '7d': 7 * D },
   features: [
     f('pour_count_1h', 'int64', 'Pours in the last hour', 'n__1h'),
@@ -66,14 +65,13 @@ const Y = fixed('line_temp_c', 100)
 const deviceTemperatures: FeatureView = {
   name: 'device_temperatures', entity: 'device', owner: OWNER, version: 1, ttlMs: D,
   description: 'Line, keg and ambient temperatures per tap: levels, variances and trends', source: 'tapflow.temperatures',
-  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms,
-      argMax(toFloat64(line_temp_c), seq) AS line, argMax(toFloat64(keg_temp_c), seq) AS keg, argMax(toFloat64(ambient_temp_c), seq) AS ambient,
-      toInt64(count()) AS tn, sum(toInt64(${T_MIN})) AS tt, sum(${Y}) AS ty, sum(toInt64(${T_MIN}) * toInt64(${T_MIN})) AS ttt,
-      sum(${Y} * ${Y}) AS tyy, sum(toInt64(${T_MIN}) * ${Y}) AS tty,
-      sum(${fixed('keg_temp_c', 100)}) AS tk, sum(${fixed('ambient_temp_c', 100)}) AS ta, toInt64(countIf(line_temp_c > 6)) AS twarm
-    FROM {db}.temperatures FINAL WHERE device_id IN {entities} AND ${inRange('ts')} GROUP BY entity_id, ts_ms`,
-  values: ['line', 'keg', 'ambient'],
-  sums: ['tn', 'tt', 'ty', 'ttt', 'tyy', 'tty', 'tk', 'ta', 'twarm'],
+  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *
+    FROM {db}.temperatures FINAL WHERE device_id IN {entities} AND ${inRange('ts')}`,
+  values: { line: 'toFloat64(line_temp_c)', keg: 'toFloat64(keg_temp_c)', ambient: 'toFloat64(ambient_temp_c)' },
+  sums: {
+    tn: 'toInt64(1)', tt: `toInt64(${T_MIN})`, ty: Y, ttt: `toInt64(${T_MIN}) * toInt64(${T_MIN})`, tyy: `${Y} * ${Y}`,
+    tty: `toInt64(${T_MIN}) * ${Y}`, tk: fixed('keg_temp_c', 100), ta: fixed('ambient_temp_c', 100), twarm: 'toInt64(line_temp_c > 6)',
+  },
   windows: { '1h': H, '6h': 6 * H, '24h': D, '7d': 7 * D },
   features: [
     f('line_temp_c', 'float64', 'Latest line (python) temperature (°C)', 'line'),
@@ -101,20 +99,21 @@ const deviceTemperatures: FeatureView = {
 const deviceHealth: FeatureView = {
   name: 'device_health', entity: 'device', owner: OWNER, version: 1, ttlMs: D,
   description: 'Firmware, radio, power, valve and error health per tap', source: 'tapflow.health',
-  sourceSql: `SELECT h.entity_id AS entity_id, h.ts_ms AS ts_ms, h.* EXCEPT (entity_id, ts_ms), fl.flash_ts AS flash_ts FROM (
-      SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, argMax(toString(firmware_version), seq) AS firmware,
-        argMax(toFloat64(uptime_s), seq) AS uptime, argMax(toFloat64(rssi_dbm), seq) AS rssi, argMax(toFloat64(supply_voltage_v), seq) AS volts,
-        argMax(toInt64(valve_cycles), seq) AS cycles, argMax(toInt64(reboot_count), seq) AS reboots, argMax(toInt64(length(error_codes)), seq) AS active_errors,
-        toInt64(count()) AS hn, sum(toInt64(rssi_dbm)) AS hrssi, toInt64(countIf(rssi_dbm < -85)) AS hweak,
-        sum(${fixed('supply_voltage_v', 1000)}) AS hvolts, toInt64(countIf(supply_voltage_v < 11.5)) AS hdips,
-        toInt64(countIf(length(error_codes) > 0)) AS herrframes, sum(toInt64(length(error_codes))) AS herrs
-      FROM {db}.health FINAL WHERE device_id IN {entities} AND ${inRange('ts')} GROUP BY entity_id, ts_ms) AS h
+  sourceSql: `SELECT h.device_id AS entity_id, toUnixTimestamp64Milli(h.ts) AS ts_ms, h.seq AS __order, h.*, fl.first_seen_ts AS first_seen_ts
+    FROM {db}.health AS h FINAL
     -- First frame ever seen with a version: no later frame can move a minimum that is already at or before ts.
-    LEFT JOIN (SELECT device_id, toString(firmware_version) AS firmware, toUnixTimestamp64Milli(min(ts)) AS flash_ts
+    LEFT JOIN (SELECT device_id, toString(firmware_version) AS firmware, toUnixTimestamp64Milli(min(ts)) AS first_seen_ts
       FROM {db}.health WHERE device_id IN {entities} GROUP BY device_id, firmware) AS fl
-      ON fl.device_id = h.entity_id AND fl.firmware = h.firmware`,
-  values: ['firmware', 'uptime', 'rssi', 'volts', 'cycles', 'reboots', 'active_errors', 'flash_ts'],
-  sums: ['hn', 'hrssi', 'hweak', 'hvolts', 'hdips', 'herrframes', 'herrs'],
+      ON fl.device_id = h.device_id AND fl.firmware = toString(h.firmware_version)
+    WHERE h.device_id IN {entities} AND ${inRange('h.ts')}`,
+  values: {
+    firmware: 'toString(firmware_version)', uptime: 'toFloat64(uptime_s)', rssi: 'toFloat64(rssi_dbm)', volts: 'toFloat64(supply_voltage_v)',
+    cycles: 'toInt64(valve_cycles)', reboots: 'toInt64(reboot_count)', active_errors: 'toInt64(length(error_codes))', flash_ts: 'first_seen_ts',
+  },
+  sums: {
+    hn: 'toInt64(1)', hrssi: 'toInt64(rssi_dbm)', hweak: 'toInt64(rssi_dbm < -85)', hvolts: fixed('supply_voltage_v', 1000),
+    hdips: 'toInt64(supply_voltage_v < 11.5)', herrframes: 'toInt64(length(error_codes) > 0)', herrs: 'toInt64(length(error_codes))',
+  },
   windows: { '24h': D, '7d': 7 * D },
   lagged: [{ value: 'cycles', window: '24h' }, { value: 'cycles', window: '7d' }, { value: 'reboots', window: '24h' }, { value: 'reboots', window: '7d' }],
   features: [
@@ -144,10 +143,10 @@ const deviceHealth: FeatureView = {
 const deviceGaps: FeatureView = {
   name: 'device_gaps', entity: 'device', owner: OWNER, version: 1, ttlMs: 30 * D,
   description: 'Sequence gaps (lost frames) per tap, as first detected', source: 'tapflow.gaps',
-  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(detected_at) AS ts_ms, toInt64(count()) AS gn, sum(toInt64(missing)) AS gmiss
-    FROM {db}.gaps FINAL WHERE filled = 0 AND device_id IN {entities} AND ${inRange('detected_at')} GROUP BY entity_id, ts_ms`,
-  values: [],
-  sums: ['gn', 'gmiss'],
+  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(detected_at) AS ts_ms, from_seq AS __order, *
+    FROM {db}.gaps FINAL WHERE filled = 0 AND device_id IN {entities} AND ${inRange('detected_at')}`,
+  values: {},
+  sums: { gn: 'toInt64(1)', gmiss: 'toInt64(missing)' },
   windows: { '24h': D, '7d': 7 * D },
   features: [
     f('seq_gaps_24h', 'int64', 'Sequence gaps detected in the last 24 h', 'gn__24h'),
@@ -159,11 +158,10 @@ const deviceGaps: FeatureView = {
 const deviceProfile: FeatureView = {
   name: 'device_profile', entity: 'device', owner: OWNER, version: 1, ttlMs: 3650 * D,
   description: 'The tap as the fleet spec describes it (dimension, rewritten at each start)', source: 'tapflow.devices',
-  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(updated_at) AS ts_ms,
-      argMax(toFloat64(keg_size_ml), updated_at) AS keg_size, argMax(toString(beverage_id), updated_at) AS beverage, argMax(toInt64(line_id), updated_at) AS line
-    FROM {db}.devices WHERE device_id IN {entities} AND ${inRange('updated_at')} GROUP BY entity_id, ts_ms`,
-  values: ['keg_size', 'beverage', 'line'],
-  sums: [],
+  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(updated_at) AS ts_ms, 0 AS __order, *
+    FROM {db}.devices FINAL WHERE device_id IN {entities} AND ${inRange('updated_at')}`,
+  values: { keg_size: 'toFloat64(keg_size_ml)', beverage: 'toString(beverage_id)', line: 'toInt64(line_id)' },
+  sums: {},
   windows: {},
   features: [
     f('keg_size_ml', 'float64', 'Keg size on the line (ml)', 'keg_size'),
@@ -175,11 +173,10 @@ const deviceProfile: FeatureView = {
 const venuePours: FeatureView = {
   name: 'venue_pours', entity: 'venue', owner: OWNER, version: 1, ttlMs: 7 * D,
   description: 'Pours, volume and waste across a venue\'s taps', source: 'tapflow.pours',
-  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, toInt64(count()) AS n,
-      sum(${fixed('volume_ml', 1000)}) AS vol, sum(${fixed('waste_ml', 1000)}) AS waste, toInt64(uniqExact(device_id)) AS taps
-    FROM {db}.pours FINAL WHERE venue_id IN {entities} AND ${inRange('ts')} GROUP BY entity_id, ts_ms`,
-  values: [],
-  sums: ['n', 'vol', 'waste'],
+  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *
+    FROM {db}.pours FINAL WHERE venue_id IN {entities} AND ${inRange('ts')}`,
+  values: {},
+  sums: { n: 'toInt64(1)', vol: fixed('volume_ml', 1000), waste: fixed('waste_ml', 1000) },
   windows: { '1h': H, '24h': D, '7d': 7 * D },
   features: [
     f('venue_pour_count_1h', 'int64', 'Pours at the venue in the last hour', 'n__1h'),
@@ -191,19 +188,19 @@ const venuePours: FeatureView = {
   ],
 }
 
-const chillerMetric = (m: string, scale: number): string => `sumIf(${fixed('value', scale)}, metric = '${m}')`
+const chillerMetric = (m: string): string => `if(metric = '${m}', ${fixed('value', 1000)}, 0)`
+const chillerCount = (m: string): string => `toInt64(metric = '${m}')`
 const venueChiller: FeatureView = {
   name: 'venue_chiller', entity: 'venue', owner: OWNER, version: 1, ttlMs: D,
   description: 'Cellar chiller readings (OPC-UA) for the venue', source: 'tapflow.chiller',
-  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms,
-      toInt64(countIf(metric = 'supply_temp_c')) AS cs_n, ${chillerMetric('supply_temp_c', 1000)} AS cs,
-      toInt64(countIf(metric = 'return_temp_c')) AS cr_n, ${chillerMetric('return_temp_c', 1000)} AS cr,
-      toInt64(countIf(metric = 'compressor_current_a')) AS cc_n, ${chillerMetric('compressor_current_a', 1000)} AS cc,
-      toInt64(countIf(metric = 'pressure_bar')) AS cp_n, ${chillerMetric('pressure_bar', 1000)} AS cp,
-      toInt64(countIf(metric = 'alarms' AND value != 0)) AS calarm, toInt64(countIf(metric = 'session_gap_ms')) AS cgap
-    FROM {db}.chiller FINAL WHERE venue_id IN {entities} AND ${inRange('ts')} GROUP BY entity_id, ts_ms`,
-  values: [],
-  sums: ['cs_n', 'cs', 'cr_n', 'cr', 'cc_n', 'cc', 'cp_n', 'cp', 'calarm', 'cgap'],
+  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, 0 AS __order, *
+    FROM {db}.chiller FINAL WHERE venue_id IN {entities} AND ${inRange('ts')}`,
+  values: {},
+  sums: {
+    cs_n: chillerCount('supply_temp_c'), cs: chillerMetric('supply_temp_c'), cr_n: chillerCount('return_temp_c'), cr: chillerMetric('return_temp_c'),
+    cc_n: chillerCount('compressor_current_a'), cc: chillerMetric('compressor_current_a'), cp_n: chillerCount('pressure_bar'), cp: chillerMetric('pressure_bar'),
+    calarm: "toInt64(metric = 'alarms' AND value != 0)", cgap: "toInt64(metric = 'session_gap_ms')",
+  },
   windows: { '1h': H, '24h': D },
   features: [
     f('chiller_supply_temp_avg_1h', 'float64', 'Mean chiller supply temperature, 1 h (°C)', ratio('cs__1h / 1000', 'cs_n__1h')),
@@ -219,11 +216,10 @@ const venueChiller: FeatureView = {
 const venueProfile: FeatureView = {
   name: 'venue_profile', entity: 'venue', owner: OWNER, version: 1, ttlMs: 3650 * D,
   description: 'The venue as the fleet spec describes it (dimension, rewritten at each start)', source: 'tapflow.venues',
-  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(updated_at) AS ts_ms, argMax(toString(venue_type), updated_at) AS vtype,
-      argMax(toString(city), updated_at) AS vcity, argMax(toString(region), updated_at) AS vregion
-    FROM {db}.venues WHERE venue_id IN {entities} AND ${inRange('updated_at')} GROUP BY entity_id, ts_ms`,
-  values: ['vtype', 'vcity', 'vregion'],
-  sums: [],
+  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(updated_at) AS ts_ms, 0 AS __order, *
+    FROM {db}.venues FINAL WHERE venue_id IN {entities} AND ${inRange('updated_at')}`,
+  values: { vtype: 'toString(venue_type)', vcity: 'toString(city)', vregion: 'toString(region)' },
+  sums: {},
   windows: {},
   features: [
     f('venue_type', 'string', 'Kind of venue (pub, restaurant, …)', 'vtype'),
@@ -238,11 +234,11 @@ const CUSTOMER_OF_VENUE = `(SELECT venue_id, argMax(customer, updated_at) AS cus
 const customerUsage: FeatureView = {
   name: 'customer_usage', entity: 'customer', owner: OWNER, version: 1, ttlMs: 14 * D,
   description: 'Usage across all of a customer\'s venues', source: 'tapflow.pours ⋈ tapflow.venues',
-  sourceSql: `SELECT c.customer AS entity_id, toUnixTimestamp64Milli(p.ts) AS ts_ms, toInt64(count()) AS n, sum(${fixed('p.volume_ml', 1000)}) AS vol
+  sourceSql: `SELECT c.customer AS entity_id, toUnixTimestamp64Milli(p.ts) AS ts_ms, p.seq AS __order, p.volume_ml AS volume_ml
     FROM {db}.pours AS p FINAL INNER JOIN ${CUSTOMER_OF_VENUE} AS c ON c.venue_id = p.venue_id
-    WHERE c.customer IN {entities} AND ${inRange('p.ts')} GROUP BY entity_id, ts_ms`,
-  values: [],
-  sums: ['n', 'vol'],
+    WHERE c.customer IN {entities} AND ${inRange('p.ts')}`,
+  values: {},
+  sums: { n: 'toInt64(1)', vol: fixed('volume_ml', 1000) },
   windows: { '24h': D, '7d': 7 * D, '14d': 14 * D },
   features: [
     f('customer_pour_count_7d', 'int64', 'Pours across the customer\'s venues, 7 days', 'n__7d'),
@@ -254,11 +250,11 @@ const customerUsage: FeatureView = {
 const customerFleet: FeatureView = {
   name: 'customer_fleet', entity: 'customer', owner: OWNER, version: 1, ttlMs: 3650 * D,
   description: 'Taps registered to the customer\'s venues (device dimension)', source: 'tapflow.devices ⋈ tapflow.venues',
-  sourceSql: `SELECT c.customer AS entity_id, toUnixTimestamp64Milli(d.updated_at) AS ts_ms, toInt64(count()) AS dn
+  sourceSql: `SELECT c.customer AS entity_id, toUnixTimestamp64Milli(d.updated_at) AS ts_ms, 0 AS __order
     FROM {db}.devices AS d FINAL INNER JOIN ${CUSTOMER_OF_VENUE} AS c ON c.venue_id = d.venue_id
-    WHERE c.customer IN {entities} AND ${inRange('d.updated_at')} GROUP BY entity_id, ts_ms`,
-  values: [],
-  sums: ['dn'],
+    WHERE c.customer IN {entities} AND ${inRange('d.updated_at')}`,
+  values: {},
+  sums: { dn: 'toInt64(1)' },
   windows: { all: 3650 * D },
   features: [f('device_count', 'int64', 'Taps registered to the customer\'s venues', 'dn__all')],
 }

@@ -44,21 +44,29 @@ export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, 
   const sel: string[] = [
     'p.row_id AS row_id', 'any(p.ts_ms) AS __row_ts', `${at('__ts', 0)} AS __event_ts`,
     `${at('__hit', 0)} = 1 AS __hit0`, `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`,
-    ...v.values.map((x) => `${at(x, 0)} AS ${x}`),
+    ...Object.keys(v.values).map((x) => `${at(x, 0)} AS ${x}`),
   ]
+  const sums = Object.keys(v.sums)
   windows.forEach(([w, ms], i) => {
-    for (const s of v.sums) sel.push(`${at(s, 0)} - ${at(s, i + 1)} AS ${s}__${w}`)
+    for (const s of sums) sel.push(`${at(s, 0)} - ${at(s, i + 1)} AS ${s}__${w}`)
     for (const l of (v.lagged ?? []).filter((x) => x.window === w)) {
       sel.push(`if(${at('__hit', i + 1)} = 1 AND __row_ts - ${ms} - ${at('__ts', i + 1)} <= ${v.ttlMs}, ${at(l.value, i + 1)}, NULL) AS ${l.value}__at_${w}`)
     }
   })
   const source = fill(v.sourceSql, db, `(SELECT entity_id FROM ${e})`, `(SELECT min(ts_ms) FROM ${e}) - ${lookbackMs(v) + 1}`, `(SELECT max(ts_ms) FROM ${e})`)
-  const running = v.sums.map((s) => `sum(${s}) OVER w AS ${s}`)
+  // One row per (entity, ts): latest values by __order, sums; then running totals per entity.
+  const perTs = [
+    'src.entity_id AS entity_id', 'src.ts_ms AS ts_ms',
+    ...Object.entries(v.values).map(([x, expr]) => `argMax(${expr}, src.__order) AS ${x}`),
+    ...Object.entries(v.sums).map(([x, expr]) => `sum(${expr}) AS ${x}`),
+  ]
+  const grouped = `SELECT ${perTs.join(', ')} FROM (${source}) AS src GROUP BY src.entity_id, src.ts_ms`
+  const running = sums.map((s) => `sum(${s}) OVER w AS ${s}`)
   const inner = `SELECT ${sel.join(', ')}
     FROM (SELECT row_id, entity_id, ts_ms, k, ts_ms - off AS probe FROM ${e} ARRAY JOIN [${ks.join(',')}] AS k, [${offsets.join(',')}] AS off) AS p
     ASOF LEFT JOIN (
-      SELECT entity_id, ts_ms AS __ts, toUInt8(1) AS __hit${v.values.map((x) => `, ${x}`).join('')}${running.map((r) => `, ${r}`).join('')}
-      FROM (${source}) ${running.length > 0 ? 'WINDOW w AS (PARTITION BY entity_id ORDER BY ts_ms ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)' : ''}
+      SELECT entity_id, ts_ms AS __ts, toUInt8(1) AS __hit${Object.keys(v.values).map((x) => `, ${x}`).join('')}${running.map((r) => `, ${r}`).join('')}
+      FROM (${grouped}) ${running.length > 0 ? 'WINDOW w AS (PARTITION BY entity_id ORDER BY ts_ms ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)' : ''}
     ) AS c ON p.entity_id = c.entity_id AND p.probe >= c.__ts
     GROUP BY p.row_id`
   return project(v, wanted, inner)
@@ -72,21 +80,22 @@ function project(v: FeatureView, wanted: ReadonlySet<string>, inner: string): st
 }
 
 /**
- * The same columns for every entity at one instant `at`, for materialization: one aggregation over the source
- * rows in (at − lookback, at], no running totals and no join. Integer window sums and latest values are the same
+ * The same columns for every entity at one instant `at`, for materialization: one aggregation over the raw source
+ * rows in (at − lookback, at], no per-timestamp grouping, running totals or join. Integer window sums and latest values are the same
  * numbers the point-in-time query finds (the skew test checks it), only cheaper. `row_id` is the entity id here.
  */
 export function viewAtSql(v: FeatureView, wanted: ReadonlySet<string>, ids: string, at: number, db: string): string {
   const source = fill(v.sourceSql, db, `(${ids})`, String(at - lookbackMs(v) - 1), String(at))
   const sel: string[] = [
     'src.entity_id AS row_id', `toInt64(${at}) AS __row_ts`, 'max(src.ts_ms) AS __event_ts', 'count() > 0 AS __hit0',
-    `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`, ...v.values.map((x) => `argMax(src.${x}, src.ts_ms) AS ${x}`),
+    `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`,
+    ...Object.entries(v.values).map(([x, expr]) => `argMax(${expr}, (src.ts_ms, src.__order)) AS ${x}`),
   ]
   for (const [w, ms] of Object.entries(v.windows)) {
-    for (const s of v.sums) sel.push(`sumIf(src.${s}, src.ts_ms > ${at - ms}) AS ${s}__${w}`)
+    for (const [s, expr] of Object.entries(v.sums)) sel.push(`sumIf(${expr}, src.ts_ms > ${at - ms}) AS ${s}__${w}`)
     for (const l of (v.lagged ?? []).filter((x) => x.window === w)) {
       const before = `src.ts_ms <= ${at - ms}`
-      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(src.${l.value}, src.ts_ms, ${before}), NULL) AS ${l.value}__at_${w}`)
+      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(${v.values[l.value] ?? 'NULL'}, (src.ts_ms, src.__order), ${before}), NULL) AS ${l.value}__at_${w}`)
     }
   }
   return project(v, wanted, `SELECT ${sel.join(', ')} FROM (${source}) AS src GROUP BY src.entity_id`)

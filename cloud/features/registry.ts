@@ -29,7 +29,7 @@ export function validateView(v: FeatureView, entities: readonly Entity[] = ENTIT
     if (!/^[a-z0-9]+$/.test(w) || !(ms > 0)) throw new FeatureInputError(`${where}: bad window '${w}'`)
   }
   for (const l of v.lagged ?? []) {
-    if (!v.values.includes(l.value) || v.windows[l.window] === undefined) throw new FeatureInputError(`${where}: bad lag ${l.value}@${l.window}`)
+    if (v.values[l.value] === undefined || v.windows[l.window] === undefined) throw new FeatureInputError(`${where}: bad lag ${l.value}@${l.window}`)
   }
   for (const feat of v.features) if (!IDENT.test(feat.name)) throw new FeatureInputError(`${where}: bad feature name '${feat.name}'`)
 }

@@ -24,10 +24,11 @@ export interface Feature {
 }
 
 /**
- * A feature view. Its source query yields one row per (entity_id, ts_ms) with the view's `values` (latest wins)
- * and `sums` (integers, so that a window sum is the exact difference of two running totals whatever the range
- * the query starts from: online and offline agree to the bit). `{db}`, `{entities}`, `{from}` and `{to}` are
- * filled in: the source database, a subquery of the requested entity ids, and the ms range to read.
+ * A feature view. Its source query yields raw rows with `entity_id`, `ts_ms` and `__order` (seq: which of two
+ * rows at one ts is later). `values` are expressions whose latest value counts; `sums` are integer expressions,
+ * so a window sum is the exact difference of two running totals whatever the range a query starts from (online
+ * and offline agree to the bit). `{db}`, `{entities}`, `{from}` and `{to}` are filled in: the source database,
+ * a subquery of the requested entity ids, and the ms range to read.
  */
 export interface FeatureView {
   name: string
@@ -40,8 +41,8 @@ export interface FeatureView {
   /** Human name of the source, for the catalogue. */
   source: string
   sourceSql: string
-  values: readonly string[]
-  sums: readonly string[]
+  values: Readonly<Record<string, string>>
+  sums: Readonly<Record<string, string>>
   windows: Readonly<Record<string, number>>
   /** Values also read at `ts - window` (`<value>__at_<window>`), e.g. a lifetime counter a day ago. */
   lagged?: readonly { value: string; window: string }[]
