@@ -3,6 +3,7 @@ import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
 import { registerDevices } from './commands/devices.js'
 import { registerFleet } from './commands/fleet.js'
+import { registerFeatures } from './commands/features.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerLake } from './commands/lake.js'
 import { registerLoad } from './commands/load.js'
@@ -28,6 +29,7 @@ registerLoad(program, deps)
 registerBusiness(program, deps)
 registerDevices(program)
 registerLake(program, deps)
+registerFeatures(program)
 
 try {
   await program.parseAsync(process.argv)

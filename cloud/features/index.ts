@@ -1,0 +1,13 @@
+/** The feature store (Feast's role). Imported through cloud/index.ts. */
+export { ENTITIES, FEATURE_VIEWS, DERIVED_FEATURES } from './definitions.js'
+export { Registry, validateView, type ResolvedFeature } from './registry.js'
+export { FeatureInputError } from './errors.js'
+export { pointInTimeSql, type EntityRowsSql } from './offline.js'
+export { FeatureStore, type FeatureStoreOptions, type EntityRow, type HistoricalRow, type OnlineRow, type OnlineValue, type Freshness, type MaterializeResult } from './store.js'
+export type { OnlineStore, OnlineRecord } from './online-store.js'
+export { LmdbOnlineStore, type LmdbOnlineStoreOptions } from './lmdb-store.js'
+export { RedisOnlineStore, openOnlineStore, type RedisOnlineStoreOptions } from './redis-store.js'
+export type { Entity, Feature, FeatureView, DerivedFeature, FeatureType, FeatureValue } from './types.js'
+export { generateSyntheticTelemetry, type SyntheticTelemetryOptions } from './synthetic.js'
+export { featureCatalogue, CATALOGUE_START, CATALOGUE_END } from './catalogue.js'
+export { FeatureServer, featureServiceClient, type FeatureServerOptions, type ControlAuthenticator } from './grpc.js'
