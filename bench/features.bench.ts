@@ -11,7 +11,7 @@ import { finished } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
 import { credentials, Metadata } from '@grpc/grpc-js'
 import { FeatureServer, FeatureStore, LmdbOnlineStore, featureServiceClient, generateSyntheticTelemetry, type EntityRow } from '../cloud/index.js'
-import { FleetAuthority, migrate, openClickHouse } from '../edge-gateway/index.js'
+import { FleetAuthority, applyRetention, migrate, openClickHouse } from '../edge-gateway/index.js'
 
 const devices = Number(process.env.DEVICES ?? 10_000)
 const days = Number(process.env.DAYS ?? 2)
@@ -23,6 +23,8 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`)
 const dir = mkdtempSync(join(tmpdir(), 'tapflow-features-bench-'))
 const { client } = openClickHouse({ path: join(dir, 'clickhouse') })
 await migrate(client)
+// The history is at fixed dates, which the default TTL (by wall clock) would age out.
+await applyRetention(client, { rawDays: 0, rollupDays: 0, deadLetterDays: 0 })
 const to = Date.UTC(2026, 5, 10)
 let t = performance.now()
 await generateSyntheticTelemetry(client, { devices, from: to - days * D, to })

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { migrate, openClickHouse, type ClickHouseClient } from '../../../edge-gateway/index.js'
+import { applyRetention, migrate, openClickHouse, type ClickHouseClient } from '../../../edge-gateway/index.js'
 
 /** ClickHouse DateTime64 text for a ms timestamp. */
 export const chTs = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
@@ -12,11 +12,15 @@ export interface Chdb {
   close(): Promise<void>
 }
 
-/** A migrated embedded ClickHouse in a temp dir (one per test file: chDB binds one directory per process). */
+/**
+ * A migrated embedded ClickHouse in a temp dir (one per test file: chDB binds one directory per process). Retention
+ * is off: the timelines are fixed dates, which the default 90-day TTL (by wall clock) would age out.
+ */
 export async function openTestChdb(): Promise<Chdb> {
   const dir = mkdtempSync(join(tmpdir(), 'tapflow-features-'))
   const { client } = openClickHouse({ path: join(dir, 'clickhouse') })
   await migrate(client)
+  await applyRetention(client, { rawDays: 0, rollupDays: 0, deadLetterDays: 0 })
   return { client, dir, close: async () => { await client.close(); rmSync(dir, { recursive: true, force: true }) } }
 }
 
