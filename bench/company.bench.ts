@@ -25,7 +25,8 @@ const { values } = parseArgs({ options: {
 const devices = Number(values.devices)
 const days = Number(values.days)
 const DAY = 86_400_000
-const start = Date.UTC(2026, 5, 1)
+// The first of last month: fixed for a month of reruns, and inside the raw-telemetry retention (by wall clock).
+const start = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1)
 const dir = await mkdtemp(join(tmpdir(), 'tapflow-bench-company-'))
 await chmod(dir, 0o755) // the embedded server runs as the postgres user
 const ch = openClickHouse({ path: join(dir, 'clickhouse') })
