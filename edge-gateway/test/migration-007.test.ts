@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useChDB } from '../../test/utils/index.js'
 import { HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
-import { Gateway, MIGRATIONS, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
+import { Gateway, MIGRATIONS, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const DEV = 'tap-0001-01'
@@ -11,21 +9,12 @@ const VEN = 'ven-0001'
 const topic = (kind: string): string => `tapflow/v1/${VEN}/${DEV}/${kind}`
 
 describe('migration 7 on a data directory at version 5 with data', () => {
-  let dir: string
-  let ch: ClickHouseHandle
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-m007-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  const q = async <T>(query: string): Promise<T[]> => (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
+  const db = useChDB('m007-')
+  const q = async <T>(query: string): Promise<T[]> => (await db.ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
 
   it('keeps rows, rollups and the gateway inserts working, with the new codecs and TTLs', async () => {
     // A data directory as version 5 left it, written the way the gateway wrote it then.
-    const c = ch.client
+    const c = db.ch.client
     await c.command({ query: 'CREATE DATABASE tapflow' })
     await c.command({ query: `CREATE TABLE tapflow.schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY version` })
     for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
@@ -50,7 +39,7 @@ describe('migration 7 on a data directory at version 5 with data', () => {
     })
 
     // The gateway starts on it: migrations 6 (when present) and 7 apply, then it lands frames through its own path.
-    const gw = new Gateway({ source, clickhouse: ch, batch: { maxDelayMs: 10 } })
+    const gw = new Gateway({ source, clickhouse: db.ch, batch: { maxDelayMs: 10 } })
     await gw.start()
     const at = (i: number): number => t0 + i * 1000
     const acks: Promise<void>[] = []

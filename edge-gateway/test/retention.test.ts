@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useChDB } from '../../test/utils/index.js'
 import { ConfigError } from '../../common/index.js'
-import { DEFAULT_RETENTION, applyRetention, migrate, openClickHouse, parseRetention, readRetention, type ClickHouseHandle } from '../index.js'
+import { DEFAULT_RETENTION, applyRetention, migrate, parseRetention, readRetention } from '../index.js'
 
 const DAY = 86_400_000
 const DEV = 'tap-0001-01'
@@ -19,23 +17,16 @@ describe('parseRetention', () => {
 })
 
 describe('retention by TTL', () => {
-  let dir: string
-  let ch: ClickHouseHandle
+  const db = useChDB('retention-')
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-retention-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-    await migrate(ch.client)
+    await migrate(db.ch.client)
   })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  const q = async <T>(query: string): Promise<T[]> => (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
+  const q = async <T>(query: string): Promise<T[]> => (await db.ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
   const count = async (table: string): Promise<number> => Number((await q<{ n: string }>(`SELECT count() AS n FROM tapflow.${table}`))[0]!.n)
   const merge = async (...tables: string[]): Promise<void> => {
     // A changed TTL is recomputed for existing parts by a background mutation; the merge after it drops the rows.
     await expect.poll(async () => q(`SELECT table FROM system.mutations WHERE database = 'tapflow' AND NOT is_done`)).toEqual([])
-    for (const t of tables) await ch.client.command({ query: `OPTIMIZE TABLE tapflow.${t} FINAL` })
+    for (const t of tables) await db.ch.client.command({ query: `OPTIMIZE TABLE tapflow.${t} FINAL` })
   }
   const pour = (seq: number, ageDays: number): Record<string, unknown> => {
     const ts = Date.now() - ageDays * DAY
@@ -44,14 +35,14 @@ describe('retention by TTL', () => {
       foam_ratio: 0.05, waste_ml: 15, keg_id: `${DEV}-k1`, keg_remaining_ml: 30_000, beverage_temp_c: 4, late: ageDays > 2, received_at: ts,
     }
   }
-  const insertPours = (rows: Record<string, unknown>[]): Promise<unknown> => ch.client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow' })
+  const insertPours = (rows: Record<string, unknown>[]): Promise<unknown> => db.ch.client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow' })
   const rollupPours = async (): Promise<number> => Number((await q<{ n: string }>(`SELECT sum(pour_count) AS n FROM tapflow.device_5m WHERE device_id = '${DEV}'`))[0]!.n)
 
   it('starts with the defaults from migration 7: raw 90 days, rollups two years, dead letters 30 days', async () => {
-    expect(await readRetention(ch.client)).toEqual({
+    expect(await readRetention(db.ch.client)).toEqual({
       pours: 90, temperatures: 90, health: 90, chiller: 90, device_rollup_5m: 730, venue_beverage_1h: 730, gaps: 730, dead_letters: 30,
     })
-    expect(await applyRetention(ch.client, DEFAULT_RETENTION)).toEqual([])
+    expect(await applyRetention(db.ch.client, DEFAULT_RETENTION)).toEqual([])
   })
 
   it('drops raw rows and dead letters past their retention at a merge, and keeps the rollups', async () => {
@@ -60,7 +51,7 @@ describe('retention by TTL', () => {
     const dl = (ageDays: number, reason: string): Record<string, unknown> => ({
       received_at: Date.now() - ageDays * DAY, topic: 't', device_id: DEV, reason, detail: '', payload_base64: '',
     })
-    await ch.client.insert({ table: 'tapflow.dead_letters', values: [dl(40, 'undecodable'), dl(1, 'invalid_value')], format: 'JSONEachRow' })
+    await db.ch.client.insert({ table: 'tapflow.dead_letters', values: [dl(40, 'undecodable'), dl(1, 'invalid_value')], format: 'JSONEachRow' })
     expect(await rollupPours()).toBe(5)
     await merge('pours', 'dead_letters', 'device_rollup_5m', 'venue_beverage_1h')
     expect((await q<{ seq: string }>('SELECT seq FROM tapflow.pours ORDER BY seq')).map((r) => Number(r.seq))).toEqual([3, 4, 9])
@@ -71,7 +62,7 @@ describe('retention by TTL', () => {
   })
 
   it('changes the TTLs when the options differ, and only then', async () => {
-    const changes = await applyRetention(ch.client, { rawDays: 30, rollupDays: 180 })
+    const changes = await applyRetention(db.ch.client, { rawDays: 30, rollupDays: 180 })
     expect(changes).toEqual([
       { table: 'pours', from: 90, to: 30 },
       { table: 'temperatures', from: 90, to: 30 },
@@ -81,7 +72,7 @@ describe('retention by TTL', () => {
       { table: 'venue_beverage_1h', from: 730, to: 180 },
       { table: 'gaps', from: 730, to: 180 },
     ])
-    expect(await applyRetention(ch.client, { rawDays: 30, rollupDays: 180 })).toEqual([])
+    expect(await applyRetention(db.ch.client, { rawDays: 30, rollupDays: 180 })).toEqual([])
     await merge('pours', 'device_rollup_5m')
     // The 80-day-old pour is now past the raw retention; its rollup (80 < 180 days) stays, the 200-day-old ones go.
     expect((await q<{ seq: string }>('SELECT seq FROM tapflow.pours ORDER BY seq')).map((r) => Number(r.seq))).toEqual([4, 9])
@@ -92,10 +83,10 @@ describe('retention by TTL', () => {
   })
 
   it('keeps rows forever when asked, and rejects a bad option before touching a table', async () => {
-    await expect(applyRetention(ch.client, { rawDays: -1 })).rejects.toThrow(ConfigError)
-    const changes = await applyRetention(ch.client, { rawDays: 0, rollupDays: 180 })
+    await expect(applyRetention(db.ch.client, { rawDays: -1 })).rejects.toThrow(ConfigError)
+    const changes = await applyRetention(db.ch.client, { rawDays: 0, rollupDays: 180 })
     expect(changes.map((c) => [c.table, c.to])).toEqual([['pours', 0], ['temperatures', 0], ['health', 0], ['chiller', 0]])
-    expect((await readRetention(ch.client)).pours).toBeUndefined()
+    expect((await readRetention(db.ch.client)).pours).toBeUndefined()
     await insertPours([pour(6, 500)])
     await merge('pours')
     expect(await count('pours')).toBe(3)

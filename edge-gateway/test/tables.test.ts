@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TABLE_SPECS, batchToken, clickHouseInsert, defineTable, migrate, openClickHouse, type ClickHouseHandle } from '../index.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useChDB } from '../../test/utils/index.js'
+import { TABLE_SPECS, batchToken, clickHouseInsert, defineTable, migrate } from '../index.js'
 
 interface Described {
   name: string
@@ -11,20 +9,13 @@ interface Described {
 }
 
 describe('table specs against the migrated schema', () => {
-  let dir: string
-  let ch: ClickHouseHandle
+  const db = useChDB('tables-')
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-tables-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-    await migrate(ch.client)
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
+    await migrate(db.ch.client)
   })
 
   it.each(TABLE_SPECS.map((t) => [t.name, t] as const))('%s: every spec column exists with its type, and every column without a default is in the spec', async (_name, spec) => {
-    const rs = await ch.client.query({ query: `DESCRIBE TABLE ${spec.name}`, format: 'JSONEachRow' })
+    const rs = await db.ch.client.query({ query: `DESCRIBE TABLE ${spec.name}`, format: 'JSONEachRow' })
     const described = await rs.json<Described>()
     const types = new Map(described.map((c) => [c.name, c.type]))
     expect(Object.fromEntries(spec.columnNames.map((c) => [c, types.get(c)]))).toEqual(spec.columns)
@@ -72,18 +63,11 @@ const STRINGS = ['', 'plain', 'tab\there', 'new\nline', 'back\\slash', 'cr\rlf\r
 const TIMES = [Date.UTC(2026, 10, 30, 12, 0, 0, 7), 1_000, 0, Date.UTC(2300, 0, 1) - 1, 999_999_999_999, 1_000_000_000_000]
 
 describe('JSONCompactEachRow lines (spec.lineOf) as ClickHouse decodes them', () => {
-  let dir: string
-  let ch: ClickHouseHandle
+  const db = useChDB('lines-')
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-lines-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-    await ch.client.command({ query: 'CREATE DATABASE line_check' })
+    await db.ch.client.command({ query: 'CREATE DATABASE line_check' })
     const cols = Object.entries(EDGE.columns).map(([n, t]) => `${n} ${t}`).join(', ')
-    await ch.client.command({ query: `CREATE TABLE ${EDGE.name} (${cols}) ENGINE = MergeTree ORDER BY id` })
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
+    await db.ch.client.command({ query: `CREATE TABLE ${EDGE.name} (${cols}) ENGINE = MergeTree ORDER BY id` })
   })
 
   it('inserts every value as the spec encoded it, and reads back every column equal', async () => {
@@ -104,8 +88,8 @@ describe('JSONCompactEachRow lines (spec.lineOf) as ClickHouse decodes them', ()
     }))
     const rows = records.map((r) => EDGE.toRow(r))
     const lines = rows.map((r) => EDGE.lineOf(r))
-    await clickHouseInsert(ch.client)(EDGE.name, EDGE.columnNames, { rows, lines }, batchToken(EDGE, rows))
-    const rs = await ch.client.query({
+    await clickHouseInsert(db.ch.client)(EDGE.name, EDGE.columnNames, { rows, lines }, batchToken(EDGE, rows))
+    const rs = await db.ch.client.query({
       query: `SELECT id, lc, s, toString(u64) AS u64, u16, i16, isNaN(f32) AS f32_nan, reinterpretAsUInt32(f32) AS f32_bits,
         isNaN(f64) AS f64_nan, toString(reinterpretAsUInt64(f64)) AS f64_bits, b, toString(toUnixTimestamp64Milli(ts)) AS ts,
         if(isNull(maybe_ts), NULL, toString(toUnixTimestamp64Milli(assumeNotNull(maybe_ts)))) AS maybe_ts, codes

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { useChDB } from '../../test/utils/index.js'
 import { TemperatureReading } from '../../proto/index.js'
-import { GAPS, Gateway, TEMPERATURES, WriteAheadLog, encodeRecordV1, openClickHouse, type ClickHouseHandle, type FrameSource } from '../index.js'
+import { GAPS, Gateway, TEMPERATURES, WriteAheadLog, encodeRecordV1, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const topic = (dev: string): string => `tapflow/v1/ven-0001/${dev}/temp`
@@ -11,21 +11,12 @@ const frame = (dev: string, seq: number): Buffer =>
   Buffer.from(TemperatureReading.encode({ device_id: dev, seq, ts_ms: Date.now() - 1000, line_id: 1, line_temp_c: 3, keg_temp_c: 3, ambient_temp_c: 20 }).finish())
 
 describe('gateway with a WAL', () => {
-  let dir: string
-  let ch: ClickHouseHandle
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tapflow-walgw-'))
-    ch = openClickHouse({ path: join(dir, 'clickhouse') })
-  })
-  afterAll(async () => {
-    await ch.client.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  const q = async <T>(query: string): Promise<T[]> => (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
+  const db = useChDB('walgw-')
+  const q = async <T>(query: string): Promise<T[]> => (await db.ch.client.query({ query, format: 'JSONEachRow' })).json<T>()
 
   it('records a gap in tapflow.gaps and closes it when the late frames arrive', async () => {
-    const wal = WriteAheadLog.open({ dir: join(dir, 'wal-gaps') })
-    const gw = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 20 } })
+    const wal = WriteAheadLog.open({ dir: join(db.dir, 'wal-gaps') })
+    const gw = new Gateway({ source, clickhouse: db.ch, wal, batch: { maxDelayMs: 20 } })
     await gw.start()
     const dev = 'tap-0001-01'
     for (const seq of [1, 2, 6]) gw.handle(topic(dev), frame(dev, seq), () => undefined)
@@ -45,13 +36,13 @@ describe('gateway with a WAL', () => {
   })
 
   it('replays after a crash without writing rows that were already inserted', async () => {
-    const walDir = join(dir, 'wal-replay')
+    const walDir = join(db.dir, 'wal-replay')
     const dev = 'tap-0002-01'
     // First life: 100 frames made durable; the first 60 inserted, then the process "dies" before the rest.
     const first = WriteAheadLog.open({ dir: walDir })
     let insertedRows = 0
     const gw1 = new Gateway({
-      source, clickhouse: ch, wal: first, batch: { maxDelayMs: 60_000, maxRows: 60 },
+      source, clickhouse: db.ch, wal: first, batch: { maxDelayMs: 60_000, maxRows: 60 },
       onInserted: (table, rows) => {
         if (table === 'tapflow.temperatures') insertedRows += rows.length
       },
@@ -67,7 +58,7 @@ describe('gateway with a WAL', () => {
     // Crash: no close, no flush. The segment still holds all 100 records (it is not sealed).
     const second = WriteAheadLog.open({ dir: walDir })
     expect(second.recovered.filter((r) => r.table === 'tapflow.temperatures')).toHaveLength(100)
-    const gw2 = new Gateway({ source, clickhouse: ch, wal: second, batch: { maxDelayMs: 20 } })
+    const gw2 = new Gateway({ source, clickhouse: db.ch, wal: second, batch: { maxDelayMs: 20 } })
     await gw2.start()
     // Late redelivery of an already-landed frame is a duplicate, judged against the seq seeded from ClickHouse.
     gw2.handle(topic(dev), frame(dev, 100), () => undefined)
@@ -80,7 +71,7 @@ describe('gateway with a WAL', () => {
   })
 
   it('replays a record logged before a column was added, the new column taking its default', async () => {
-    const walDir = join(dir, 'wal-old-row')
+    const walDir = join(db.dir, 'wal-old-row')
     const old = WriteAheadLog.open({ dir: walDir })
     // A gaps row as an older spec without its last column (updated_at) would have logged it. Detected recently:
     // gaps age from their last change, and a 1970 row would be past retention.
@@ -88,7 +79,7 @@ describe('gateway with a WAL', () => {
     await new Promise<void>((r) => old.append(GAPS.name, GAPS.lineOf(full.slice(0, -1)), r))
     await old.close()
     const wal = WriteAheadLog.open({ dir: walDir })
-    const gw = new Gateway({ source, clickhouse: ch, wal, batch: { maxDelayMs: 20 } })
+    const gw = new Gateway({ source, clickhouse: db.ch, wal, batch: { maxDelayMs: 20 } })
     await gw.start()
     expect(wal.depth).toBe(0)
     await gw.close()
@@ -97,7 +88,7 @@ describe('gateway with a WAL', () => {
   })
 
   it('replays a WAL an older gateway wrote in the v1 (JSON) record format, beside v2 records', async () => {
-    const walDir = join(dir, 'wal-v1')
+    const walDir = join(db.dir, 'wal-v1')
     mkdirSync(walDir)
     const dev = 'tap-0004-01'
     const now = Date.now()
@@ -108,7 +99,7 @@ describe('gateway with a WAL', () => {
     await new Promise<void>((r) => wal.append(TEMPERATURES.name, TEMPERATURES.lineOf(row(3)), r))
     await wal.close()
     const again = WriteAheadLog.open({ dir: walDir })
-    const gw = new Gateway({ source, clickhouse: ch, wal: again, batch: { maxDelayMs: 20 } })
+    const gw = new Gateway({ source, clickhouse: db.ch, wal: again, batch: { maxDelayMs: 20 } })
     await gw.start()
     expect(again.depth).toBe(0)
     await gw.close()
