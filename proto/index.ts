@@ -29,3 +29,4 @@ export type GroundTruth = tapflow.fleet.v1.GroundTruth
 export type GroundTruthInit = tapflow.fleet.v1.GroundTruth.$Properties
 /** The simulator's own topic, outside any device's prefix: a real device cannot know its own fault. */
 export const GROUND_TRUTH_TOPIC = 'tapflow/sim/v1/ground_truth'
+export { grpcService } from './grpc.js'

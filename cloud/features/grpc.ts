@@ -1,26 +1,16 @@
-import { fileURLToPath } from 'node:url'
 import {
-  Server, ServerCredentials, ServerInterceptingCall, loadPackageDefinition, status,
-  type GrpcObject, type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceClientConstructor, type sendUnaryData,
+  Server, ServerCredentials, ServerInterceptingCall, status,
+  type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceClientConstructor, type sendUnaryData,
 } from '@grpc/grpc-js'
-import { loadSync } from '@grpc/proto-loader'
 import { errorMessage, silentLogger, type Logger } from '../../common/index.js'
+import { grpcService } from '../../proto/index.js'
 import { FeatureInputError } from './errors.js'
 import type { FeatureStore, OnlineValue } from './store.js'
 import type { FeatureType } from './types.js'
 
-const PROTO = fileURLToPath(new URL('../../proto/tapflow/features/v1/features.proto', import.meta.url))
-
-let cached: ServiceClientConstructor | undefined
-
-/** proto/tapflow/features/v1/features.proto for grpc-js (snake_case fields, 64-bit ints as numbers). */
+/** FeatureService from proto/tapflow/features/v1/features.proto. */
 export function featureServiceClient(): ServiceClientConstructor {
-  if (cached === undefined) {
-    const def = loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true })
-    const root = loadPackageDefinition(def) as unknown as { tapflow: { features: { v1: GrpcObject } } }
-    cached = root.tapflow.features.v1.FeatureService as ServiceClientConstructor
-  }
-  return cached
+  return grpcService('tapflow/features/v1/features.proto', 'tapflow.features.v1.FeatureService')
 }
 
 /** What the server needs from the fleet's authority (edge-gateway's FleetAuthority fits). */
