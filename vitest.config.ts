@@ -19,6 +19,11 @@ const UNIT = [
   'cloud/test/unit.test.ts',
   'test/architecture.test.ts',
   'test/compose.test.ts',
+  'common/test/resource-stack.test.ts',
+  'edge-gateway/test/sql-guard.test.ts',
+  'firmware-sim/test/sensors.test.ts',
+  'cloud/lake/test/models.unit.test.ts',
+  'cli/test/wall-bound-clock.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']
