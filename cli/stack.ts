@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Gauge } from 'prom-client'
 import { OptionError, ConfigError, ResourceStack, TapflowClickHouseError, type Clock, type Logger } from '../common/index.js'
 import {
   EmbeddedBroker, ExternalSource, FleetAuthority, Gateway, devTls, GatewayMetrics, QueryServer, ReadOnlySql, RevocationList, WriteAheadLog, applyRetention, openClickHouse,
@@ -88,7 +87,6 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       mqttUrl = o.broker
     }
     const wal = resources.use('wal', withFlagNames(() => WriteAheadLog.open({ dir: join(o.dataDir, 'wal'), fsync: o.walFsync, maxBytes: o.walMaxBytes, logger: o.logger })))
-    const walFsyncErrors = new Gauge({ name: 'tapflow_gateway_wal_fsync_errors', help: 'WAL fdatasync calls that failed since start (each is logged)', registers: [metrics.registry] })
     // The gateway closes its source (the broker, or the external subscription) first thing in its close.
     const gateway = resources.use('gateway', new Gateway({ source, clickhouse, clock: o.clock, logger: o.logger, metrics, wal }))
     await gateway.start()
@@ -130,7 +128,7 @@ export async function startGatewayStack(o: GatewayStackOptions): Promise<Gateway
       metrics.walDepth.set(wal.depth)
       metrics.walBytes.set(wal.bytes)
       metrics.heldFrames.set(gateway.heldFrames)
-      walFsyncErrors.set(wal.stats.fsyncErrors)
+      metrics.walFsyncErrors.set(wal.stats.fsyncErrors)
     }
     const gaugeTimer = setInterval(refreshGauges, 1_000).unref()
     resources.defer('gauge timer', () => clearInterval(gaugeTimer))

@@ -11,6 +11,7 @@ export class GatewayMetrics {
   readonly gapsClosed = new Counter({ name: 'tapflow_gateway_seq_gaps_closed_total', help: 'Seq gaps closed by late frames', registers: [this.registry] })
   readonly walDepth = new Gauge({ name: 'tapflow_gateway_wal_records', help: 'WAL records not yet in ClickHouse', registers: [this.registry] })
   readonly walBytes = new Gauge({ name: 'tapflow_gateway_wal_bytes', help: 'Bytes held by live WAL segments', registers: [this.registry] })
+  readonly walFsyncErrors = new Gauge({ name: 'tapflow_gateway_wal_fsync_errors', help: 'WAL fdatasync calls that failed since start (each is logged)', registers: [this.registry] })
   readonly heldFrames = new Gauge({ name: 'tapflow_gateway_held_frames', help: 'Frames held unacknowledged because the WAL is full', registers: [this.registry] })
   readonly missing = new Gauge({ name: 'tapflow_gateway_frames_missing', help: 'Frames currently missing across all open gaps', registers: [this.registry] })
   readonly batchRows = new Histogram({
