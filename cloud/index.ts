@@ -23,3 +23,4 @@ export { readOnlyQuery, type ReadOnlyQueryOptions, type ReadOnlyResult } from '.
 export { ensureReader, READER_ROLE } from './business/db/reader.js'
 export { FAILURE_KINDS, weakPoint, type VenueDay, type DaySource } from './business/sim/failures.js'
 export * from './features/index.js'
+export * from './models/index.js'
