@@ -50,6 +50,11 @@ export interface CompanyRun {
    * pass through: there the DAG runs in the seconds a simulated day leaves it.
    */
   gate(transport: DeviceTransport): DeviceTransport
+  /**
+   * Run `listener` after each simulated day's DAG has closed the day (the lake rebuilds its models, the feature
+   * store materializes). Listeners run in order, in the DAG's lane; one that fails is logged, the others still run.
+   */
+  onDayClosed(listener: (day: string) => Promise<void> | void): void
   /** Close every day that has fully ended, then stop. */
   close(): Promise<void>
 }
@@ -86,7 +91,8 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
   }
 }
 
-function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate'> {
+function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate' | 'onDayClosed'> {
+  const dayListeners: ((day: string) => Promise<void> | void)[] = []
   const client = o.stack.clickhouse.client
   let timer: NodeJS.Timeout | undefined
   let busy: Promise<void> | undefined
@@ -127,6 +133,11 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       else await apply(day, change)
       log.info({ day, ms: Math.round(performance.now() - t0) }, 'business DAG ran at simulated midnight')
       nextClose += DAY_MS
+      for (const listener of dayListeners) {
+        await Promise.resolve()
+          .then(() => listener(day))
+          .catch((err: unknown) => log.error({ day, err: errorMessage(err) }, 'a day-closed listener failed'))
+      }
     }
   }
 
@@ -138,6 +149,9 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
   }
 
   return {
+    onDayClosed(listener) {
+      dayListeners.push(listener)
+    },
     gate(transport) {
       if (o.clock.speed !== 'max') return transport
       const gated: DeviceTransport = {
