@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
 import { registerDevices } from './commands/devices.js'
+import { registerDrift } from './commands/drift.js'
 import { registerFleet } from './commands/fleet.js'
 import { registerFeatures } from './commands/features.js'
 import { registerGateway } from './commands/gateway.js'
@@ -30,6 +31,7 @@ registerBusiness(program, deps)
 registerDevices(program)
 registerLake(program, deps)
 registerFeatures(program)
+registerDrift(program)
 
 try {
   await program.parseAsync(process.argv)
