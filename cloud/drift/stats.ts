@@ -144,10 +144,6 @@ export function wasserstein1Sorted(u: Float64Array, v: Float64Array): number {
   return total
 }
 
-export function wasserstein1(u: ArrayLike<number>, v: ArrayLike<number>): number {
-  return wasserstein1Sorted(Float64Array.from(u).sort(), Float64Array.from(v).sort())
-}
-
 /** Population standard deviation (numpy `std`, ddof 0), two-pass. */
 export function std(x: ArrayLike<number>): number {
   let mean = 0
