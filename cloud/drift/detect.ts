@@ -243,10 +243,14 @@ function verdict(
 /** The finite values, sorted ascending (Evidently drops NaN and ±Infinity before testing). */
 function present(x: Float64Array): Float64Array {
   let n = 0
-  for (const v of x) if (Number.isFinite(v)) n++
+  for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i] as number)) n++
+  if (n === x.length) return x.slice().sort()
   const out = new Float64Array(n)
-  let i = 0
-  for (const v of x) if (Number.isFinite(v)) out[i++] = v
+  let j = 0
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number
+    if (Number.isFinite(v)) out[j++] = v
+  }
   return out.sort()
 }
 
