@@ -69,6 +69,7 @@ export function registerDrift(program: Command): void {
       if (!(o.every > 0)) throw new ConfigError('--every must be positive')
       const input = files ? readFiles(o.referenceFile as string, o.currentFile as string) : await readWindows(o)
       const result = detectDrift({ reference: input.reference, current: input.current, columns: files ? o.features : undefined, options: { prediction: o.prediction } })
+      if (result.columns.length === 0) throw new ConfigError(`nothing to compare: ${result.skipped.map((x) => `${x.column} has ${x.reason}`).slice(0, 3).join('; ')}${result.skipped.length > 3 ? '; …' : ''}`)
       const out = writeDriftReport({ result, meta: input.meta, dir: o.outDir })
       if (o.json === true) process.stdout.write(JSON.stringify(out.report, null, 2) + '\n')
       else process.stdout.write(`reference: ${input.meta.reference} (${result.referenceRows} rows)\ncurrent:   ${input.meta.current} (${result.currentRows} rows)\n${driftSummary(result)}\nwrote ${out.html} and ${out.json}\n`)

@@ -32,6 +32,8 @@ describe('tapflow drift (CLI, CSV files)', () => {
   const ref = csv('ref.csv', 300, 0)
   const cur = csv('cur.csv', 200, 1)
   const same = csv('same.csv', 300, 0)
+  const headerOnly = join(dir, 'header-only.csv')
+  writeFileSync(headerOnly, 'device_id,flow\n')
 
   it('compares two CSV files, prints the verdicts, writes the reports and exits 0 on drift', async () => {
     const out = join(dir, 'reports')
@@ -63,6 +65,7 @@ describe('tapflow drift (CLI, CSV files)', () => {
       [['--current', '2026-11-21/2026-11-20'], /ends before it starts/],
       [['--reference', 'yesterday'], /expected <from>\/<to>/],
       [['--data-dir', join(dir, 'empty')], /no TapFlow data in/],
+      [['--reference-file', headerOnly, '--current-file', cur], /nothing to compare: flow has no values in the reference sample/],
       [['--reference-file', ref, '--current-file', cur, '--features', 'nope'], /column 'nope' is not in the reference table/],
     ] as const
     // Side by side: each CLI start loads the whole program.

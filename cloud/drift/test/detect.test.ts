@@ -70,6 +70,14 @@ describe('DataDriftPreset rules', () => {
     expect(detectDrift({ reference: { y: reference.y }, current: { y: current.y }, options: { distance: w * 1.000001 } }).columns[0]?.drifted).toBe(false)
   })
 
+  it('compares numeric codes as categories when told to', () => {
+    const codes = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => 100 + (i % 9))
+    const res = detectDrift({ reference: { code: codes(900) }, current: { code: codes(300) }, options: { categorical: ['code'] } })
+    expect(col(res, 'code')).toMatchObject({ kind: 'categorical', test: 'chisquare', drifted: false })
+    expect(col(res, 'code').distribution).toMatchObject({ kind: 'categories' })
+    expect(detectDrift({ reference: { code: codes(900) }, current: { code: codes(300) } }).columns[0]?.test).toBe('ks')
+  })
+
   it('counts reference values after dropping missing ones, as Evidently does', () => {
     const x = normal(1500)
     for (let i = 0; i < 600; i++) x[i] = i % 2 ? NaN : Infinity
