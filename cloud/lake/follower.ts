@@ -92,6 +92,11 @@ export class LakeFollower implements AsyncDisposable {
     })
   }
 
+  /** Read the lake between steps, never while a compaction has a table dropped and half rewritten. */
+  read<T>(fn: (wh: Warehouse) => Promise<T>): Promise<T> {
+    return this.serial(() => fn(this.wh))
+  }
+
   /** One step at a time (readers need no lock: each Iceberg commit is atomic). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn)

@@ -213,7 +213,7 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
     result.tests.push({ test: name, failing: ok ? 0 : 1 })
     if (!ok) failures.push({ test: name, rows: [{ table: `${f.table.namespace}.${f.table.name}`, age_hours: Math.round(age * 10) / 10 }] })
   }
-  if (failures.length > 0) throw new ModelTestError(failures)
+  if (failures.length > 0) throw new ModelTestError(failures, result.tests)
   return result
 }
 
