@@ -54,6 +54,7 @@ export class LakeUp implements AsyncDisposable {
   private lastRun: PlatformRun | null = null
   private tables: { at: number; rows: PlatformTable[] } = { at: 0, rows: [] }
   private reading: Promise<void> | undefined
+  private readonly stopBuild = new AbortController()
 
   constructor(o: LakeUpOptions) {
     this.dir = lakeDir(o.dataDir)
@@ -108,10 +109,11 @@ export class LakeUp implements AsyncDisposable {
         day, finishedAt: new Date().toISOString(), ms: Date.now() - t0, ok, error, built, skipped, tests: [...tests],
       })
       try {
-        const r = await this.follower.rebuild()
+        const r = await this.follower.rebuild(this.stopBuild.signal)
         this.lastRun = run(true, null, r.built.length, r.skipped.length, r.tests)
         this.log.info({ day, ms: this.lastRun.ms, built: r.built.length, tests: r.tests.length }, 'lake models rebuilt')
       } catch (err) {
+        if (this.closing) return // stopped on purpose: the last complete run stays the one reported
         const tests = err instanceof ModelTestError ? err.tests : []
         this.lastRun = run(false, errorMessage(err), 0, 0, tests)
         this.log.error({ day, err: errorMessage(err) }, 'lake model build failed')
@@ -163,10 +165,11 @@ export class LakeUp implements AsyncDisposable {
     }
   }
 
-  /** Stops following: the build in progress finishes, CDC commits what it holds, the lake's session closes. */
+  /** Stops following: a build stops after its current model, CDC commits what it holds, the lake's session closes. */
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
+    this.stopBuild.abort()
     await this.started
     await this.building
     await this.reading

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../common/index.js'
 import { openBusiness, type Business } from '../../cloud/index.js'
 import { startTestServer, type TestServer } from '../../cloud/test/pg-server.js'
-import type { PlatformStatus } from '../../dashboards/index.js'
+import { DashboardServer, type PlatformStatus } from '../../dashboards/index.js'
 import { migrate, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
 import { LakeUp, lakeDir } from '../lake-up.js'
 
@@ -22,6 +22,7 @@ let dir = ''
 let prevCwd = ''
 const listeners: ((day: string) => Promise<void> | void)[] = []
 const gateway = { stats: { framesIn: 0 } }
+const LAYERS = ['raw', 'staging', 'intermediate', 'entity']
 
 beforeAll(async () => {
   server = await startTestServer()
@@ -31,8 +32,8 @@ beforeAll(async () => {
   process.chdir(dir) // chDB opens Iceberg files only under the working directory
   ch = openClickHouse({ path: join(dir, 'data', 'clickhouse') })
   await migrate(ch.client) // the gateway's telemetry tables, empty: no fleet ran
-  biz = await openBusiness({ databaseUrl: await server.createDatabase('lake_up'), seed: 11, sim: { initialCustomers: 25, signupsPerDay: 2 }, logger: silentLogger })
-  await biz.run({ days: 3, progress: false })
+  biz = await openBusiness({ databaseUrl: await server.createDatabase('lake_up'), seed: 11, sim: { initialCustomers: 12, signupsPerDay: 2 }, logger: silentLogger })
+  await biz.run({ days: 2, progress: false })
 })
 
 afterAll(async () => {
@@ -67,7 +68,7 @@ describe('the lake in tapflow up', () => {
     if (!server) return ctx.skip()
     lake = new LakeUp({
       dataDir: 'data', stack: { clickhouse: { ...ch, location: join(dir, 'data', 'clickhouse') }, gateway },
-      business: { databaseUrl: biz.db.url, onDayClosed: (l) => void listeners.push(l) }, intervalMs: 5_000, logger: silentLogger,
+      business: { databaseUrl: biz.db.url, onDayClosed: (l) => void listeners.push(l) }, intervalMs: 60_000, logger: silentLogger,
     })
     expect(listeners).toHaveLength(1)
     await new Promise((r) => setTimeout(r, 600))
@@ -94,6 +95,16 @@ describe('the lake in tapflow up', () => {
     const day = (await biz.state()).lastDay!
     for (const l of listeners) await l(day)
     const after = await builtFor(day)
+    // The dashboard's Data platform view reads the same report.
+    await using web = new DashboardServer({ client: ch.client, port: 0, logger: silentLogger })
+    web.setPlatformStatus(() => lake!.status())
+    await web.listen()
+    const api = (await (await fetch(`${web.url}/api/platform`)).json()) as PlatformStatus
+    expect(api.state).toBe('following')
+    expect(api.tables).toHaveLength(after.tables.length)
+    const layers = api.tables.map((t) => LAYERS.indexOf(t.table.split('.')[0] ?? ''))
+    expect(layers).toEqual([...layers].sort((x, y) => x - y)) // raw, staging, intermediate, entity
+    expect(api.lastRun?.day).toBe(day)
     expect(after.lastRun?.ok).toBe(true)
     expect(row(after, 'staging.stg_customers')?.rows).toBe(await pgCount('customers'))
     expect(row(after, 'staging.stg_customers')!.lastSnapshotId).not.toBe(row(first, 'staging.stg_customers')!.lastSnapshotId)
