@@ -172,7 +172,7 @@ function asOf(v: string): { snapshotId?: string; timestampMs?: number } {
 async function withLake(o: LakeOpts, logger: Logger, fn: (wh: Warehouse) => Promise<void>, mode: 'read' | 'write' = 'write'): Promise<void> {
   const running = readStackInfo(o.dataDir)
   if (running?.sqlUrl !== undefined && mode === 'write') {
-    throw new ConfigError(`the stack running on ${o.dataDir} (pid ${running.pid}) keeps the lake itself: stop it first to sync, build or compact by hand ('tapflow lake ls | query | snapshots' work while it runs)`)
+    throw new ConfigError(`the stack running on ${o.dataDir} (pid ${running.pid}) holds its ClickHouse (and 'tapflow up' keeps the lake itself): stop it first to sync, build or compact by hand ('tapflow lake ls | query | snapshots' work while it runs)`)
   }
   if ((o.s3SecretKey !== undefined || o.s3Endpoint !== undefined) && o.lakeUrl === undefined) throw new ConfigError('--s3-endpoint and S3 keys need --lake-url s3://bucket/prefix')
   const scratch = running?.sqlUrl !== undefined ? await mkdtemp(join(tmpdir(), 'tapflow-lake-read-')) : undefined

@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../common/index.js'
-import { openBusiness, type Business } from '../../cloud/index.js'
-import { startTestServer, type TestServer } from '../../cloud/test/pg-server.js'
+import { openBusiness, startEmbeddedPostgres, type Business, type EmbeddedPostgresHandle } from '../../cloud/index.js'
 import { DashboardServer, type PlatformStatus } from '../../dashboards/index.js'
 import { migrate, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
 import { LakeUp, lakeDir } from '../lake-up.js'
@@ -14,7 +13,7 @@ import { LakeUp, lakeDir } from '../lake-up.js'
  * CDC, builds the models, and rebuilds them when the company closes a day. The stack is reduced to what the lake
  * reads from it (its chDB directory and the gateway's frame counter); PostgreSQL and chDB are real.
  */
-let server: TestServer | undefined
+let pg: EmbeddedPostgresHandle | undefined
 let biz: Business
 let ch: ClickHouseHandle
 let lake: LakeUp | undefined
@@ -25,14 +24,14 @@ const gateway = { stats: { framesIn: 0 } }
 const LAYERS = ['raw', 'staging', 'intermediate', 'entity']
 
 beforeAll(async () => {
-  server = await startTestServer()
-  if (!server) return
   prevCwd = process.cwd()
   dir = await mkdtemp(join(tmpdir(), 'tapflow-lake-up-'))
+  await chmod(dir, 0o755) // as root, PostgreSQL runs as the postgres user and must reach its cluster inside
+  pg = await startEmbeddedPostgres({ dir: join(dir, 'data', 'postgres'), logger: silentLogger })
   process.chdir(dir) // chDB opens Iceberg files only under the working directory
   ch = openClickHouse({ path: join(dir, 'data', 'clickhouse') })
   await migrate(ch.client) // the gateway's telemetry tables, empty: no fleet ran
-  biz = await openBusiness({ databaseUrl: await server.createDatabase('lake_up'), seed: 11, sim: { initialCustomers: 12, signupsPerDay: 2 }, logger: silentLogger })
+  biz = await openBusiness({ databaseUrl: pg.url, seed: 11, sim: { initialCustomers: 12, signupsPerDay: 2 }, logger: silentLogger })
   await biz.run({ days: 2, progress: false })
 })
 
@@ -40,7 +39,7 @@ afterAll(async () => {
   await lake?.close()
   await biz?.close()
   await ch?.client.close()
-  await server?.stop()
+  await pg?.close()
   if (prevCwd) process.chdir(prevCwd)
   if (dir) await rm(dir, { recursive: true, force: true })
 })
@@ -64,8 +63,7 @@ describe('the lake in tapflow up', () => {
     expect(() => lakeDir(join(tmpdir(), 'elsewhere'))).toThrow(/must be under the working directory .*--no-lake/)
   })
 
-  it('waits for the first frame, follows CDC, builds, and rebuilds after a closed day', { timeout: 60_000 }, async (ctx) => {
-    if (!server) return ctx.skip()
+  it('waits for the first frame, follows CDC, builds, and rebuilds after a closed day', { timeout: 60_000 }, async () => {
     lake = new LakeUp({
       dataDir: 'data', stack: { clickhouse: { ...ch, location: join(dir, 'data', 'clickhouse') }, gateway },
       business: { databaseUrl: biz.db.url, onDayClosed: (l) => void listeners.push(l) }, intervalMs: 60_000, logger: silentLogger,
@@ -111,8 +109,8 @@ describe('the lake in tapflow up', () => {
     expect(after.cdc!.changes).toBeGreaterThan(first.cdc!.changes)
   })
 
-  it('closes once; a day closed after close starts nothing', { timeout: 30_000 }, async (ctx) => {
-    if (!server || !lake) return ctx.skip()
+  it('closes once; a day closed after close starts nothing', { timeout: 30_000 }, async () => {
+    if (!lake) throw new Error('the lake did not start')
     await lake.close()
     for (const l of listeners) await l('2099-01-01')
     expect((await lake.status()).lastRun?.day).not.toBe('2099-01-01')
