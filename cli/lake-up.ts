@@ -5,8 +5,8 @@ import type { PlatformRun, PlatformStatus, PlatformTable, PlatformTest } from '.
 import { openClickHouse, type ClickHouseHandle } from '../edge-gateway/index.js'
 
 const WATCH_MS = 250
-/** The dashboard polls; the lake is read at most this often. */
-const READ_EVERY_MS = 5_000
+/** The dashboard polls; the lake (some 200 small queries) is read at most this often, as often as telemetry lands. */
+const READ_EVERY_MS = 10_000
 /** A dashboard request waits at most this long for a fresh read (a model build may hold the lake longer). */
 const READ_WAIT_MS = 2_000
 

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import { openBusiness, startEmbeddedPostgres, type Business, type EmbeddedPostgr
 import { DashboardServer, type PlatformStatus } from '../../dashboards/index.js'
 import { migrate, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
 import { LakeUp, lakeDir } from '../lake-up.js'
+import { writeStackInfo } from '../stack-file.js'
 
 /**
  * The lake as `tapflow up` wires it: it waits for the fleet's first frame, snapshots the business and follows it by
@@ -52,6 +54,15 @@ async function builtFor(day: string): Promise<PlatformStatus> {
     return s.lastRun?.day === day && s.readAt !== null && s.readAt >= s.lastRun.finishedAt
   }, { timeout: 30_000, interval: 200 }).toBe(true)
   return s!
+}
+
+function tapflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(import.meta.dirname, '../bin/tapflow.js')
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 50_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
+    })
+  })
 }
 
 async function pgCount(table: string): Promise<number> {
@@ -107,6 +118,14 @@ describe('the lake in tapflow up', () => {
     expect(row(after, 'staging.stg_customers')?.rows).toBe(await pgCount('customers'))
     expect(row(after, 'staging.stg_customers')!.lastSnapshotId).not.toBe(row(first, 'staging.stg_customers')!.lastSnapshotId)
     expect(after.cdc!.changes).toBeGreaterThan(first.cdc!.changes)
+  })
+
+  it('tapflow lake query reads the lake while the stack holds its ClickHouse', { timeout: 60_000 }, async () => {
+    // This test process stands in for the running stack: it holds data/clickhouse, and stack.json names its pid.
+    writeStackInfo(join(dir, 'data'), { pid: process.pid, startedAt: new Date().toISOString(), sqlUrl: 'http://127.0.0.1:1' })
+    const query = await tapflow('lake', 'query', '--data-dir', 'data', '--format', 'json', 'SELECT count() AS n FROM staging.stg_customers')
+    expect(query.stderr).toBe('')
+    expect(Number((JSON.parse(query.stdout) as { n: number | string }).n)).toBe(await pgCount('customers'))
   })
 
   it('closes once; a day closed after close starts nothing', { timeout: 30_000 }, async () => {

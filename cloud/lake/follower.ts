@@ -106,7 +106,7 @@ export class LakeFollower implements AsyncDisposable {
     return this.serial(() => fn(this.wh))
   }
 
-  /** One step at a time (readers need no lock: each Iceberg commit is atomic). */
+  /** One step at a time (readers in other sessions need no lock: each Iceberg commit is atomic; see read()). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn)
     this.chain = run.catch(() => undefined)
