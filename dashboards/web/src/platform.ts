@@ -1,5 +1,5 @@
 import { api, badge, esc, fmtNum, table, tile, type View } from './util.js'
-import type { PlatformStatus, PlatformTable } from '../../src/platform-panel.js'
+import { isLate, type PlatformStatus, type PlatformTable } from '../../src/platform-panel.js'
 
 const REFRESH_MS = 5_000
 
@@ -18,7 +18,7 @@ function fmtLag(s: number | null): string {
 function freshness(t: PlatformTable): string {
   const lag = esc(fmtLag(t.lagSeconds))
   if (t.maxAgeHours === null) return `${lag} <span class="muted">no bound</span>`
-  const late = t.lagSeconds !== null && t.lagSeconds > t.maxAgeHours * 3600
+  const late = isLate(t)
   return `${lag} ${badge(late ? 'fault' : 'ok', late ? `late, bound ${t.maxAgeHours} h` : `≤ ${t.maxAgeHours} h`)}`
 }
 
