@@ -3,5 +3,6 @@ export { writeFleetDimensions, writeBusinessDimensions, type FleetDimensionOptio
 export { LiveFeed, type LiveFeedOptions, type LiveEvent } from './src/live.js'
 export { ONLINE_WINDOW_MS, type Overview } from './src/fleet-panels.js'
 export type { DeviceRow, Health, LivePour, LiveRates, LoadReportEntry, VenueListRow } from './api.js'
+export { PLATFORM_OFF, type PlatformStatus, type PlatformTable, type PlatformRun, type PlatformTest } from './src/platform-panel.js'
 export { HttpError } from './src/params.js'
 export { seedHistory, type SeedOptions } from './src/seed.js'

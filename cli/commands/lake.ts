@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { ConfigError, type Logger } from '../../common/index.js'
+import { ConfigError, errorMessage, type Logger } from '../../common/index.js'
 import { migrate, openClickHouse } from '../../edge-gateway/index.js'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../cloud/index.js'
 import { LakeFollower, Warehouse, buildModels, parseTableRef, tableKey, type TableRef } from '../../cloud/index.js'
@@ -17,7 +19,7 @@ interface LakeOpts {
   keep: number
 }
 
-/** `tapflow lake …`: the Iceberg lake over the data directory of a stopped stack. */
+/** `tapflow lake …`: the Iceberg lake of a data directory (ls, query and snapshots also while `tapflow up` runs). */
 export function registerLake(program: Command, deps: { logger: Logger }): void {
   const lake = program.command('lake').description('the Iceberg lake: CDC and telemetry into raw, SQL models up to entity, time travel')
   const common = (c: Command): Command =>
@@ -90,7 +92,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
         const rows = await wh.list()
         if (rows.length === 0) say(`no tables yet in ${wh.s3?.url ?? wh.root}: run 'tapflow lake sync' then 'tapflow lake build'`)
         console.table(rows.map((r) => ({ table: tableKey(r), rows: r.rows, files: r.dataFiles, snapshots: r.snapshots, last_snapshot: r.lastSnapshotAt ?? '' })))
-      })
+      }, 'read')
     })
 
   common(lake.command('query'))
@@ -106,7 +108,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
         const rows = await wh.rows<Record<string, unknown>>(sql.replace(/;\s*$/, ''), settings)
         if (o.format === 'json') for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`)
         else console.table(rows)
-      })
+      }, 'read')
     })
 
   common(lake.command('snapshots'))
@@ -116,7 +118,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
       await withLake(o, deps.logger, async (wh) => {
         if (!(await wh.discover()).some((x) => tableKey(x) === tableKey(t))) throw new ConfigError(`no table ${tableKey(t)} in the lake (see 'tapflow lake ls')`)
         console.table(await wh.snapshots(t))
-      })
+      }, 'read')
     })
 
   common(lake.command('compact'))
@@ -161,13 +163,20 @@ function asOf(v: string): { snapshotId?: string; timestampMs?: number } {
   return { timestampMs: t }
 }
 
-/** Open the data directory's chDB session and the lake over it; a running stack holds that directory. */
-async function withLake(o: LakeOpts, logger: Logger, fn: (wh: Warehouse) => Promise<void>): Promise<void> {
-  if (readStackInfo(o.dataDir)?.sqlUrl !== undefined) {
-    throw new ConfigError(`the stack is running on ${o.dataDir} and holds its ClickHouse: stop it first ('tapflow lake' works on a stopped stack's data directory)`)
+/**
+ * Open a chDB session and the lake over it. A stopped stack's data directory is opened as is. While `tapflow up` (or
+ * the gateway) holds that directory, the reading commands (ls, query, snapshots) read the Iceberg files through a
+ * scratch chDB session of their own, as any Iceberg reader may: each commit is atomic. The commands that write
+ * (sync, build, compact) are refused then, since the running stack's lake writes itself.
+ */
+async function withLake(o: LakeOpts, logger: Logger, fn: (wh: Warehouse) => Promise<void>, mode: 'read' | 'write' = 'write'): Promise<void> {
+  const running = readStackInfo(o.dataDir)
+  if (running?.sqlUrl !== undefined && mode === 'write') {
+    throw new ConfigError(`the stack running on ${o.dataDir} (pid ${running.pid}) holds its ClickHouse (and 'tapflow up' keeps the lake itself): stop it first to sync, build or compact by hand ('tapflow lake ls | query | snapshots' work while it runs)`)
   }
   if ((o.s3SecretKey !== undefined || o.s3Endpoint !== undefined) && o.lakeUrl === undefined) throw new ConfigError('--s3-endpoint and S3 keys need --lake-url s3://bucket/prefix')
-  const { client } = openClickHouse({ path: join(o.dataDir, 'clickhouse') })
+  const scratch = running?.sqlUrl !== undefined ? await mkdtemp(join(tmpdir(), 'tapflow-lake-read-')) : undefined
+  const { client } = openClickHouse({ path: scratch ?? join(o.dataDir, 'clickhouse') })
   const wh = new Warehouse({
     client,
     root: join(o.dataDir, 'lake'),
@@ -176,10 +185,20 @@ async function withLake(o: LakeOpts, logger: Logger, fn: (wh: Warehouse) => Prom
     logger,
   })
   try {
-    await wh.open()
-    await fn(wh)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await wh.open()
+        await fn(wh)
+        return
+      } catch (err) {
+        // The running stack's compaction rewrites a table in place (its old files go): a moment later it is whole.
+        if (scratch === undefined || attempt === 3 || !/No such file or directory/.test(errorMessage(err))) throw err
+        await new Promise((r) => setTimeout(r, 500 * attempt))
+      }
+    }
   } finally {
     await wh.close()
     await client.close()
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
   }
 }

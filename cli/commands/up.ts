@@ -10,6 +10,7 @@ import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../st
 import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
 import { startCompany } from '../company.js'
+import { LakeUp, lakeBanner, lakeDir } from '../lake-up.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -18,6 +19,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--devices <n>', 'about how many smart taps: scales the business whose installed base the fleet is').default(2000).argParser(int(1, 100_000)))
     .addOption(new Option('--history-days <n>', 'days of business history before the fleet starts, simulated daily (a new data dir only; reused after)').default(30).argParser(int(0, 3650)))
     .addOption(new Option('--no-business', 'run a synthetic fleet with no business behind it (as --manifest does)'))
+    .addOption(new Option('--no-lake', 'do not keep the Iceberg lake in <data-dir>/lake (CDC from the business, telemetry, models rebuilt each simulated day)'))
     .addOption(new Option('--seed <n>', 'seed for the fleet and every device').default(42).argParser(int(0, 2 ** 31)))
     .addOption(new Option('--manifest <file>', 'fleet manifest (YAML: venues, taps, firmware, failure profiles, seed); replaces --devices and --seed'))
     .addOption(new Option('--grpc-port <port>', 'FleetService (gRPC) port for `tapflow fleet …`').default(50051).argParser(port))
@@ -33,6 +35,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       // A bad manifest fails here, before any port or data directory is touched.
       const synthetic = fleetFromOptions(o)
       checkDataDir(o.dataDir)
+      const noLake = !o.lake ? '--no-lake' : o.manifest !== undefined || !o.business ? 'no business to follow' : o.clickhouseUrl !== undefined ? 'it needs the embedded ClickHouse' : undefined
+      if (noLake === undefined) lakeDir(o.dataDir) // outside the working directory: one clear line before anything starts
       const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log })
       // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside it.
       const company = o.manifest === undefined && o.business ? await startCompany({ stack, clock, dataDir: o.dataDir, seed: o.seed, devices: o.devices, start, historyDays: o.historyDays, logger: log }) : undefined
@@ -54,6 +58,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       company?.attach(control.control, venueOf)
       if (company) stack.web.setCompanyStatus(() => ({ business: true, backfill: company.company.backfillStatus() }))
+      // The lake waits for the fleet's first frame itself, then follows the business and rebuilds after each day.
+      const lake = company && noLake === undefined ? new LakeUp({ dataDir: o.dataDir, stack, business: { databaseUrl: company.company.business.db.url, onDayClosed: (l) => company.onDayClosed(l) }, logger: log }) : undefined
+      if (lake) stack.web.setPlatformStatus(() => lake.status())
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -64,6 +71,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await control.close()
         await (await chillersStarting?.catch(() => undefined))?.close()
         await sim.close()
+        await lake?.close()
         await company?.close()
         await stack.close()
         const { framesLanded, deadLettered, duplicates } = stack.gateway.stats
@@ -82,6 +90,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
+          lakeBanner(lake, noLake ?? '') +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') +
@@ -103,6 +112,7 @@ interface UpOptions extends GatewayStackFlags {
   manifest?: string
   historyDays: number
   business: boolean
+  lake: boolean
   grpcPort: number
   devices: number
   seed: number

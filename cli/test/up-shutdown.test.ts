@@ -19,10 +19,11 @@ describe('tapflow up, Ctrl-C with the business running', () => {
   it('flushes every acknowledged frame and exits 0', async () => {
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()])
     const [mqtt, web, sql, grpc] = ports.map(String) as [string, string, string, string]
+    // Run from the data dir: the lake (<data-dir>/lake) must be under the working directory, and Ctrl-C closes it too.
     const child = spawn(process.execPath, [
-      'cli/bin/tapflow.js', 'up', '--devices', '100', '--history-days', '2', '--opcua-chillers', '0', '--data-dir', dataDir,
+      join(import.meta.dirname, '../bin/tapflow.js'), 'up', '--devices', '100', '--history-days', '2', '--opcua-chillers', '0', '--data-dir', dataDir,
       '--mqtt-port', mqtt, '--web-port', web, '--sql-port', sql, '--grpc-port', grpc,
-    ], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
+    ], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.stderr.on('data', (d: Buffer) => (out += d.toString()))

@@ -33,6 +33,7 @@ export class LakeFollower implements AsyncDisposable {
   private readonly say: (line: string) => void
   private readonly log: Logger
   private timer: NodeJS.Timeout | undefined
+  private ticking = false
   private chain: Promise<unknown> = Promise.resolve()
 
   constructor(opts: LakeFollowerOptions) {
@@ -56,7 +57,12 @@ export class LakeFollower implements AsyncDisposable {
     await this.tick()
     if (!follow) return
     this.timer = setInterval(() => {
-      this.tick().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'lake sync step failed'))
+      // A step slower than the interval (a busy machine, a model build ahead of it) must not queue up more steps.
+      if (this.ticking) return
+      this.ticking = true
+      this.tick()
+        .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'lake sync step failed'))
+        .finally(() => (this.ticking = false))
     }, this.intervalMs)
   }
 
@@ -83,16 +89,24 @@ export class LakeFollower implements AsyncDisposable {
     })
   }
 
-  /** Bring raw up to date, then build the models and run their tests (throws ModelTestError on a failing test). */
-  async rebuild(): Promise<BuildResult> {
+  /**
+   * Bring raw up to date, then build the models and run their tests (throws ModelTestError on a failing test).
+   * `signal` stops it between two models (e.g. on Ctrl-C).
+   */
+  async rebuild(signal?: AbortSignal): Promise<BuildResult> {
     await this.cdc?.catchUp(600_000)
     return this.serial(async () => {
       if (this.telemetry) await this.telemetry.run()
-      return buildModels({ warehouse: this.wh })
+      return buildModels({ warehouse: this.wh, signal })
     })
   }
 
-  /** One step at a time (readers need no lock: each Iceberg commit is atomic). */
+  /** Read the lake between steps, never while a compaction has a table dropped and half rewritten. */
+  read<T>(fn: (wh: Warehouse) => Promise<T>): Promise<T> {
+    return this.serial(() => fn(this.wh))
+  }
+
+  /** One step at a time (readers in other sessions need no lock: each Iceberg commit is atomic; see read()). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn)
     this.chain = run.catch(() => undefined)

@@ -154,6 +154,8 @@ export interface BuildOptions {
   progress?: (m: Model, status: 'built' | 'skipped', detail: string) => void
   /** Now, for freshness. Default: Date.now(). */
   now?: number
+  /** Stops the build between two models (each model's commits are whole): it then throws LakeError. Default: none. */
+  signal?: AbortSignal
 }
 
 export interface BuildResult {
@@ -172,6 +174,7 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
   const result: BuildResult = { built: [], skipped: [], tests: [] }
   const failed = new Set<string>()
   for (const m of ordered) {
+    if (opts.signal?.aborted === true) throw new LakeError(`model build stopped before ${m.name}`)
     const missing = [...m.sources.map((s) => `${s.namespace}.${s.name}`).filter((s) => !present.has(s)), ...m.refs.filter((r) => failed.has(r))]
     if (missing.length > 0) {
       failed.add(m.name)
@@ -213,7 +216,7 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
     result.tests.push({ test: name, failing: ok ? 0 : 1 })
     if (!ok) failures.push({ test: name, rows: [{ table: `${f.table.namespace}.${f.table.name}`, age_hours: Math.round(age * 10) / 10 }] })
   }
-  if (failures.length > 0) throw new ModelTestError(failures)
+  if (failures.length > 0) throw new ModelTestError(failures, result.tests)
   return result
 }
 

@@ -52,6 +52,7 @@ export interface TableInfo extends TableRef {
   rows: number
   dataFiles: number
   snapshots: number
+  lastSnapshotId: string | undefined
   lastSnapshotAt: string | undefined
 }
 
@@ -276,7 +277,7 @@ export class Warehouse implements AsyncDisposable {
       if (!this.exists(t)) await this.attach(t)
       const [c] = await this.rows<{ rows: string; files: string }>(`SELECT count() AS rows, uniqExact(_path) AS files FROM ${q(t)}`)
       const snaps = await this.snapshots(t)
-      out.push({ ...t, rows: Number(c?.rows ?? 0), dataFiles: Number(c?.files ?? 0), snapshots: snaps.length, lastSnapshotAt: snaps.at(-1)?.madeCurrentAt })
+      out.push({ ...t, rows: Number(c?.rows ?? 0), dataFiles: Number(c?.files ?? 0), snapshots: snaps.length, lastSnapshotId: snaps.at(-1)?.snapshotId, lastSnapshotAt: snaps.at(-1)?.madeCurrentAt })
     }
     return out
   }

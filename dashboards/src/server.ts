@@ -10,6 +10,7 @@ import { dataNow, fleet, overview, venues } from './fleet-panels.js'
 import { LiveFeed, type LiveEvent } from './live.js'
 import { listLoadReports, readLoadReport } from './load-reports.js'
 import { HttpError, Params } from './params.js'
+import { platform, type PlatformStatus } from './platform-panel.js'
 import { serveStatic } from './static.js'
 
 export interface DashboardServerOptions {
@@ -57,6 +58,7 @@ export class DashboardServer {
   port = 0
   private end = { at: 0, value: 0 }
   private company: (() => CompanyStatus) | undefined
+  private platformStatus: (() => Promise<PlatformStatus>) | undefined
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -66,6 +68,11 @@ export class DashboardServer {
   /** The business starts after the stack (it needs ClickHouse), so it reports in late. */
   setCompanyStatus(status: () => CompanyStatus): void {
     this.company = status
+  }
+
+  /** The lake starts after the fleet's first frame, so it reports in late too (absent: the view says "off"). */
+  setPlatformStatus(status: () => Promise<PlatformStatus>): void {
+    this.platformStatus = status
   }
 
   get url(): string {
@@ -136,6 +143,9 @@ export class DashboardServer {
       case '/api/company':
         p.only()
         return this.company?.() ?? { business: false }
+      case '/api/platform':
+        p.only()
+        return platform(this.platformStatus)
       case '/api/live':
         return this.live.snapshot(p.only('limit').int('limit', 50, 1, 500))
       case '/api/load':
@@ -145,7 +155,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/live, /api/live/stream, /api/load`)
     }
   }
 

@@ -202,6 +202,23 @@ describe('dashboard API', () => {
     expect((await get('/api/company?x=1')).status).toBe(400)
   })
 
+  it('platform says off without a lake, then lists lake tables in layer order with freshness and the last run', async () => {
+    expect((await get('/api/platform')).body).toMatchObject({ state: 'off', tables: [], lastRun: null })
+    const table = (name: string, lagSeconds: number, maxAgeHours: number | null) => ({
+      table: name, rows: 12, dataFiles: 2, snapshots: 3, lastSnapshotId: '4242', lastSnapshotAt: '2026-11-30 12:00:00.000', lagSeconds, maxAgeHours,
+    })
+    stack.server.setPlatformStatus(async () => ({
+      state: 'following', dir: 'data/lake', error: null, cdc: { transactions: 3, changes: 40, commits: 2, lastAckLsn: '0/16B3748' }, readAt: '2026-11-30T12:00:05.000Z',
+      tables: [table('entity.entity_customers', 30, null), table('staging.stg_customers', 30, null), table('raw.customers', 200_000, 48)],
+      lastRun: { day: '2026-11-29', finishedAt: '2026-11-30T12:00:04.000Z', ms: 2100, ok: false, error: '1 model test(s) failed', built: 18, skipped: 0, tests: [{ test: 'stg_customers.unique(customer_id)', failing: 2 }] },
+    }))
+    const r = await get('/api/platform')
+    expect(r.status).toBe(200)
+    expect((r.body.tables as { table: string }[]).map((t) => t.table)).toEqual(['raw.customers', 'staging.stg_customers', 'entity.entity_customers'])
+    expect(r.body.lastRun).toMatchObject({ ok: false, tests: [{ test: 'stg_customers.unique(customer_id)', failing: 2 }] })
+    expect((await get('/api/platform?x=1')).status).toBe(400)
+  })
+
   it('is read-only and keeps /status and /metrics on the same port', async () => {
     expect((await get('/api/fleet', { method: 'POST', body: 'x' })).status).toBe(405)
     expect((await get('/status')).body).toMatchObject({ ok: true })

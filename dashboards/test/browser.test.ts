@@ -61,4 +61,34 @@ describe.skipIf(!present && !requireBrowser)('dashboard in headless Chromium', (
     expect(await page.locator('.vrow[data-device]').count()).toBe(1)
     expect(errors).toEqual([])
   })
+
+  it('Data platform lists the lake tables with freshness against their bound and the last run with its tests', async () => {
+    const page = await browser.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    const table = (name: string, lagSeconds: number | null, maxAgeHours: number | null) => ({
+      table: name, rows: 1234, dataFiles: 2, snapshots: 3, lastSnapshotId: '8675309', lastSnapshotAt: '2026-11-30 12:00:00.000', lagSeconds, maxAgeHours,
+    })
+    stack.server.setPlatformStatus(async () => ({
+      state: 'following', dir: 'data/lake', error: null, cdc: { transactions: 3, changes: 40, commits: 2, lastAckLsn: '0/16B3748' }, readAt: '2026-11-30T12:00:05.000Z',
+      tables: [table('raw.customers', 200_000, 48), table('raw.accounts', 90, 48), table('entity.entity_customers', 60, null)],
+      lastRun: {
+        day: '2026-11-29', finishedAt: '2026-11-30T12:00:04.000Z', ms: 2100, ok: false, error: '1 model test(s) failed', built: 18, skipped: 0,
+        tests: [{ test: 'stg_customers.not_null(customer_id)', failing: 0 }, { test: 'stg_customers.unique(customer_id)', failing: 2 }],
+      },
+    }))
+    await page.goto(`${stack.url}/#/platform`)
+    await page.waitForSelector('#platform-lake table')
+    const rows = await page.locator('#platform-lake .panel').first().locator('tbody tr').allTextContents()
+    expect(rows).toHaveLength(3)
+    expect(rows[0]).toMatch(/raw\.accounts.*90 s.*≤ 48 h/) // layer order, then by name
+    expect(rows[1]).toMatch(/raw\.customers.*1,234.*8675309.*2\.3 d.*late, bound 48 h/)
+    expect(rows[2]).toMatch(/entity\.entity_customers.*no bound/)
+    const tests = await page.locator('#platform-lake .panel').nth(1).locator('tbody tr').allTextContents()
+    expect(tests[0]).toMatch(/stg_customers\.unique\(customer_id\).*fail.*2/) // failing first
+    expect(tests[1]).toMatch(/not_null.*pass.*0/)
+    expect(await page.locator('section#platform-features').count()).toBe(1)
+    expect(await page.getAttribute('nav a.active', 'data-view')).toBe('platform')
+    expect(errors).toEqual([])
+  })
 })

@@ -19,6 +19,8 @@ export interface DatabaseOptions {
 export interface Database extends AsyncDisposable {
   /** The URL in use, password masked. */
   readonly displayUrl: string
+  /** The URL in use, with its password: for in-process consumers such as the lake's CDC. Never print it. */
+  readonly url: string
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>
   /** Run `fn` in one transaction on one connection; rolls back on throw. */
   tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T>
@@ -86,6 +88,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   return {
     displayUrl,
+    url,
     async query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]) {
       try {
         return await pool.query<R>(sql, params)

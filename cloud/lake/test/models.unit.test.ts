@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../../common/index.js'
-import { expandMacros, loadModels, orderModels, parseModel } from '../models.js'
+import { buildModels, expandMacros, loadModels, orderModels, parseModel } from '../models.js'
 import { parseLsn } from '../cdc.js'
-import { icebergType } from '../warehouse.js'
+import { icebergType, type Warehouse } from '../warehouse.js'
 
 const model = (name: string, sql: string) => parseModel(name, 'staging', sql)
 
@@ -16,6 +16,13 @@ describe('model files', () => {
       { kind: 'relationships', column: 'a', to: 'other', field: 'id' },
     ])
     expect(m.sql.endsWith(';')).toBe(false)
+  })
+
+  it('a stopped build stops before its next model, touching no table', async () => {
+    const touched: string[] = []
+    const wh = { discover: async () => [], command: async (sql: string) => void touched.push(sql), rows: async (sql: string) => (touched.push(sql), []) }
+    await expect(buildModels({ warehouse: wh as unknown as Warehouse, signal: AbortSignal.abort() })).rejects.toThrow(/model build stopped before stg_/)
+    expect(touched).toEqual([])
   })
 
   it('orders by dependency and refuses cycles and unknown refs', () => {

@@ -3,13 +3,14 @@ import { deviceView } from './device.js'
 import { fleetView } from './fleet.js'
 import { liveView } from './live.js'
 import { loadView } from './load.js'
+import { platformView } from './platform.js'
 import { venueView } from './venue.js'
 import { api, type View } from './util.js'
 
-const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView }
+const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView, platform: platformView }
 let cleanup: (() => void) | void
 
-/** Hash routes (#/fleet, #/live, #/device/<id>, #/venue/<id>, #/load/<name>): no server routing needed. */
+/** Hash routes (#/fleet, #/live, #/device/<id>, #/venue/<id>, #/load/<name>, #/platform): no server routing needed. */
 function route(): void {
   const [, name = 'fleet', arg] = location.hash.split('/').map((p) => decodeURIComponent(p))
   const view = VIEWS[name] ?? fleetView
