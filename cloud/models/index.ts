@@ -1,2 +1,3 @@
 /** Predictive models: training history, labels, datasets, the trainer, evaluation, ONNX export and the registry. */
 export type { Matrix, SplitName, DatasetRow, Dataset, Predictor } from './types.js'
+export { buildChurnDataset, churnDataset, churnFeatures, readTimelines, payingOn, CHURN_FEATURES, CHURN_FEATURE_VIEW, type ChurnDatasetOptions, type AccountTimeline, type SqlQueryable } from './churn.js'
