@@ -180,27 +180,38 @@ export interface DemandForecasterOptions {
 }
 
 /**
- * Forecasts for the taps asked about, for the current day of the data (the UTC day of their newest pour): the
- * same features as training, read fresh each call. Taps with under 7 days of history are left out (the caller's
- * naive fallback covers them).
+ * Forecasts for the taps asked about, for the current day of the data (the UTC day of their newest pour), with the
+ * same features as training. The features only change at midnight, so the whole fleet is scored once per day and
+ * later calls that day are lookups. Taps with under 7 days of history are left out (the caller's naive fallback
+ * covers them).
  */
 export function demandForecaster(o: DemandForecasterOptions): DemandForecast {
+  const db = o.database ?? 'tapflow'
+  let cached: { day: number; forecasts: Promise<Map<string, number>> } | undefined
+  const score = async (day: number): Promise<Map<string, number>> => {
+    // A week beyond the lookback, so a tap quiet on the lookback's first day still counts from its real first pour.
+    const taps = (await readTapHistory(o.client, day - LOOKBACK - 7, day, db)).filter((t) => t.firstDay <= day - 7)
+    const ctx = new FleetContext(taps)
+    const values = Float32Array.from(taps.flatMap((t) => demandFeatures(t, day, ctx)))
+    const pred = taps.length === 0 ? new Float32Array(0) : o.predictor.predictBatch({ rows: taps.length, cols: DEMAND_FEATURES.length, values })
+    return new Map(taps.map((t, i) => [t.deviceId, Math.max(0, pred[i] ?? 0)]))
+  }
   return async (deviceIds) => {
     const out = new Map<string, { litres24h: number; model: string }>()
     if (deviceIds.length === 0) return out
-    const db = o.database ?? 'tapflow'
     const [now] = await query<{ ms: number }>(o.client, `SELECT toUnixTimestamp64Milli(max(ts)) AS ms FROM ${db}.pours WHERE device_id IN {ids:Array(String)}`, { ids: deviceIds })
     if (now === undefined || !(now.ms > 0)) return out
     const day = Math.floor(now.ms / DAY_MS)
-    // Venue and beverage means need the whole fleet's taps, not only these.
-    const taps = await readTapHistory(o.client, day - LOOKBACK, day, o.database)
-    const ctx = new FleetContext(taps)
-    const asked = new Set(deviceIds)
-    const mine = taps.filter((t) => asked.has(t.deviceId) && t.firstDay <= day - 7)
-    if (mine.length === 0) return out
-    const values = Float32Array.from(mine.flatMap((t) => demandFeatures(t, day, ctx)))
-    const pred = o.predictor.predictBatch({ rows: mine.length, cols: DEMAND_FEATURES.length, values })
-    mine.forEach((t, i) => out.set(t.deviceId, { litres24h: Math.max(0, pred[i] ?? 0), model: o.model }))
+    if (cached?.day !== day) {
+      cached = { day, forecasts: score(day) }
+      // A failed read is retried on the next call, not cached for the day.
+      cached.forecasts.catch(() => (cached = undefined))
+    }
+    const forecasts = await cached.forecasts
+    for (const id of deviceIds) {
+      const l = forecasts.get(id)
+      if (l !== undefined) out.set(id, { litres24h: l, model: o.model })
+    }
     return out
   }
 }

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client'
 import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { device } from './device-panel.js'
 import { venue } from './venue-panel.js'
+import type { DemandForecast } from './demand.js'
 import type { Health } from '../api.js'
 import { dataNow, fleet, overview, venues } from './fleet-panels.js'
 import { LiveFeed, type LiveEvent } from './live.js'
@@ -57,6 +58,7 @@ export class DashboardServer {
   port = 0
   private end = { at: 0, value: 0 }
   private company: (() => CompanyStatus) | undefined
+  private demand: DemandForecast | undefined
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -66,6 +68,11 @@ export class DashboardServer {
   /** The business starts after the stack (it needs ClickHouse), so it reports in late. */
   setCompanyStatus(status: () => CompanyStatus): void {
     this.company = status
+  }
+
+  /** The demand model's forecasts for the venue view's kegs; without one, kegs use the naive pace (labelled so). */
+  setDemandForecast(demand: DemandForecast | undefined): void {
+    this.demand = demand
   }
 
   get url(): string {
@@ -124,7 +131,7 @@ export class DashboardServer {
         const id = p.id('id')
         const range = p.range('range', '7d')
         const to = p.instant('to', await this.dataEnd())
-        return venue(c, id, to - range, to)
+        return venue(c, id, to - range, to, this.demand, (err) => this.log.warn({ err: errorMessage(err) }, 'demand forecast failed; kegs use the naive pace'))
       }
       case '/api/device': {
         p.only('id', 'range', 'to')
