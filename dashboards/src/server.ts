@@ -5,13 +5,13 @@ import type { Registry } from 'prom-client'
 import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { device } from './device-panel.js'
 import { venue } from './venue-panel.js'
-import type { DemandForecast } from './demand.js'
 import type { Health } from '../api.js'
 import { dataNow, fleet, overview, venues } from './fleet-panels.js'
 import { LiveFeed, type LiveEvent } from './live.js'
 import { listLoadReports, readLoadReport } from './load-reports.js'
 import { HttpError, Params } from './params.js'
 import { serveStatic } from './static.js'
+import type { DemandForecast } from './demand.js'
 
 export interface DashboardServerOptions {
   /** A read-only ClickHouse session of its own (chDB keeps settings per session). */
@@ -55,10 +55,10 @@ export class DashboardServer {
   private server: Server | undefined
   private readonly log: Logger
   readonly live: LiveFeed
+  private demand: DemandForecast | undefined
   port = 0
   private end = { at: 0, value: 0 }
   private company: (() => CompanyStatus) | undefined
-  private demand: DemandForecast | undefined
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -70,13 +70,13 @@ export class DashboardServer {
     this.company = status
   }
 
+  get url(): string {
+    return `http://${this.opts.host ?? '127.0.0.1'}:${this.port}`
+  }
+
   /** The demand model's forecasts for the venue view's kegs; without one, kegs use the naive pace (labelled so). */
   setDemandForecast(demand: DemandForecast | undefined): void {
     this.demand = demand
-  }
-
-  get url(): string {
-    return `http://${this.opts.host ?? '127.0.0.1'}:${this.port}`
   }
 
   async listen(): Promise<void> {
