@@ -4,3 +4,4 @@ export { buildChurnDataset, churnDataset, churnFeatures, readTimelines, payingOn
 export { buildDemandDataset, demandDataset, demandForecaster, naiveDemand, readTapHistory, DEMAND_FEATURES, DEMAND_FEATURE_VIEW, type DemandDatasetOptions, type DemandForecast, type DemandForecasterOptions, type TapHistory } from './demand.js'
 export { trainGbdt, GbdtModel, GbdtDataError, resolveGbdtOptions, type GbdtOptions, type GbdtObjective, type GbdtParams, type GbdtJson, type GbdtTreeJson } from './gbdt/index.js'
 export { prAuc, rocAuc, precisionRecallCurve, confusionAt, precisionRecallF1, scoresAt, chooseThreshold, mae, mape, rmse, type Confusion, type PrCurve, type ThresholdChoice } from './metrics.js'
+export { gbdtToOnnx, type OnnxExportOptions } from './onnx.js'

@@ -75,7 +75,7 @@ export function precisionRecallCurve(labels: ArrayLike<number>, scores: ArrayLik
   }
   precision[m] = 1
   recall[m] = 0
-  return { precision, recall, thresholds: thr.reverse() }
+  return { precision, recall, thresholds: thr }
 }
 
 /** Average precision: Σ (R_n − R_{n−1}) P_n over thresholds, scikit-learn's average_precision_score (no interpolation). */

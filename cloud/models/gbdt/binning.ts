@@ -92,14 +92,23 @@ export function binOf(v: number, upper: Float32Array, bins: number): number {
   return lo
 }
 
-/** The matrix as bins, row-major like the input: a row's bins are adjacent, so one pass builds all histograms. */
-export function binMatrix(x: Matrix, edges: BinEdges): Uint8Array {
+/**
+ * The matrix as bins, twice: row-major like the input (a row's bins are adjacent, so one pass builds every
+ * histogram) and column-major (partitioning a leaf reads one feature of ascending rows).
+ */
+export function binMatrix(x: Matrix, edges: BinEdges): { rows: Uint8Array; cols: Uint8Array } {
   const { rows, cols, values } = x
-  const out = new Uint8Array(rows * cols)
+  const byRow = new Uint8Array(rows * cols)
+  const byCol = new Uint8Array(rows * cols)
   for (let f = 0; f < cols; f++) {
     const upper = edges.upper[f]!
     const nb = edges.bins[f]!
-    for (let i = 0, j = f; i < rows; i++, j += cols) out[j] = binOf(values[j]!, upper, nb)
+    const col = byCol.subarray(f * rows, (f + 1) * rows)
+    for (let i = 0, j = f; i < rows; i++, j += cols) {
+      const b = binOf(values[j]!, upper, nb)
+      byRow[j] = b
+      col[i] = b
+    }
   }
-  return out
+  return { rows: byRow, cols: byCol }
 }
