@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
-import { systemClock, type Clock } from '../../common/index.js'
+import { OptionError, systemClock, type Clock } from '../../common/index.js'
+import { readsBusiness } from './business-views.js'
 import { FeatureInputError } from './errors.js'
-import { latestSql, pointInTimeSql, type EntityRowsSql } from './offline.js'
+import { latestSql, pointInTimeSql, type EntityRowsSql, type Sources } from './offline.js'
 import type { OnlineRecord, OnlineStore } from './online-store.js'
 import { Registry, type ResolvedFeature } from './registry.js'
 import { quote } from './sql.js'
-import type { FeatureValue } from './types.js'
+import type { FeatureValue, FeatureView } from './types.js'
 
 export interface FeatureStoreOptions {
   /** ClickHouse (embedded chDB or a server / the stack's SQL port): the offline store and the sources. */
@@ -25,6 +26,14 @@ export interface FeatureStoreOptions {
   registry?: Registry
   /** How far ahead of the clock an entity timestamp may be. Default: 60 s (clock skew). */
   maxFutureMs?: number
+  /**
+   * The business (customer features): a `postgres://` URL that ClickHouse reads through its postgresql() table
+   * function (a SELECT-only login is enough). Default: none, and customer features from the business are refused
+   * (materialization skips them).
+   */
+  businessUrl?: string
+  /** Instead of businessUrl: a ClickHouse database holding copies of the business tables (tests, warehouses). */
+  businessDatabase?: string
 }
 
 export interface EntityRow {
@@ -70,6 +79,7 @@ export class FeatureStore {
   private readonly clock: Clock
   private readonly maxFutureMs: number
   readonly online: OnlineStore | undefined
+  private readonly sources: Sources
 
   constructor(opts: FeatureStoreOptions) {
     this.ch = opts.clickhouse
@@ -79,6 +89,12 @@ export class FeatureStore {
     this.registry = opts.registry ?? new Registry()
     this.online = opts.online
     this.maxFutureMs = opts.maxFutureMs ?? 60_000
+    this.sources = { db: this.db, business: businessSource(opts) }
+  }
+
+  /** Whether this store can compute a view (business views need the business). */
+  canRead(v: FeatureView): boolean {
+    return this.sources.business !== undefined || !readsBusiness(v)
   }
 
   /** Point-in-time features per entity row, in the rows' order. */
@@ -86,7 +102,7 @@ export class FeatureStore {
     const feats = this.registry.resolve(req.features, req.entity)
     if (req.rows.length === 0) return []
     return this.withEntityRows(req.rows, async (rows) => {
-      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: this.settings() })
+      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.sources), format: 'JSONEachRow', clickhouse_settings: this.settings() })
       const out = await rs.json<Record<string, FeatureValue>>()
       return out.map((r) => ({ entityId: String(r.entity_id), ts: Number(r.ts_ms), values: pick(r, feats) }))
     })
@@ -100,7 +116,7 @@ export class FeatureStore {
     const feats = this.registry.resolve(req.features, req.entity)
     const key = this.registry.entity(req.entity).joinKey
     const cols = [`entity_id AS ${key}`, "fromUnixTimestamp64Milli(ts_ms, 'UTC') AS event_timestamp", ...(req.rows.extra ?? []).map((c) => `\`${c}\``), ...feats.map((f) => f.name)]
-    const query = `SELECT ${cols.join(', ')} FROM (${pointInTimeSql(this.registry, feats, req.rows, this.db)}) FORMAT ${req.format}`
+    const query = `SELECT ${cols.join(', ')} FROM (${pointInTimeSql(this.registry, feats, req.rows, this.sources)}) FORMAT ${req.format}`
     const rs = await this.ch.exec({ query, clickhouse_settings: this.settings() })
     for await (const chunk of rs.stream) if (!req.out.write(chunk as Buffer)) await new Promise((r) => req.out.once('drain', r))
   }
@@ -165,9 +181,9 @@ export class FeatureStore {
     for (const entity of entities) {
       const started = this.clock.now()
       const at = opts.at ?? started
-      const feats = this.registry.list(entity)
+      const feats = this.registry.list(entity).filter((x) => this.registry.viewsFor([x]).every((v) => this.canRead(v)))
       const views = this.registry.viewsFor(feats)
-      const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.db)
+      const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.sources)
       const rs = await this.ch.query({ query, format: 'JSONEachRow', clickhouse_settings: this.settings() })
       let batch: [string, OnlineRecord][] = []
       let n = 0
@@ -233,7 +249,24 @@ const JSON_OUT = { output_format_json_quote_64bit_integers: 0, output_format_jso
 const ENTITY_IDS: Record<string, string> = {
   device: 'SELECT DISTINCT device_id AS id FROM {db}.device_state UNION DISTINCT SELECT device_id AS id FROM {db}.devices',
   venue: 'SELECT DISTINCT venue_id AS id FROM {db}.device_state UNION DISTINCT SELECT venue_id AS id FROM {db}.venues',
-  customer: "SELECT DISTINCT customer AS id FROM {db}.venues WHERE customer != ''",
+  customer: "SELECT DISTINCT account_id AS id FROM {db}.venues WHERE account_id != ''",
+}
+
+function businessSource(o: FeatureStoreOptions): Sources['business'] {
+  if (o.businessDatabase !== undefined) {
+    const db = o.businessDatabase
+    return (table) => `${db}.${table}`
+  }
+  if (o.businessUrl === undefined) return undefined
+  let u: URL
+  try {
+    u = new URL(o.businessUrl)
+  } catch {
+    throw new OptionError('FeatureStoreOptions.businessUrl', 'is not a postgres:// URL')
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new OptionError('FeatureStoreOptions.businessUrl', `must be postgres://, got '${u.protocol}'`)
+  const args = [`${u.hostname}:${u.port || '5432'}`, u.pathname.slice(1), u.username, u.password].map((x) => quote(decodeURIComponent(x)))
+  return (table) => `postgresql(${args[0]}, ${args[1]}, ${quote(table)}, ${args[2]}, ${args[3]})`
 }
 
 function nullableNumber(v: FeatureValue | undefined): number | null {
