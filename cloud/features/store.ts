@@ -97,6 +97,11 @@ export class FeatureStore {
     return this.sources.business !== undefined || !readsBusiness(v)
   }
 
+  /** The features of an entity this store can compute: all of them, less the business's when it has none. */
+  readable(entity: string): ResolvedFeature[] {
+    return this.registry.list(entity).filter((x) => this.registry.viewsFor([x]).every((v) => this.canRead(v)))
+  }
+
   /** Point-in-time features per entity row, in the rows' order. */
   async getHistoricalFeatures(req: { entity: string; rows: readonly EntityRow[]; features: readonly string[] }): Promise<HistoricalRow[]> {
     const feats = this.registry.resolve(req.features, req.entity)
@@ -181,7 +186,7 @@ export class FeatureStore {
     for (const entity of entities) {
       const started = this.clock.now()
       const at = opts.at ?? started
-      const feats = this.registry.list(entity).filter((x) => this.registry.viewsFor([x]).every((v) => this.canRead(v)))
+      const feats = this.readable(entity)
       const views = this.registry.viewsFor(feats)
       const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.sources)
       const rs = await this.ch.query({ query, format: 'JSONEachRow', clickhouse_settings: this.settings() })
