@@ -10,6 +10,8 @@ import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../st
 import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
 import { startCompany } from '../company.js'
+import { startFeatures } from '../features-up.js'
+import { readStackInfo } from '../stack-file.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -26,6 +28,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
     .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller (0: none)').default(3).argParser(int(0, 200)))
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
+    .addOption(new Option('--features-port <port>', 'FeatureService (gRPC) port for `tapflow features get`').default(50052).argParser(port))
+    .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time, besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()
@@ -54,6 +58,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       company?.attach(control.control, venueOf)
       if (company) stack.web.setCompanyStatus(() => ({ business: true, backfill: company.company.backfillStatus() }))
+      const features = await startFeatures({ stack, clock, dataDir: o.dataDir, businessUrl: company && readStackInfo(o.dataDir)?.businessUrl, everyMs: o.featuresEvery, host: o.host, port: o.featuresPort, logger: log })
+      company?.onDayClosed((day) => features.materialize(`business day ${day} closed`))
+      stack.web.setFeatureSource(features.source)
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -65,6 +72,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await (await chillersStarting?.catch(() => undefined))?.close()
         await sim.close()
         await company?.close()
+        await features.close()
         await stack.close()
         const { framesLanded, deadLettered, duplicates } = stack.gateway.stats
         log.info({ published: transport.stats.acked, landed: framesLanded, deadLettered, duplicates }, 'stopped: every acknowledged frame is in ClickHouse')
@@ -84,6 +92,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
+          `  features grpc://${features.url}  (tapflow features get --entity device=${fleet.devices[0]?.deviceId ?? '<tap>'})\n` +
           (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') +
           (chillers ? `  OPC-UA   ${chillers.servers.length} cellar chillers from opc.tcp://127.0.0.1:${o.opcuaPort}/tapflow → tapflow.chiller\n` : '') +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
@@ -111,4 +120,6 @@ interface UpOptions extends GatewayStackFlags {
   duration?: number
   opcuaChillers: number
   opcuaPort: number
+  featuresPort: number
+  featuresEvery: number
 }

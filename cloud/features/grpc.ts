@@ -67,7 +67,7 @@ export class FeatureServer implements AsyncDisposable {
     try {
       const rows = await this.opts.store.getOnlineFeatures({ entity: req.entity, ids: req.entity_ids, features: req.features })
       const types = new Map(this.opts.store.registry.resolve(req.features, req.entity).map((f) => [f.name, f.type]))
-      cb(null, { results: rows.map((r) => ({ entity_id: r.entityId, features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, toWire(v, types.get(k))])) })) })
+      cb(null, { served_at_ms: this.opts.store.now(), results: rows.map((r) => ({ entity_id: r.entityId, features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, toWire(v, types.get(k))])) })) })
     } catch (err) {
       cb(toStatus(err))
     }

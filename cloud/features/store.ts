@@ -64,8 +64,12 @@ export interface MaterializeResult {
   entity: string
   entities: number
   features: number
+  /** The instant materialized (ms, the store's clock). */
   at: number
+  /** Wall time it took (ms). */
   ms: number
+  /** Per view of the entity: the newest source event written (ms), null when no entity had one. */
+  newestEvent: Record<string, number | null>
 }
 
 const SCRATCH_DB = 'tapflow_features'
@@ -184,19 +188,24 @@ export class FeatureStore {
     const entities = opts.entity === undefined ? this.registry.entities.map((e) => e.name) : [this.registry.entity(opts.entity).name]
     const out: MaterializeResult[] = []
     for (const entity of entities) {
-      const started = this.clock.now()
-      const at = opts.at ?? started
+      const t0 = performance.now()
+      const at = opts.at ?? this.clock.now()
       const feats = this.readable(entity)
       const views = this.registry.viewsFor(feats)
       const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.sources)
       const rs = await this.ch.query({ query, format: 'JSONEachRow', clickhouse_settings: this.settings() })
       let batch: [string, OnlineRecord][] = []
       let n = 0
+      const newestEvent: Record<string, number | null> = Object.fromEntries(views.map((v) => [v.name, null]))
       for await (const chunk of rs.stream<Record<string, FeatureValue>>()) {
         for (const row of chunk) {
           const r = row.json()
           const eventTs: Record<string, number | null> = {}
-          for (const v of views) eventTs[v.name] = nullableNumber(r[`${v.name}__event_ts`])
+          for (const v of views) {
+            const t = nullableNumber(r[`${v.name}__event_ts`])
+            eventTs[v.name] = t
+            if (t !== null && t > (newestEvent[v.name] ?? -Infinity)) newestEvent[v.name] = t
+          }
           batch.push([String(r.entity_id), { eventTs, values: pick(r, feats), materializedAt: at }])
           n++
         }
@@ -206,11 +215,16 @@ export class FeatureStore {
         }
       }
       await online.write(entity, batch)
-      const res = { entity, entities: n, features: feats.length, at, ms: this.clock.now() - started }
+      const res = { entity, entities: n, features: feats.length, at, ms: Math.round(performance.now() - t0), newestEvent }
       opts.onProgress?.(res)
       out.push(res)
     }
     return out
+  }
+
+  /** The store's clock: freshness is judged against it (simulated time under `tapflow up`). */
+  now(): number {
+    return this.clock.now()
   }
 
   /** Current values from the online store, each with its event timestamp and freshness. */

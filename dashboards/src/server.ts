@@ -4,6 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Registry } from 'prom-client'
 import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { device } from './device-panel.js'
+import { currentFeatures, featureViews, type FeatureSource } from './features-panel.js'
 import { venue } from './venue-panel.js'
 import type { Health } from '../api.js'
 import { dataNow, fleet, overview, venues } from './fleet-panels.js'
@@ -57,6 +58,7 @@ export class DashboardServer {
   port = 0
   private end = { at: 0, value: 0 }
   private company: (() => CompanyStatus) | undefined
+  private features: FeatureSource | undefined
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -66,6 +68,11 @@ export class DashboardServer {
   /** The business starts after the stack (it needs ClickHouse), so it reports in late. */
   setCompanyStatus(status: () => CompanyStatus): void {
     this.company = status
+  }
+
+  /** The feature store (`tapflow up`) reports in late too: current values and materialization lag. */
+  setFeatureSource(source: FeatureSource): void {
+    this.features = source
   }
 
   get url(): string {
@@ -136,6 +143,10 @@ export class DashboardServer {
       case '/api/company':
         p.only()
         return this.company?.() ?? { business: false }
+      case '/api/features':
+        return currentFeatures(this.features, p)
+      case '/api/features/views':
+        return featureViews(this.features, p)
       case '/api/live':
         return this.live.snapshot(p.only('limit').int('limit', 50, 1, 500))
       case '/api/load':
@@ -145,7 +156,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
     }
   }
 
