@@ -5,8 +5,6 @@ import type { CurrentFeature, FeatureSource, FeatureViewState } from '../dashboa
 import { readStackInfo, writeStackInfo } from './stack-file.js'
 import type { GatewayStack } from './stack.js'
 
-/** Least real time between two scheduled materializations: at --speed max simulated hours fly by. */
-const MIN_GAP_REAL_MS = 15_000
 /** How often the schedule looks at the simulated clock, real ms. */
 const WATCH_MS = 1_000
 
@@ -22,6 +20,8 @@ export interface FeaturesUpOptions {
   /** FeatureService bind address and port (0: a free one). Required. */
   host: string
   port: number
+  /** Least real time between two scheduled runs (and before the first): at --speed max simulated hours fly by. Default: 15 s. */
+  minGapRealMs?: number
   logger: Logger
 }
 
@@ -61,6 +61,7 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
   // The first run waits as a scheduled one would: the fleet's sessions connecting at start-up need the CPU more.
   let lastRealStart = performance.now()
   let next = o.everyMs > 0 ? o.clock.now() : Infinity
+  const minGap = o.minGapRealMs ?? 15_000
 
   const run = async (reason: string): Promise<void> => {
     if (closed) return
@@ -83,7 +84,7 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
 
   const timer = setInterval(() => {
     const now = o.clock.now()
-    if (running || now < next || performance.now() - lastRealStart < MIN_GAP_REAL_MS) return
+    if (running || now < next || performance.now() - lastRealStart < minGap) return
     next = now + o.everyMs
     void materialize('schedule')
   }, WATCH_MS)
