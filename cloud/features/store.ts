@@ -74,6 +74,11 @@ export interface MaterializeResult {
 
 const SCRATCH_DB = 'tapflow_features'
 
+/** A resolved feature with the views whose event times make its freshness (a derived one has several). */
+export interface ServedFeature extends ResolvedFeature {
+  views: readonly string[]
+}
+
 /** Feast's role: definitions, point-in-time training sets from ClickHouse, materialization, online serving. */
 export class FeatureStore {
   readonly registry: Registry
@@ -84,6 +89,7 @@ export class FeatureStore {
   private readonly maxFutureMs: number
   readonly online: OnlineStore | undefined
   private readonly sources: Sources
+  private readonly resolved = new Map<string, readonly ServedFeature[]>()
 
   constructor(opts: FeatureStoreOptions) {
     this.ch = opts.clickhouse
@@ -230,16 +236,31 @@ export class FeatureStore {
   /** Current values from the online store, each with its event timestamp and freshness. */
   async getOnlineFeatures(req: { entity: string; ids: readonly string[]; features: readonly string[] }): Promise<OnlineRow[]> {
     const online = this.requireOnline()
-    const feats = this.registry.resolve(req.features, req.entity)
+    const feats = this.resolveCached(req.features, req.entity)
     const records = await online.read(req.entity, req.ids)
     const now = this.clock.now()
     return req.ids.map((entityId, i) => ({ entityId, features: this.toOnline(feats, records[i], now) }))
   }
 
-  private toOnline(feats: readonly ResolvedFeature[], rec: OnlineRecord | undefined, now: number): Record<string, OnlineValue> {
+  /**
+   * `registry.resolve` remembered per (entity, feature list), each feature with the views its freshness comes from:
+   * a serving process asks for the same list call after call, and resolving 50 names is most of a lookup's work.
+   */
+  resolveCached(features: readonly string[], entity: string): readonly ServedFeature[] {
+    const k = `${entity}\u0000${features.join('\u0000')}`
+    let r = this.resolved.get(k)
+    if (r === undefined) {
+      r = this.registry.resolve(features, entity).map((f) => ({ ...f, views: f.view === 'derived' ? this.registry.viewsFor([f]).map((v) => v.name) : [f.view] }))
+      if (this.resolved.size >= 256) this.resolved.clear()
+      this.resolved.set(k, r)
+    }
+    return r
+  }
+
+  private toOnline(feats: readonly ServedFeature[], rec: OnlineRecord | undefined, now: number): Record<string, OnlineValue> {
     const out: Record<string, OnlineValue> = {}
     for (const f of feats) {
-      const views = f.view === 'derived' ? this.registry.viewsFor([f]).map((v) => v.name) : [f.view]
+      const views = f.views
       let eventTs: number | null = null
       for (const v of views) {
         const t = rec?.eventTs[v] ?? null
