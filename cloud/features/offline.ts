@@ -98,16 +98,19 @@ function project(v: FeatureView, wanted: ReadonlySet<string>, inner: string): st
  */
 export function viewAtSql(v: FeatureView, wanted: ReadonlySet<string>, ids: string, at: number, src: Sources): string {
   const source = fill(v.sourceSql, src, `(${ids})`, String(at - lookbackMs(v) - 1), String(at))
+  // "Latest" orders by (ts, __order). As one UInt128 rather than a tuple, argMax runs ~4× faster (measured on
+  // device_health); the order is the same since both are non-negative and __order fits 64 bits.
+  const latest = 'bitShiftLeft(toUInt128(src.ts_ms), 64) + toUInt128(src.__order)'
   const sel: string[] = [
     'src.entity_id AS row_id', `toInt64(${at}) AS __row_ts`, 'max(src.ts_ms) AS __event_ts', 'count() > 0 AS __hit0',
     `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`,
-    ...Object.entries(v.values).map(([x, expr]) => `argMax(${expr}, (src.ts_ms, src.__order)) AS ${x}`),
+    ...Object.entries(v.values).map(([x, expr]) => `argMax(${expr}, ${latest}) AS ${x}`),
   ]
   for (const [w, ms] of Object.entries(v.windows)) {
     for (const [s, expr] of Object.entries(v.sums)) sel.push(`sumIf(${expr}, src.ts_ms > ${at - ms}) AS ${s}__${w}`)
     for (const l of (v.lagged ?? []).filter((x) => x.window === w)) {
       const before = `src.ts_ms <= ${at - ms}`
-      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(${v.values[l.value] ?? 'NULL'}, (src.ts_ms, src.__order), ${before}), NULL) AS ${l.value}__at_${w}`)
+      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(${v.values[l.value] ?? 'NULL'}, ${latest}, ${before}), NULL) AS ${l.value}__at_${w}`)
     }
   }
   return project(v, wanted, `SELECT ${sel.join(', ')} FROM (${source}) AS src GROUP BY src.entity_id`)
