@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { createClient, ClickHouseLogLevel, type ClickHouseClient, type DataFormat } from '@clickhouse/client'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { ConfigError, formatDuration, type Clock } from '../../common/index.js'
-import { FeatureClient, FeatureStore, Registry, openOnlineStore, type EntityRow, type FeatureValue, type OnlineRow, type OnlineStore } from '../../cloud/index.js'
+import { ConfigError, formatDuration, silentLogger, type Clock } from '../../common/index.js'
+import { FeatureClient, FeatureStore, Registry, openOnlineStore, startEmbeddedPostgres, type EmbeddedPostgresHandle, type EntityRow, type FeatureValue, type OnlineRow, type OnlineStore } from '../../cloud/index.js'
 import { openClickHouse } from '../../edge-gateway/index.js'
 import { instant, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
@@ -40,7 +40,7 @@ function sourceOptions(cmd: Command): Command {
  * The sources and stores for one command. While the stack runs, chDB's directory is the stack's: read through
  * its read-only SQL port (entity rows then go inline in the query). Otherwise open the directory here.
  */
-async function openStore(o: SourceFlags, withOnline: boolean, clock?: Clock): Promise<{ store: FeatureStore; close: () => Promise<void> }> {
+async function openStore(o: SourceFlags, withOnline: boolean, clock?: Clock, entity?: string): Promise<{ store: FeatureStore; close: () => Promise<void> }> {
   if (o.clickhouseUrl === undefined) checkDataDir(o.dataDir, { write: false, exclusive: false })
   const remote = o.clickhouseUrl ?? readStackInfo(o.dataDir)?.sqlUrl
   let client: ClickHouseClient
@@ -52,11 +52,24 @@ async function openStore(o: SourceFlags, withOnline: boolean, clock?: Clock): Pr
     }
     client = openClickHouse({ path: join(o.dataDir, 'clickhouse') }).client
   }
+  // The SQL port refuses postgresql(): customer features from the business are computed only from the data dir,
+  // where a stopped stack's embedded PostgreSQL is started for the command (as `tapflow business sql` does).
+  let businessUrl = remote === undefined ? o.businessUrl : undefined
+  let pg: EmbeddedPostgresHandle | undefined
+  if (remote === undefined && businessUrl === undefined && entity !== 'device' && entity !== 'venue' && existsSync(join(o.dataDir, 'postgres', 'PG_VERSION'))) {
+    pg = await startEmbeddedPostgres({ dir: join(o.dataDir, 'postgres'), logger: silentLogger })
+    businessUrl = pg.url
+  }
   let online: OnlineStore | undefined
-  if (withOnline) online = await openOnlineStore(o.onlineStore ?? join(o.dataDir, 'online'))
-  // The SQL port refuses postgresql(): customer features from the business are computed only from the data dir.
-  const store = new FeatureStore({ clickhouse: client, writable: remote === undefined, online, clock, businessUrl: remote === undefined ? o.businessUrl : undefined })
-  return { store, close: async () => { await online?.close(); await client.close() } }
+  try {
+    if (withOnline) online = await openOnlineStore(o.onlineStore ?? join(o.dataDir, 'online'))
+  } catch (err) {
+    await client.close()
+    await pg?.close()
+    throw err
+  }
+  const store = new FeatureStore({ clickhouse: client, writable: remote === undefined, online, clock, businessUrl })
+  return { store, close: async () => { await online?.close(); await client.close(); await pg?.close() } }
 }
 
 interface Row {
@@ -139,7 +152,7 @@ export function registerFeatures(program: Command): void {
       }
       if (out === undefined) {
         const clock = { at: Date.now(), now: (): number => clock.at }
-        const { store, close } = await openStore(o, o.at === undefined, clock)
+        const { store, close } = await openStore(o, o.at === undefined, clock, entity)
         try {
           if (o.at === undefined && asOf === undefined) {
             // Without a running stack there is no clock to judge freshness against but the materialization's instant.
@@ -175,7 +188,7 @@ export function registerFeatures(program: Command): void {
     .option('--entity <name>', 'only this entity (default: all)')
     .addOption(new Option('--at <time>', 'materialize as of this ISO time (default: now)').argParser(instant))
     .action(async (o: SourceFlags & { entity?: string; at?: number }) => {
-      const { store, close } = await openStore(o, true)
+      const { store, close } = await openStore(o, true, undefined, o.entity)
       try {
         await store.materialize({
           entity: o.entity, at: o.at,
@@ -196,7 +209,7 @@ export function registerFeatures(program: Command): void {
       const ext = /\.([a-z]+)$/.exec(o.out)?.[1] ?? ''
       const format = OUT_FORMATS[ext]
       if (format === undefined) throw new ConfigError(`--out ${o.out}: the extension must be one of ${Object.keys(OUT_FORMATS).map((e) => `.${e}`).join(', ')}`)
-      const { store, close } = await openStore(o, false)
+      const { store, close } = await openStore(o, false, undefined, o.entity)
       try {
         const names = o.features ?? store.registry.list(o.entity).map((f) => f.name)
         const key = store.registry.entity(o.entity).joinKey
