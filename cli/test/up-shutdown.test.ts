@@ -21,7 +21,7 @@ describe('tapflow up, Ctrl-C with the business running', () => {
     const [mqtt, web, sql, grpc] = ports.map(String) as [string, string, string, string]
     const child = spawn(process.execPath, [
       'cli/bin/tapflow.js', 'up', '--devices', '100', '--history-days', '2', '--opcua-chillers', '0', '--data-dir', dataDir,
-      '--mqtt-port', mqtt, '--web-port', web, '--sql-port', sql, '--grpc-port', grpc,
+      '--mqtt-port', mqtt, '--web-port', web, '--sql-port', sql, '--grpc-port', grpc, '--features-port', '0',
     ], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
