@@ -163,6 +163,8 @@ export function registerFeatures(program: Command): void {
           if (out === undefined) {
             // Nothing materialized yet (or --at): compute at the time asked (or the stack's clock), from ClickHouse.
             const at = o.at ?? asOf ?? Date.now()
+            // A simulated clock may run ahead of the wall clock: its "now" is not in the future.
+            if (o.at === undefined) clock.at = Math.max(clock.at, at)
             if (o.at === undefined) process.stderr.write(`not in the online store (run 'tapflow features materialize'): computed from ClickHouse at ${new Date(at).toISOString()}\n`)
             const readable = new Set(store.readable(entity).map((f) => f.name))
             const computable = o.features === undefined ? names.filter((n) => readable.has(n)) : names
