@@ -17,7 +17,7 @@ const OWNER = 'ml-platform@tapflow'
 const f = (name: string, type: FeatureType, description: string, sql: string): Feature => ({ name, type, description, sql })
 
 /** ms at the end of a business day (a Date column or expression): when the DAG has written it. */
-export const dayEnd = (day: string): string => `(toInt64(toUnixTimestamp(toDateTime(toDate(${day}), 'UTC'))) * 1000 + ${D})`
+const dayEnd = (day: string): string => `(toInt64(toUnixTimestamp(toDateTime(toDate(${day}), 'UTC'))) * 1000 + ${D})`
 
 /**
  * A row with nothing in it at the end of the day each account was opened: so an account without tickets (or
