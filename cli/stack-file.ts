@@ -10,6 +10,8 @@ export interface StackInfo {
   webUrl?: string
   /** SELECT-only, read-only PostgreSQL login of the embedded business, for `tapflow business sql`. */
   businessUrl?: string
+  /** host:port of the feature store's FeatureService (gRPC), for `tapflow features get`. */
+  featuresUrl?: string
 }
 
 const FILE = 'stack.json'

@@ -1,4 +1,5 @@
 export { DashboardServer, type CompanyStatus, type DashboardServerOptions } from './src/server.js'
+export type { FeatureSource, CurrentFeature, FeatureViewState, FeatureFreshness } from './src/features-panel.js'
 export { writeFleetDimensions, writeBusinessDimensions, type FleetDimensionOptions, type AccountRow, type TicketRow } from './src/dimensions.js'
 export { LiveFeed, type LiveFeedOptions, type LiveEvent } from './src/live.js'
 export { ONLINE_WINDOW_MS, type Overview } from './src/fleet-panels.js'

@@ -3,17 +3,19 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { createClient, ClickHouseLogLevel, type ClickHouseClient, type DataFormat } from '@clickhouse/client'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { ConfigError, formatDuration } from '../../common/index.js'
-import { FeatureStore, Registry, openOnlineStore, type EntityRow, type FeatureValue, type OnlineStore } from '../../cloud/index.js'
+import { ConfigError, formatDuration, silentLogger, type Clock } from '../../common/index.js'
+import { FeatureClient, FeatureStore, Registry, openOnlineStore, startEmbeddedPostgres, type EmbeddedPostgresHandle, type EntityRow, type FeatureValue, type OnlineRow, type OnlineStore } from '../../cloud/index.js'
 import { openClickHouse } from '../../edge-gateway/index.js'
 import { instant, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
 import { checkDataDir } from '../data-dir.js'
+import { readFleetKey } from './fleet.js'
 
 interface SourceFlags {
   dataDir: string
   clickhouseUrl?: string
   onlineStore?: string
+  businessUrl?: string
 }
 
 const OUT_FORMATS: Record<string, DataFormat> = { csv: 'CSVWithNames', tsv: 'TabSeparatedWithNames', parquet: 'Parquet', jsonl: 'JSONEachRow' }
@@ -31,13 +33,14 @@ function sourceOptions(cmd: Command): Command {
     .addOption(new Option('--data-dir <dir>', 'data directory of the stack').default('./data'))
     .addOption(new Option('--clickhouse-url <url>', 'read a ClickHouse server (or a running stack\'s SQL port) instead').argParser(url(['http:', 'https:'])))
     .addOption(new Option('--online-store <target>', 'online store: redis://host:port, or a directory (default: <data-dir>/online, LMDB)'))
+    .addOption(new Option('--business-url <url>', 'the business (PostgreSQL) for customer features, e.g. a running stack\'s `businessUrl` in <data-dir>/stack.json').argParser(url(['postgres:', 'postgresql:'])))
 }
 
 /**
  * The sources and stores for one command. While the stack runs, chDB's directory is the stack's: read through
  * its read-only SQL port (entity rows then go inline in the query). Otherwise open the directory here.
  */
-async function openStore(o: SourceFlags, withOnline: boolean): Promise<{ store: FeatureStore; close: () => Promise<void> }> {
+async function openStore(o: SourceFlags, withOnline: boolean, clock?: Clock, entity?: string): Promise<{ store: FeatureStore; close: () => Promise<void> }> {
   if (o.clickhouseUrl === undefined) checkDataDir(o.dataDir, { write: false, exclusive: false })
   const remote = o.clickhouseUrl ?? readStackInfo(o.dataDir)?.sqlUrl
   let client: ClickHouseClient
@@ -49,10 +52,37 @@ async function openStore(o: SourceFlags, withOnline: boolean): Promise<{ store: 
     }
     client = openClickHouse({ path: join(o.dataDir, 'clickhouse') }).client
   }
+  // The SQL port refuses postgresql(): customer features from the business are computed only from the data dir,
+  // where a stopped stack's embedded PostgreSQL is started for the command (as `tapflow business sql` does).
+  let businessUrl = remote === undefined ? o.businessUrl : undefined
+  let pg: EmbeddedPostgresHandle | undefined
+  if (remote === undefined && businessUrl === undefined && entity !== 'device' && entity !== 'venue' && existsSync(join(o.dataDir, 'postgres', 'PG_VERSION'))) {
+    pg = await startEmbeddedPostgres({ dir: join(o.dataDir, 'postgres'), logger: silentLogger })
+    businessUrl = pg.url
+  }
   let online: OnlineStore | undefined
-  if (withOnline) online = await openOnlineStore(o.onlineStore ?? join(o.dataDir, 'online'))
-  const store = new FeatureStore({ clickhouse: client, writable: remote === undefined, online })
-  return { store, close: async () => { await online?.close(); await client.close() } }
+  try {
+    if (withOnline) online = await openOnlineStore(o.onlineStore ?? join(o.dataDir, 'online'))
+  } catch (err) {
+    await client.close()
+    await pg?.close()
+    throw err
+  }
+  const store = new FeatureStore({ clickhouse: client, writable: remote === undefined, online, clock, businessUrl })
+  return { store, close: async () => { await online?.close(); await client.close(); await pg?.close() } }
+}
+
+interface Row {
+  name: string
+  value: FeatureValue
+  eventTs: number | null
+  status: string
+}
+
+/** The online row in the order asked; undefined when nothing of it was ever materialized. */
+function served(names: readonly string[], row: OnlineRow | undefined): Row[] | undefined {
+  if (row === undefined || !Object.values(row.features).some((f) => f.eventTs !== null)) return undefined
+  return names.map((n) => ({ name: n, ...(row.features[n] ?? { value: null, eventTs: null, status: 'missing' }) }))
 }
 
 const show = (v: FeatureValue): string => (v === null ? '—' : typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : v)
@@ -96,35 +126,62 @@ export function registerFeatures(program: Command): void {
     })
 
   sourceOptions(features.command('get'))
-    .description('print an entity\'s features: the online values with freshness, or point-in-time values with --at')
-    .requiredOption('--entity <entity=id>', 'e.g. device=tap-0001-01, venue=ven-0001', entityRef)
+    .description('print an entity\'s features: the online values with freshness (from the running stack when there is one), or point-in-time values with --at')
+    .requiredOption('--entity <entity=id>', 'e.g. device=tap-0001-01, venue=ven-0001, customer=<account id>', entityRef)
     .addOption(new Option('--at <time>', 'point-in-time values at this ISO time, from ClickHouse').argParser(instant))
     .addOption(new Option('--features <list>', 'comma-separated feature names (default: all of the entity)').argParser(list))
     .option('--json', 'one JSON object')
     .action(async (o: SourceFlags & { entity: { entity: string; id: string }; at?: number; features?: string[]; json?: boolean }) => {
-      const { store, close } = await openStore(o, o.at === undefined)
-      try {
-        const names = o.features ?? store.registry.list(o.entity.entity).map((f) => f.name)
-        let out: { name: string; value: FeatureValue; eventTs: number | null; status: string }[]
-        const online = o.at === undefined ? (await store.getOnlineFeatures({ entity: o.entity.entity, ids: [o.entity.id], features: names }))[0] : undefined
-        const served = online !== undefined && Object.values(online.features).some((f) => f.eventTs !== null)
-        if (served) {
-          out = names.map((n) => ({ name: n, ...(online.features[n] ?? { value: null, eventTs: null, status: 'missing' }) }))
-        } else {
-          // Nothing materialized yet (or --at): compute at the time asked, from ClickHouse.
-          const at = o.at ?? Date.now()
-          if (o.at === undefined) process.stderr.write(`not in the online store (run 'tapflow features materialize'): computed from ClickHouse at ${new Date(at).toISOString()}\n`)
-          const [row] = await store.getHistoricalFeatures({ entity: o.entity.entity, rows: [{ entityId: o.entity.id, ts: at }], features: names })
-          out = names.map((n) => ({ name: n, value: row?.values[n] ?? null, eventTs: null, status: row?.values[n] === null ? 'missing' : 'point-in-time' }))
+      const { entity, id } = o.entity
+      const registry = new Registry()
+      const names = o.features ?? registry.list(entity).map((f) => f.name)
+      registry.resolve(names, entity)
+      let out: Row[] | undefined
+      let asOf: number | undefined
+      // A running `tapflow up` serves its own online store, judged against its simulated clock.
+      const info = o.at === undefined && o.onlineStore === undefined && o.clickhouseUrl === undefined ? readStackInfo(o.dataDir) : undefined
+      if (info?.featuresUrl !== undefined) {
+        const client = new FeatureClient({ address: info.featuresUrl, credentials: readFleetKey(o).control('cli.features') })
+        try {
+          const res = await client.getOnlineFeatures({ entity, ids: [id], features: names })
+          asOf = res.servedAt
+          out = served(names, res.rows[0])
+        } finally {
+          client.close()
         }
-        if (o.json === true) return void process.stdout.write(JSON.stringify({ entity: o.entity.entity, id: o.entity.id, features: out }, null, 2) + '\n')
-        const w = Math.max(...out.map((r) => r.name.length))
-        for (const r of out) {
-          const when = r.eventTs === null ? '' : `  (${new Date(r.eventTs).toISOString()})`
-          process.stdout.write(`${r.name.padEnd(w)}  ${show(r.value).padEnd(14)}  ${r.status}${when}\n`)
+      }
+      if (out === undefined) {
+        const clock = { at: Date.now(), now: (): number => clock.at }
+        const { store, close } = await openStore(o, o.at === undefined, clock, entity)
+        try {
+          if (o.at === undefined && asOf === undefined) {
+            // Without a running stack there is no clock to judge freshness against but the materialization's instant.
+            asOf = (await store.online?.lastMaterialized(entity)) ?? Date.now()
+            clock.at = asOf
+            out = served(names, (await store.getOnlineFeatures({ entity, ids: [id], features: names }))[0])
+          }
+          if (out === undefined) {
+            // Nothing materialized yet (or --at): compute at the time asked (or the stack's clock), from ClickHouse.
+            const at = o.at ?? asOf ?? Date.now()
+            // A simulated clock may run ahead of the wall clock: its "now" is not in the future.
+            if (o.at === undefined) clock.at = Math.max(clock.at, at)
+            if (o.at === undefined) process.stderr.write(`not in the online store (run 'tapflow features materialize'): computed from ClickHouse at ${new Date(at).toISOString()}\n`)
+            const readable = new Set(store.readable(entity).map((f) => f.name))
+            const computable = o.features === undefined ? names.filter((n) => readable.has(n)) : names
+            const [row] = await store.getHistoricalFeatures({ entity, rows: [{ entityId: id, ts: at }], features: computable })
+            out = computable.map((n) => ({ name: n, value: row?.values[n] ?? null, eventTs: null, status: row?.values[n] === null ? 'missing' : 'point-in-time' }))
+            asOf = at
+          }
+        } finally {
+          await close()
         }
-      } finally {
-        await close()
+      }
+      if (o.json === true) return void process.stdout.write(JSON.stringify({ entity, id, asOf, features: out }, null, 2) + '\n')
+      process.stdout.write(`${entity} ${id} as of ${new Date(asOf ?? Date.now()).toISOString()}${info?.featuresUrl !== undefined ? ' (the running stack\'s clock)' : ''}\n`)
+      const w = Math.max(...out.map((r) => r.name.length))
+      for (const r of out) {
+        const when = r.eventTs === null ? '' : `  (${new Date(r.eventTs).toISOString()})`
+        process.stdout.write(`${r.name.padEnd(w)}  ${show(r.value).padEnd(14)}  ${r.status}${when}\n`)
       }
     })
 
@@ -133,7 +190,7 @@ export function registerFeatures(program: Command): void {
     .option('--entity <name>', 'only this entity (default: all)')
     .addOption(new Option('--at <time>', 'materialize as of this ISO time (default: now)').argParser(instant))
     .action(async (o: SourceFlags & { entity?: string; at?: number }) => {
-      const { store, close } = await openStore(o, true)
+      const { store, close } = await openStore(o, true, undefined, o.entity)
       try {
         await store.materialize({
           entity: o.entity, at: o.at,
@@ -154,7 +211,7 @@ export function registerFeatures(program: Command): void {
       const ext = /\.([a-z]+)$/.exec(o.out)?.[1] ?? ''
       const format = OUT_FORMATS[ext]
       if (format === undefined) throw new ConfigError(`--out ${o.out}: the extension must be one of ${Object.keys(OUT_FORMATS).map((e) => `.${e}`).join(', ')}`)
-      const { store, close } = await openStore(o, false)
+      const { store, close } = await openStore(o, false, undefined, o.entity)
       try {
         const names = o.features ?? store.registry.list(o.entity).map((f) => f.name)
         const key = store.registry.entity(o.entity).joinKey

@@ -11,6 +11,8 @@ import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
 import { startCompany } from '../company.js'
 import { LakeUp, lakeBanner, lakeDir } from '../lake-up.js'
+import { startFeatures } from '../features-up.js'
+import { readStackInfo } from '../stack-file.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -28,6 +30,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--duration <d>', 'stop after this much simulated time (e.g. 24h)').argParser(duration))
     .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller (0: none)').default(3).argParser(int(0, 200)))
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
+    .addOption(new Option('--features-port <port>', 'FeatureService (gRPC) port for `tapflow features get`').default(50052).argParser(port))
+    .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time, besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()
@@ -61,6 +65,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       // The lake waits for the fleet's first frame itself, then follows the business and rebuilds after each day.
       const lake = company && noLake === undefined ? new LakeUp({ dataDir: o.dataDir, stack, business: { databaseUrl: company.company.business.db.url, onDayClosed: (l) => company.onDayClosed(l) }, logger: log }) : undefined
       if (lake) stack.web.setPlatformStatus(() => lake.status())
+      const features = await startFeatures({ stack, clock, dataDir: o.dataDir, businessUrl: company && readStackInfo(o.dataDir)?.businessUrl, everyMs: o.featuresEvery, host: o.host, port: o.featuresPort, logger: log })
+      company?.onDayClosed((day) => features.materialize(`business day ${day} closed`))
+      stack.web.setFeatureSource(features.source)
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -73,6 +80,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await sim.close()
         await lake?.close()
         await company?.close()
+        await features.close()
         await stack.close()
         const { framesLanded, deadLettered, duplicates } = stack.gateway.stats
         log.info({ published: transport.stats.acked, landed: framesLanded, deadLettered, duplicates }, 'stopped: every acknowledged frame is in ClickHouse')
@@ -93,6 +101,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
           lakeBanner(lake, noLake ?? '') +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
+          `  features grpc://${features.url}  (tapflow features get --entity device=${fleet.devices[0]?.deviceId ?? '<tap>'})\n` +
           (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') +
           (chillers ? `  OPC-UA   ${chillers.servers.length} cellar chillers from opc.tcp://127.0.0.1:${o.opcuaPort}/tapflow → tapflow.chiller\n` : '') +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
@@ -121,4 +130,6 @@ interface UpOptions extends GatewayStackFlags {
   duration?: number
   opcuaChillers: number
   opcuaPort: number
+  featuresPort: number
+  featuresEvery: number
 }

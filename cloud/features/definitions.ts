@@ -1,5 +1,6 @@
 import type { DerivedFeature, Entity, Feature, FeatureType, FeatureView } from './types.js'
 import { fixed, inRange, ratio, slope } from './sql.js'
+import { BUSINESS_VIEWS } from './business-views.js'
 
 /** Feature definitions as code: the catalogue in the README is generated from this file. */
 
@@ -10,7 +11,7 @@ const OWNER = 'ml-platform@tapflow'
 export const ENTITIES: readonly Entity[] = [
   { name: 'device', joinKey: 'device_id', description: 'A smart tap (one beer line), e.g. tap-0001-01' },
   { name: 'venue', joinKey: 'venue_id', description: 'A bar or restaurant with taps, e.g. ven-0001' },
-  { name: 'customer', joinKey: 'customer', description: 'The account that owns venues (tapflow.venues.customer)' },
+  { name: 'customer', joinKey: 'account_id', description: 'A business account, which owns venues and their taps, e.g. acc-00001' },
 ]
 
 const f = (name: string, type: FeatureType, description: string, sql: string): Feature => ({ name, type, description, sql })
@@ -228,39 +229,26 @@ const venueProfile: FeatureView = {
   ],
 }
 
-// Customer features from telemetry through the venue dimension. When the business schema owns the account
-// (issue #17), only this mapping and the customer join key change.
-const CUSTOMER_OF_VENUE = `(SELECT venue_id, argMax(customer, updated_at) AS customer FROM {db}.venues GROUP BY venue_id)`
-const customerUsage: FeatureView = {
-  name: 'customer_usage', entity: 'customer', owner: OWNER, version: 1, ttlMs: 14 * D,
-  description: 'Usage across all of a customer\'s venues', source: 'tapflow.pours ⋈ tapflow.venues',
-  sourceSql: `SELECT c.customer AS entity_id, toUnixTimestamp64Milli(p.ts) AS ts_ms, p.seq AS __order, p.volume_ml AS volume_ml
-    FROM {db}.pours AS p FINAL INNER JOIN ${CUSTOMER_OF_VENUE} AS c ON c.venue_id = p.venue_id
-    WHERE c.customer IN {entities} AND ${inRange('p.ts')}`,
+// Customer features from telemetry, through the venue dimension's owner (business migration 003, ClickHouse 008).
+const ACCOUNT_OF_VENUE = `(SELECT venue_id, argMax(account_id, updated_at) AS account_id FROM {db}.venues GROUP BY venue_id HAVING account_id != '')`
+const customerPours: FeatureView = {
+  name: 'customer_pours', entity: 'customer', owner: OWNER, version: 1, ttlMs: 7 * D,
+  description: 'Live pours across all of the account\'s venues (telemetry)', source: 'tapflow.pours ⋈ tapflow.venues',
+  sourceSql: `SELECT c.account_id AS entity_id, toUnixTimestamp64Milli(p.ts) AS ts_ms, p.seq AS __order, p.volume_ml AS volume_ml
+    FROM {db}.pours AS p FINAL INNER JOIN ${ACCOUNT_OF_VENUE} AS c ON c.venue_id = p.venue_id
+    WHERE c.account_id IN {entities} AND ${inRange('p.ts')}`,
   values: {},
   sums: { n: 'toInt64(1)', vol: fixed('volume_ml', 1000) },
-  windows: { '24h': D, '7d': 7 * D, '14d': 14 * D },
+  windows: { '24h': D, '7d': 7 * D },
   features: [
-    f('customer_pour_count_7d', 'int64', 'Pours across the customer\'s venues, 7 days', 'n__7d'),
-    f('customer_volume_l_7d', 'float64', 'Litres poured across the customer\'s venues, 7 days', 'vol__7d / 1e6'),
-    f('usage_trend_7d', 'float64', 'Volume of the last 7 days over the 7 days before, minus 1', `${ratio('vol__7d', 'vol__14d - vol__7d')} - 1`),
+    f('customer_pour_count_24h', 'int64', 'Pours across the account\'s venues, 24 h (telemetry)', 'n__24h'),
+    f('customer_pour_count_7d', 'int64', 'Pours across the account\'s venues, 7 days (telemetry)', 'n__7d'),
+    f('customer_volume_l_7d', 'float64', 'Litres poured across the account\'s venues, 7 days (telemetry)', 'vol__7d / 1e6'),
   ],
 }
 
-const customerFleet: FeatureView = {
-  name: 'customer_fleet', entity: 'customer', owner: OWNER, version: 1, ttlMs: 3650 * D,
-  description: 'Taps registered to the customer\'s venues (device dimension)', source: 'tapflow.devices ⋈ tapflow.venues',
-  sourceSql: `SELECT c.customer AS entity_id, toUnixTimestamp64Milli(d.updated_at) AS ts_ms, 0 AS __order
-    FROM {db}.devices AS d FINAL INNER JOIN ${CUSTOMER_OF_VENUE} AS c ON c.venue_id = d.venue_id
-    WHERE c.customer IN {entities} AND ${inRange('d.updated_at')}`,
-  values: {},
-  sums: { dn: 'toInt64(1)' },
-  windows: { all: 3650 * D },
-  features: [f('device_count', 'int64', 'Taps registered to the customer\'s venues', 'dn__all')],
-}
-
 export const FEATURE_VIEWS: readonly FeatureView[] = [
-  devicePours, deviceTemperatures, deviceHealth, deviceGaps, deviceProfile, venuePours, venueChiller, venueProfile, customerUsage, customerFleet,
+  devicePours, deviceTemperatures, deviceHealth, deviceGaps, deviceProfile, venuePours, venueChiller, venueProfile, customerPours, ...BUSINESS_VIEWS,
 ]
 
 /** Scores over several views; NULL when an input is missing. */

@@ -1,17 +1,50 @@
 import {
-  Server, ServerCredentials, ServerInterceptingCall, status,
-  type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceClientConstructor, type sendUnaryData,
+  Server, ServerCredentials, ServerInterceptingCall, makeClientConstructor, status,
+  type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceClientConstructor, type ServiceDefinition, type sendUnaryData,
 } from '@grpc/grpc-js'
 import { errorMessage, silentLogger, type Logger } from '../../common/index.js'
-import { grpcService } from '../../proto/index.js'
+import { FeaturesV1 } from '../../proto/index.js'
 import { FeatureInputError } from './errors.js'
 import type { FeatureStore, OnlineValue } from './store.js'
-import type { FeatureType } from './types.js'
 
-/** FeatureService from proto/tapflow/features/v1/features.proto. */
-export function featureServiceClient(): ServiceClientConstructor {
-  return grpcService('tapflow/features/v1/features.proto', 'tapflow.features.v1.FeatureService')
+/** What both sides see: snake_case fields, 64-bit ints as numbers, enums as names, oneof names, defaults filled. */
+const TO_OBJECT = { longs: Number, enums: String, defaults: true, oneofs: true } as const
+
+interface StaticType<T> {
+  encode(m: T): { finish(): Uint8Array }
+  decode(b: Uint8Array): T
+  toObject(m: T, o: typeof TO_OBJECT): Record<string, unknown>
 }
+
+function unary<Req, Res>(method: string, req: StaticType<Req>, res: StaticType<Res>): ServiceDefinition[string] {
+  const bytes = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength)
+  return {
+    path: `/tapflow.features.v1.FeatureService/${method}`, requestStream: false, responseStream: false,
+    requestSerialize: (m: Req) => bytes(req.encode(m).finish()),
+    requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), TO_OBJECT),
+    responseSerialize: (m: Res) => bytes(res.encode(m).finish()),
+    responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), TO_OBJECT),
+    originalName: method,
+  }
+}
+
+/**
+ * FeatureService (proto/tapflow/features/v1/features.proto) with the static protobufjs codecs of proto/gen rather
+ * than proto-loader's reflection: the server encodes the plain objects it builds, with no fromObject pass over
+ * 50 map entries per call (measured: a third of a lookup's CPU).
+ */
+const DEFINITION: ServiceDefinition = {
+  GetOnlineFeatures: unary('GetOnlineFeatures', FeaturesV1.GetOnlineFeaturesRequest as StaticType<unknown>, FeaturesV1.GetOnlineFeaturesResponse as StaticType<unknown>),
+  ListFeatures: unary('ListFeatures', FeaturesV1.ListFeaturesRequest as StaticType<unknown>, FeaturesV1.ListFeaturesResponse as StaticType<unknown>),
+}
+let clientCtor: ServiceClientConstructor | undefined
+
+/** FeatureService's client constructor (grpc-js). */
+export function featureServiceClient(): ServiceClientConstructor {
+  return (clientCtor ??= makeClientConstructor(DEFINITION, 'tapflow.features.v1.FeatureService'))
+}
+
+const FRESHNESS = { fresh: FeaturesV1.Freshness.FRESH, stale: FeaturesV1.Freshness.STALE, missing: FeaturesV1.Freshness.MISSING } as const
 
 /** What the server needs from the fleet's authority (edge-gateway's FleetAuthority fits). */
 export interface ControlAuthenticator {
@@ -37,11 +70,12 @@ export class FeatureServer implements AsyncDisposable {
   private readonly server: Server
   private readonly log: Logger
   private boundPort = 0
+  private readonly accepted = new Set<string>()
 
   constructor(private readonly opts: FeatureServerOptions) {
     this.log = opts.logger ?? silentLogger
     this.server = new Server({ interceptors: [this.requireCredentials()] })
-    this.server.addService(featureServiceClient().service, {
+    this.server.addService(DEFINITION, {
       GetOnlineFeatures: (call: ServerUnaryCall<GetRequest, unknown>, cb: sendUnaryData<unknown>) => void this.get(call.request, cb),
       ListFeatures: (call: ServerUnaryCall<{ entity: string }, unknown>, cb: sendUnaryData<unknown>) => {
         this.answer(cb, () => ({
@@ -65,9 +99,18 @@ export class FeatureServer implements AsyncDisposable {
 
   private async get(req: GetRequest, cb: sendUnaryData<unknown>): Promise<void> {
     try {
-      const rows = await this.opts.store.getOnlineFeatures({ entity: req.entity, ids: req.entity_ids, features: req.features })
-      const types = new Map(this.opts.store.registry.resolve(req.features, req.entity).map((f) => [f.name, f.type]))
-      cb(null, { results: rows.map((r) => ({ entity_id: r.entityId, features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, toWire(v, types.get(k))])) })) })
+      const store = this.opts.store
+      const rows = await store.getOnlineFeatures({ entity: req.entity, ids: req.entity_ids, features: req.features })
+      const types = store.resolveCached(req.features, req.entity)
+      const results = rows.map((r) => {
+        const features: Record<string, WireValue> = {}
+        for (const f of types) {
+          const v = r.features[f.name]
+          if (v !== undefined) features[f.name] = toWire(v, f.type)
+        }
+        return { entity_id: r.entityId, features }
+      })
+      cb(null, { served_at_ms: store.now(), results })
     } catch (err) {
       cb(toStatus(err))
     }
@@ -87,9 +130,16 @@ export class FeatureServer implements AsyncDisposable {
       start: (next) => next({
         onReceiveMetadata: (md: Metadata, pass) => {
           const values = md.get('authorization')
-          const m = values.length === 1 && typeof values[0] === 'string' ? BEARER.exec(values[0]) : null
+          const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined
+          if (header !== undefined && this.accepted.has(header)) return pass(md)
+          const m = header === undefined ? null : BEARER.exec(header)
           const r = m === null ? { ok: false as const, reason: values.length === 0 ? 'no credentials' : 'malformed credentials' } : this.opts.auth.checkControl(m[1], m[2])
-          if (r.ok) return pass(md)
+          if (r.ok) {
+            // A client sends the same credential call after call: its HMAC is checked once (a few, bounded).
+            if (this.accepted.size >= 64) this.accepted.clear()
+            this.accepted.add(header as string)
+            return pass(md)
+          }
           this.log.warn({ method: method.path, reason: r.reason }, 'FeatureService call refused')
           call.sendStatus({ code: status.UNAUTHENTICATED, details: `FeatureService needs fleet-control credentials (${r.reason.replace(/_/g, ' ')})` })
         },
@@ -112,9 +162,23 @@ interface GetRequest {
   features: string[]
 }
 
-function toWire(v: OnlineValue, type: FeatureType | undefined): Record<string, unknown> {
-  const value = v.value === null ? {} : type === 'string' ? { string_value: String(v.value) } : type === 'int64' ? { int64_value: Number(v.value) } : { double_value: Number(v.value) }
-  return { ...value, event_ts_ms: v.eventTs ?? 0, freshness: v.status.toUpperCase() }
+interface WireValue {
+  double_value?: number
+  int64_value?: number
+  string_value?: string
+  event_ts_ms: number
+  freshness: number
+}
+
+/** A message-shaped FeatureValue for the static encoder: the oneof member set only when there is a value. */
+function toWire(v: OnlineValue, type: string): WireValue {
+  const w: WireValue = { event_ts_ms: v.eventTs ?? 0, freshness: FRESHNESS[v.status] }
+  if (v.value !== null) {
+    if (type === 'string') w.string_value = String(v.value)
+    else if (type === 'int64') w.int64_value = Number(v.value)
+    else w.double_value = Number(v.value)
+  }
+  return w
 }
 
 function toStatus(err: unknown): { code: status; details: string } {

@@ -11,3 +11,4 @@ export type { Entity, Feature, FeatureView, DerivedFeature, FeatureType, Feature
 export { generateSyntheticTelemetry, type SyntheticTelemetryOptions } from './synthetic.js'
 export { featureCatalogue, CATALOGUE_START, CATALOGUE_END } from './catalogue.js'
 export { FeatureServer, featureServiceClient, type FeatureServerOptions, type ControlAuthenticator } from './grpc.js'
+export { FeatureClient, FeatureServiceError, type FeatureClientOptions } from './grpc-client.js'

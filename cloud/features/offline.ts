@@ -1,3 +1,4 @@
+import { FeatureInputError } from './errors.js'
 import type { Registry, ResolvedFeature } from './registry.js'
 import type { FeatureView } from './types.js'
 
@@ -25,8 +26,19 @@ export function lookbackMs(v: FeatureView): number {
   return Math.max(0, ...Object.values(v.windows)) + v.ttlMs
 }
 
-function fill(sql: string, db: string, entities: string, from: string, to: string): string {
-  return sql.replaceAll('{db}', db).replaceAll('{entities}', entities).replaceAll('{from}', from).replaceAll('{to}', to)
+/** Where sources live: the telemetry database, and how to name a business (PostgreSQL) table in ClickHouse. */
+export interface Sources {
+  db: string
+  /** `{pg:<table>}` → a FROM-able ClickHouse expression; undefined when the store has no business. */
+  business?: (table: string) => string
+}
+
+function fill(sql: string, src: Sources, entities: string, from: string, to: string): string {
+  return sql.replaceAll('{db}', src.db).replaceAll('{entities}', entities).replaceAll('{from}', from).replaceAll('{to}', to)
+    .replace(/\{pg:([a-z_]+)\}/g, (_, table: string) => {
+      if (src.business === undefined) throw new FeatureInputError(`customer features from the business need its database (PostgreSQL): none is configured`)
+      return src.business(table)
+    })
 }
 
 function castFeature(type: ResolvedFeature['type'], expr: string): string {
@@ -36,7 +48,7 @@ function castFeature(type: ResolvedFeature['type'], expr: string): string {
 }
 
 /** One view's features for every entity row: `row_id`, `<view>__event_ts` and the features asked for. */
-export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, db: string): string {
+export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, src: Sources): string {
   const windows = Object.entries(v.windows)
   const ks = [0, ...windows.map((_, i) => i + 1)]
   const offsets = [0, ...windows.map(([, ms]) => ms)]
@@ -53,7 +65,7 @@ export function viewSql(v: FeatureView, wanted: ReadonlySet<string>, e: string, 
       sel.push(`if(${at('__hit', i + 1)} = 1 AND __row_ts - ${ms} - ${at('__ts', i + 1)} <= ${v.ttlMs}, ${at(l.value, i + 1)}, NULL) AS ${l.value}__at_${w}`)
     }
   })
-  const source = fill(v.sourceSql, db, `(SELECT entity_id FROM ${e})`, `(SELECT min(ts_ms) FROM ${e}) - ${lookbackMs(v) + 1}`, `(SELECT max(ts_ms) FROM ${e})`)
+  const source = fill(v.sourceSql, src, `(SELECT entity_id FROM ${e})`, `(SELECT min(ts_ms) FROM ${e}) - ${lookbackMs(v) + 1}`, `(SELECT max(ts_ms) FROM ${e})`)
   // One row per (entity, ts): latest values by __order, sums; then running totals per entity.
   const perTs = [
     'src.entity_id AS entity_id', 'src.ts_ms AS ts_ms',
@@ -84,18 +96,21 @@ function project(v: FeatureView, wanted: ReadonlySet<string>, inner: string): st
  * rows in (at − lookback, at], no per-timestamp grouping, running totals or join. Integer window sums and latest values are the same
  * numbers the point-in-time query finds (the skew test checks it), only cheaper. `row_id` is the entity id here.
  */
-export function viewAtSql(v: FeatureView, wanted: ReadonlySet<string>, ids: string, at: number, db: string): string {
-  const source = fill(v.sourceSql, db, `(${ids})`, String(at - lookbackMs(v) - 1), String(at))
+export function viewAtSql(v: FeatureView, wanted: ReadonlySet<string>, ids: string, at: number, src: Sources): string {
+  const source = fill(v.sourceSql, src, `(${ids})`, String(at - lookbackMs(v) - 1), String(at))
+  // "Latest" orders by (ts, __order). As one UInt128 rather than a tuple, argMax runs ~4× faster (measured on
+  // device_health); the order is the same since both are non-negative and __order fits 64 bits.
+  const latest = 'bitShiftLeft(toUInt128(src.ts_ms), 64) + toUInt128(src.__order)'
   const sel: string[] = [
     'src.entity_id AS row_id', `toInt64(${at}) AS __row_ts`, 'max(src.ts_ms) AS __event_ts', 'count() > 0 AS __hit0',
     `__hit0 AND __row_ts - __event_ts <= ${v.ttlMs} AS __ok`,
-    ...Object.entries(v.values).map(([x, expr]) => `argMax(${expr}, (src.ts_ms, src.__order)) AS ${x}`),
+    ...Object.entries(v.values).map(([x, expr]) => `argMax(${expr}, ${latest}) AS ${x}`),
   ]
   for (const [w, ms] of Object.entries(v.windows)) {
     for (const [s, expr] of Object.entries(v.sums)) sel.push(`sumIf(${expr}, src.ts_ms > ${at - ms}) AS ${s}__${w}`)
     for (const l of (v.lagged ?? []).filter((x) => x.window === w)) {
       const before = `src.ts_ms <= ${at - ms}`
-      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(${v.values[l.value] ?? 'NULL'}, (src.ts_ms, src.__order), ${before}), NULL) AS ${l.value}__at_${w}`)
+      sel.push(`if(countIf(${before}) > 0 AND ${at - ms} - maxIf(src.ts_ms, ${before}) <= ${v.ttlMs}, argMaxIf(${v.values[l.value] ?? 'NULL'}, ${latest}, ${before}), NULL) AS ${l.value}__at_${w}`)
     }
   }
   return project(v, wanted, `SELECT ${sel.join(', ')} FROM (${source}) AS src GROUP BY src.entity_id`)
@@ -105,10 +120,10 @@ export function viewAtSql(v: FeatureView, wanted: ReadonlySet<string>, ids: stri
  * The whole point-in-time query: entity rows in, one output row per entity row (ordered by row_id) with
  * `entity_id`, `ts_ms`, the extra columns, the features in the order asked and `<view>__event_ts` per view.
  */
-export function pointInTimeSql(reg: Registry, features: readonly ResolvedFeature[], rows: EntityRowsSql, db: string): string {
+export function pointInTimeSql(reg: Registry, features: readonly ResolvedFeature[], rows: EntityRowsSql, src: Sources): string {
   const views = reg.viewsFor(features)
   const wanted = withInputs(reg, features)
-  const joins = views.map((v, i) => `LEFT JOIN (${viewSql(v, wanted, rows.from, db)}) AS v${i} ON v${i}.row_id = e.row_id`)
+  const joins = views.map((v, i) => `LEFT JOIN (${viewSql(v, wanted, rows.from, src)}) AS v${i} ON v${i}.row_id = e.row_id`)
   return `SELECT e.row_id AS row_id, e.entity_id AS entity_id, e.ts_ms AS ts_ms${(rows.extra ?? []).map((c) => `, e.\`${c}\` AS \`${c}\``).join('')},
     ${outputColumns(reg, features, views)}
     FROM ${rows.from} AS e ${joins.join(' ')}
@@ -116,11 +131,11 @@ export function pointInTimeSql(reg: Registry, features: readonly ResolvedFeature
 }
 
 /** Every entity id of `ids` (a query with an `id` column) at one instant: what materialization writes. */
-export function latestSql(reg: Registry, features: readonly ResolvedFeature[], ids: string, at: number, db: string): string {
+export function latestSql(reg: Registry, features: readonly ResolvedFeature[], ids: string, at: number, src: Sources): string {
   const views = reg.viewsFor(features)
   const wanted = withInputs(reg, features)
   const idsOnly = `SELECT DISTINCT toString(id) AS id FROM (${ids})`
-  const joins = views.map((v, i) => `LEFT JOIN (${viewAtSql(v, wanted, idsOnly, at, db)}) AS v${i} ON v${i}.row_id = e.entity_id`)
+  const joins = views.map((v, i) => `LEFT JOIN (${viewAtSql(v, wanted, idsOnly, at, src)}) AS v${i} ON v${i}.row_id = e.entity_id`)
   return `SELECT e.entity_id AS entity_id, toInt64(${at}) AS ts_ms, ${outputColumns(reg, features, views)}
     FROM (SELECT id AS entity_id FROM (${idsOnly})) AS e ${joins.join(' ')}`
 }

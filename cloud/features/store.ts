@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
-import { systemClock, type Clock } from '../../common/index.js'
+import { OptionError, systemClock, type Clock } from '../../common/index.js'
+import { readsBusiness } from './business-views.js'
 import { FeatureInputError } from './errors.js'
-import { latestSql, pointInTimeSql, type EntityRowsSql } from './offline.js'
+import { latestSql, pointInTimeSql, type EntityRowsSql, type Sources } from './offline.js'
 import type { OnlineRecord, OnlineStore } from './online-store.js'
 import { Registry, type ResolvedFeature } from './registry.js'
 import { quote } from './sql.js'
-import type { FeatureValue } from './types.js'
+import type { FeatureValue, FeatureView } from './types.js'
 
 export interface FeatureStoreOptions {
   /** ClickHouse (embedded chDB or a server / the stack's SQL port): the offline store and the sources. */
@@ -25,6 +26,14 @@ export interface FeatureStoreOptions {
   registry?: Registry
   /** How far ahead of the clock an entity timestamp may be. Default: 60 s (clock skew). */
   maxFutureMs?: number
+  /**
+   * The business (customer features): a `postgres://` URL that ClickHouse reads through its postgresql() table
+   * function (a SELECT-only login is enough). Default: none, and customer features from the business are refused
+   * (materialization skips them).
+   */
+  businessUrl?: string
+  /** Instead of businessUrl: a ClickHouse database holding copies of the business tables (tests, warehouses). */
+  businessDatabase?: string
 }
 
 export interface EntityRow {
@@ -55,11 +64,20 @@ export interface MaterializeResult {
   entity: string
   entities: number
   features: number
+  /** The instant materialized (ms, the store's clock). */
   at: number
+  /** Wall time it took (ms). */
   ms: number
+  /** Per view of the entity: the newest source event written (ms), null when no entity had one. */
+  newestEvent: Record<string, number | null>
 }
 
 const SCRATCH_DB = 'tapflow_features'
+
+/** A resolved feature with the views whose event times make its freshness (a derived one has several). */
+export interface ServedFeature extends ResolvedFeature {
+  views: readonly string[]
+}
 
 /** Feast's role: definitions, point-in-time training sets from ClickHouse, materialization, online serving. */
 export class FeatureStore {
@@ -70,6 +88,8 @@ export class FeatureStore {
   private readonly clock: Clock
   private readonly maxFutureMs: number
   readonly online: OnlineStore | undefined
+  private readonly sources: Sources
+  private readonly resolved = new Map<string, readonly ServedFeature[]>()
 
   constructor(opts: FeatureStoreOptions) {
     this.ch = opts.clickhouse
@@ -79,6 +99,17 @@ export class FeatureStore {
     this.registry = opts.registry ?? new Registry()
     this.online = opts.online
     this.maxFutureMs = opts.maxFutureMs ?? 60_000
+    this.sources = { db: this.db, business: businessSource(opts) }
+  }
+
+  /** Whether this store can compute a view (business views need the business). */
+  canRead(v: FeatureView): boolean {
+    return this.sources.business !== undefined || !readsBusiness(v)
+  }
+
+  /** The features of an entity this store can compute: all of them, less the business's when it has none. */
+  readable(entity: string): ResolvedFeature[] {
+    return this.registry.list(entity).filter((x) => this.registry.viewsFor([x]).every((v) => this.canRead(v)))
   }
 
   /** Point-in-time features per entity row, in the rows' order. */
@@ -86,7 +117,7 @@ export class FeatureStore {
     const feats = this.registry.resolve(req.features, req.entity)
     if (req.rows.length === 0) return []
     return this.withEntityRows(req.rows, async (rows) => {
-      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.db), format: 'JSONEachRow', clickhouse_settings: this.settings() })
+      const rs = await this.ch.query({ query: pointInTimeSql(this.registry, feats, rows, this.sources), format: 'JSONEachRow', clickhouse_settings: this.settings() })
       const out = await rs.json<Record<string, FeatureValue>>()
       return out.map((r) => ({ entityId: String(r.entity_id), ts: Number(r.ts_ms), values: pick(r, feats) }))
     })
@@ -100,7 +131,7 @@ export class FeatureStore {
     const feats = this.registry.resolve(req.features, req.entity)
     const key = this.registry.entity(req.entity).joinKey
     const cols = [`entity_id AS ${key}`, "fromUnixTimestamp64Milli(ts_ms, 'UTC') AS event_timestamp", ...(req.rows.extra ?? []).map((c) => `\`${c}\``), ...feats.map((f) => f.name)]
-    const query = `SELECT ${cols.join(', ')} FROM (${pointInTimeSql(this.registry, feats, req.rows, this.db)}) FORMAT ${req.format}`
+    const query = `SELECT ${cols.join(', ')} FROM (${pointInTimeSql(this.registry, feats, req.rows, this.sources)}) FORMAT ${req.format}`
     const rs = await this.ch.exec({ query, clickhouse_settings: this.settings() })
     for await (const chunk of rs.stream) if (!req.out.write(chunk as Buffer)) await new Promise((r) => req.out.once('drain', r))
   }
@@ -163,19 +194,24 @@ export class FeatureStore {
     const entities = opts.entity === undefined ? this.registry.entities.map((e) => e.name) : [this.registry.entity(opts.entity).name]
     const out: MaterializeResult[] = []
     for (const entity of entities) {
-      const started = this.clock.now()
-      const at = opts.at ?? started
-      const feats = this.registry.list(entity)
+      const t0 = performance.now()
+      const at = opts.at ?? this.clock.now()
+      const feats = this.readable(entity)
       const views = this.registry.viewsFor(feats)
-      const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.db)
+      const query = latestSql(this.registry, feats, this.entityIdsSql(entity), Math.trunc(at), this.sources)
       const rs = await this.ch.query({ query, format: 'JSONEachRow', clickhouse_settings: this.settings() })
       let batch: [string, OnlineRecord][] = []
       let n = 0
+      const newestEvent: Record<string, number | null> = Object.fromEntries(views.map((v) => [v.name, null]))
       for await (const chunk of rs.stream<Record<string, FeatureValue>>()) {
         for (const row of chunk) {
           const r = row.json()
           const eventTs: Record<string, number | null> = {}
-          for (const v of views) eventTs[v.name] = nullableNumber(r[`${v.name}__event_ts`])
+          for (const v of views) {
+            const t = nullableNumber(r[`${v.name}__event_ts`])
+            eventTs[v.name] = t
+            if (t !== null && t > (newestEvent[v.name] ?? -Infinity)) newestEvent[v.name] = t
+          }
           batch.push([String(r.entity_id), { eventTs, values: pick(r, feats), materializedAt: at }])
           n++
         }
@@ -185,26 +221,46 @@ export class FeatureStore {
         }
       }
       await online.write(entity, batch)
-      const res = { entity, entities: n, features: feats.length, at, ms: this.clock.now() - started }
+      const res = { entity, entities: n, features: feats.length, at, ms: Math.round(performance.now() - t0), newestEvent }
       opts.onProgress?.(res)
       out.push(res)
     }
     return out
   }
 
+  /** The store's clock: freshness is judged against it (simulated time under `tapflow up`). */
+  now(): number {
+    return this.clock.now()
+  }
+
   /** Current values from the online store, each with its event timestamp and freshness. */
   async getOnlineFeatures(req: { entity: string; ids: readonly string[]; features: readonly string[] }): Promise<OnlineRow[]> {
     const online = this.requireOnline()
-    const feats = this.registry.resolve(req.features, req.entity)
+    const feats = this.resolveCached(req.features, req.entity)
     const records = await online.read(req.entity, req.ids)
     const now = this.clock.now()
     return req.ids.map((entityId, i) => ({ entityId, features: this.toOnline(feats, records[i], now) }))
   }
 
-  private toOnline(feats: readonly ResolvedFeature[], rec: OnlineRecord | undefined, now: number): Record<string, OnlineValue> {
+  /**
+   * `registry.resolve` remembered per (entity, feature list), each feature with the views its freshness comes from:
+   * a serving process asks for the same list call after call, and resolving 50 names is most of a lookup's work.
+   */
+  resolveCached(features: readonly string[], entity: string): readonly ServedFeature[] {
+    const k = `${entity}\u0000${features.join('\u0000')}`
+    let r = this.resolved.get(k)
+    if (r === undefined) {
+      r = this.registry.resolve(features, entity).map((f) => ({ ...f, views: f.view === 'derived' ? this.registry.viewsFor([f]).map((v) => v.name) : [f.view] }))
+      if (this.resolved.size >= 256) this.resolved.clear()
+      this.resolved.set(k, r)
+    }
+    return r
+  }
+
+  private toOnline(feats: readonly ServedFeature[], rec: OnlineRecord | undefined, now: number): Record<string, OnlineValue> {
     const out: Record<string, OnlineValue> = {}
     for (const f of feats) {
-      const views = f.view === 'derived' ? this.registry.viewsFor([f]).map((v) => v.name) : [f.view]
+      const views = f.views
       let eventTs: number | null = null
       for (const v of views) {
         const t = rec?.eventTs[v] ?? null
@@ -233,7 +289,24 @@ const JSON_OUT = { output_format_json_quote_64bit_integers: 0, output_format_jso
 const ENTITY_IDS: Record<string, string> = {
   device: 'SELECT DISTINCT device_id AS id FROM {db}.device_state UNION DISTINCT SELECT device_id AS id FROM {db}.devices',
   venue: 'SELECT DISTINCT venue_id AS id FROM {db}.device_state UNION DISTINCT SELECT venue_id AS id FROM {db}.venues',
-  customer: "SELECT DISTINCT customer AS id FROM {db}.venues WHERE customer != ''",
+  customer: "SELECT DISTINCT account_id AS id FROM {db}.venues WHERE account_id != ''",
+}
+
+function businessSource(o: FeatureStoreOptions): Sources['business'] {
+  if (o.businessDatabase !== undefined) {
+    const db = o.businessDatabase
+    return (table) => `${db}.${table}`
+  }
+  if (o.businessUrl === undefined) return undefined
+  let u: URL
+  try {
+    u = new URL(o.businessUrl)
+  } catch {
+    throw new OptionError('FeatureStoreOptions.businessUrl', 'is not a postgres:// URL')
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new OptionError('FeatureStoreOptions.businessUrl', `must be postgres://, got '${u.protocol}'`)
+  const args = [`${u.hostname}:${u.port || '5432'}`, u.pathname.slice(1), u.username, u.password].map((x) => quote(decodeURIComponent(x)))
+  return (table) => `postgresql(${args[0]}, ${args[1]}, ${quote(table)}, ${args[2]}, ${args[3]})`
 }
 
 function nullableNumber(v: FeatureValue | undefined): number | null {

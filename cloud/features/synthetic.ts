@@ -44,7 +44,7 @@ export async function generateSyntheticTelemetry(ch: ClickHouseClient, o: Synthe
     FROM ${grid(frames)}`)
   await q(`INSERT INTO ${db}.devices (device_id, venue_id, line_id, beverage_id, keg_size_ml, firmware, updated_at)
     SELECT ${dev}, ${ven}, 1 + d % 4, 'bev-1', 50000, '1.0.0', fromUnixTimestamp64Milli(toInt64(${o.from}), 'UTC') FROM (SELECT number AS d FROM numbers(${o.devices}))`)
-  await q(`INSERT INTO ${db}.venues (venue_id, name, customer, city, country, time_zone, venue_type, region, updated_at)
-    SELECT ${ven}, ${ven}, ${id('cust-', 'intDiv(d, 16)', 3)}, 'Leeds', 'GB', 'Europe/London', 'pub', 'north', fromUnixTimestamp64Milli(toInt64(${o.from}), 'UTC')
+  await q(`INSERT INTO ${db}.venues (venue_id, name, customer, account_id, city, country, time_zone, venue_type, region, updated_at)
+    SELECT ${ven}, ${ven}, ${id('Customer ', 'intDiv(d, 16)', 3)}, ${id('acc-', 'intDiv(d, 16)', 5)}, 'Leeds', 'GB', 'Europe/London', 'pub', 'north', fromUnixTimestamp64Milli(toInt64(${o.from}), 'UTC')
     FROM (SELECT number * 4 AS d FROM numbers(${Math.ceil(o.devices / 4)}))`)
 }

@@ -4,6 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Registry } from 'prom-client'
 import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type Clock, type Logger } from '../../common/index.js'
 import { device } from './device-panel.js'
+import { currentFeatures, featureViews, type FeatureSource } from './features-panel.js'
 import { venue } from './venue-panel.js'
 import type { Health } from '../api.js'
 import { dataNow, fleet, overview, venues } from './fleet-panels.js'
@@ -61,6 +62,7 @@ export class DashboardServer {
   private end = { at: 0, value: 0 }
   private company: (() => CompanyStatus) | undefined
   private platformStatus: (() => Promise<PlatformStatus>) | undefined
+  private features: FeatureSource | undefined
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -75,6 +77,11 @@ export class DashboardServer {
   /** The lake starts after the fleet's first frame, so it reports in late too (absent: the view says "off"). */
   setPlatformStatus(status: () => Promise<PlatformStatus>): void {
     this.platformStatus = status
+  }
+
+  /** The feature store (`tapflow up`) reports in late too: current values and materialization lag. */
+  setFeatureSource(source: FeatureSource): void {
+    this.features = source
   }
 
   get url(): string {
@@ -153,6 +160,10 @@ export class DashboardServer {
       case '/api/platform':
         p.only()
         return platform(this.platformStatus)
+      case '/api/features':
+        return currentFeatures(this.features, p)
+      case '/api/features/views':
+        return featureViews(this.features, p)
       case '/api/live':
         return this.live.snapshot(p.only('limit').int('limit', 50, 1, 500))
       case '/api/load':
@@ -162,7 +173,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
     }
   }
 

@@ -12,9 +12,13 @@ describe('feature catalogue', () => {
     expect(readme.slice(start, end + CATALOGUE_END.length), 'regenerate with: npx tsx cloud/features/catalogue.ts').toBe(featureCatalogue())
   })
 
-  it('has the seed\'s device features and at least 50 in all', () => {
-    const names = new Registry().list().map((f) => f.name)
+  it('has the seed\'s device and customer features and at least 50 in all', () => {
+    const reg = new Registry()
+    const names = reg.list().map((f) => f.name)
     expect(names.length).toBeGreaterThanOrEqual(50)
     expect(names).toEqual(expect.arrayContaining(['pour_count_24h', 'avg_pour_size', 'uptime_percentage', 'temperature_variance', 'maintenance_score']))
+    const customer = reg.list('customer').map((f) => f.name)
+    expect(customer).toEqual(expect.arrayContaining(['days_active', 'total_revenue', 'device_count', 'support_tickets_30d', 'usage_trend_7d', 'payment_reliability']))
+    expect(reg.entity('customer').joinKey).toBe('account_id')
   })
 })

@@ -1,4 +1,5 @@
 import { axis, chart } from './charts.js'
+import { featureValues } from './platform-features.js'
 import { api, badge, esc, fmtNum, fmtTime, table, tile, type View } from './util.js'
 
 interface DeviceData {
@@ -38,9 +39,11 @@ export const deviceView: View = (root, id) => {
     <div class="grid2">
       <div class="panel"><h2>Fault history</h2><div class="scroll" id="device-faults"></div><h2 style="margin-top:12px">Support tickets</h2><div class="scroll" id="device-tickets"></div><h2 style="margin-top:12px">Ground truth</h2><div class="scroll" id="device-truth"></div></div>
       <div class="panel"><h2>Dead letters</h2><div class="scroll" id="device-dead"></div></div>
-    </div>`
+    </div>
+    <div class="panel"><h2>Features (online store)</h2><div class="scroll" id="device-features"></div></div>`
   const sel = root.querySelector<HTMLSelectElement>('#device-range')!
   const load = async (): Promise<void> => {
+    void featureValues(root.querySelector<HTMLElement>('#device-features')!, 'device', id)
     let d: DeviceData
     try {
       d = await api<DeviceData>('device', { id, range: sel.value })

@@ -1,5 +1,6 @@
 import { api, badge, esc, fmtNum, table, tile, type View } from './util.js'
 import { isLate, type PlatformStatus, type PlatformTable } from '../../src/platform-panel.js'
+import { featuresSection } from './platform-features.js'
 
 const REFRESH_MS = 5_000
 
@@ -60,9 +61,10 @@ function render(s: PlatformStatus): string {
 
 /** The data platform: lake tables with rows, last snapshot and freshness, and the last model run with its tests. */
 export const platformView: View = (root) => {
-  // #platform-features belongs to the feature store's view of materialization lag: refreshes here leave it alone.
+  // #platform-features is the feature store's view of materialization lag, refreshed on its own timer.
   root.innerHTML = `<h1>Data platform</h1><div id="platform-lake"><p class="muted">Loading…</p></div><section id="platform-features"></section>`
   const body = root.querySelector<HTMLElement>('#platform-lake')!
+  const stopFeatures = featuresSection(root.querySelector<HTMLElement>('#platform-features')!)
   let timer: ReturnType<typeof setTimeout> | undefined
   let stopped = false
   const refresh = async (): Promise<void> => {
@@ -77,5 +79,6 @@ export const platformView: View = (root) => {
   return () => {
     stopped = true
     clearTimeout(timer)
+    stopFeatures()
   }
 }

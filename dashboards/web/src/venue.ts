@@ -1,4 +1,5 @@
 import { axis, chart } from './charts.js'
+import { featureValues } from './platform-features.js'
 import { api, badge, esc, fmtNum, kegBar, table, tile, type View } from './util.js'
 import type { VenueListRow } from '../../api.js'
 
@@ -38,6 +39,10 @@ export const venueView: View = (root, id) => {
     <div class="grid2">
       <div class="panel"><h2>Peak hours (local time, litres per day)</h2><div class="chart" id="peak-chart"></div></div>
       <div class="panel"><h2>By beverage</h2><div class="scroll" id="venue-bev"></div></div>
+    </div>
+    <div class="grid2">
+      <div class="panel"><h2>Venue features (online store)</h2><div class="scroll" id="venue-features"></div></div>
+      <div class="panel"><h2>Account features (online store)</h2><div class="scroll" id="account-features"></div></div>
     </div>`
   const sel = root.querySelector<HTMLSelectElement>('#venue-range')!
   const load = async (): Promise<void> => {
@@ -50,6 +55,10 @@ export const venueView: View = (root, id) => {
     }
     root.querySelector('#venue-title')!.innerHTML = `${esc(v.info.name)} <span class="muted" style="font-size:14px">${esc(v.info.type)} · ${esc(v.info.city)} · ${esc(v.info.customer)}</span>`
     const a = v.account
+    void featureValues(root.querySelector<HTMLElement>('#venue-features')!, 'venue', id)
+    const accountEl = root.querySelector<HTMLElement>('#account-features')!
+    if (a === null) accountEl.innerHTML = '<p class="muted">no account behind this venue (synthetic fleet)</p>'
+    else void featureValues(accountEl, 'customer', a.accountId)
     root.querySelector('#venue-account')!.innerHTML = a === null ? '' :
       tile('account', `${esc(a.accountId)} <span class="muted">${esc(a.name)}</span>`) +
       tile('tier', esc(a.tier || '—')) +
