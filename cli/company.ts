@@ -12,7 +12,8 @@ const CLOSE_GRACE_MS = 5 * 60_000
 const WATCH_MS = 250
 
 export interface CompanyRunOptions {
-  stack: GatewayStack
+  /** The gateway stack, or a promise of it: PostgreSQL and the history start while the stack does. */
+  stack: GatewayStack | Promise<GatewayStack>
   clock: SimClock
   dataDir: string
   /** PostgreSQL server instead of the embedded one. Default: embedded in <dataDir>/postgres. */
@@ -47,7 +48,8 @@ export interface CompanyRun {
   /**
    * The fleet's transport, gated on the business at --speed max: simulated time waits at midnight (plus a grace)
    * until the day is closed, so the DAG keeps up by construction and its roster changes land on time. Paced speeds
-   * pass through: there the DAG runs in the seconds a simulated day leaves it.
+   * pass through: there the DAG runs in the seconds a simulated day leaves it. Up to EARLY_START_MAX_SPEED, the
+   * fleet starts once its first sessions are up, and the other taps publish as theirs connect.
    */
   gate(transport: DeviceTransport): DeviceTransport
   /**
@@ -55,17 +57,47 @@ export interface CompanyRun {
    * store materializes). Listeners run in order, in the DAG's lane; one that fails is logged, the others still run.
    */
   onDayClosed(listener: (day: string) => Promise<void> | void): void
+  /**
+   * Resolves once the start-up rush is over: the fleet's first frame has landed and every device session is up (the
+   * backfill and the OPC-UA chillers wait for it, leaving the CPU to the first live pour), or once closing.
+   */
+  started(): Promise<void>
   /** Close every day that has fully ended, then stop. */
   close(): Promise<void>
+}
+
+/**
+ * Starts the gateway stack and, beside it, the company when `company` is given: embedded PostgreSQL and the history
+ * simulation overlap ClickHouse, the broker and the gateway, the slowest parts of `tapflow up`'s start. If either
+ * fails, the other is closed before the error is thrown.
+ */
+export async function startStackAndCompany(stackStarting: Promise<GatewayStack>, company: Omit<CompanyRunOptions, 'stack'> | undefined): Promise<{ stack: GatewayStack; company: CompanyRun | undefined }> {
+  const companyStarting = company === undefined ? undefined : startCompany({ ...company, stack: stackStarting })
+  let stack: GatewayStack
+  try {
+    stack = await stackStarting
+  } catch (err) {
+    // The company closes itself once it sees the stack fail: wait for that, so no PostgreSQL is left running.
+    await companyStarting?.catch(() => undefined)
+    throw err
+  }
+  try {
+    return { stack, company: await companyStarting }
+  } catch (err) {
+    await stack.close().catch(() => undefined)
+    throw err
+  }
 }
 
 /** Opens the business, simulates its history before the fleet starts, and returns the fleet it owns. */
 export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
   const log = o.logger.child({ component: 'company' })
-  const client = o.stack.clickhouse.client
+  const stackReady = Promise.resolve(o.stack)
+  const clickhouse = stackReady.then((s) => s.clickhouse.client)
+  clickhouse.catch(() => undefined) // a stack that fails to start is reported where it is awaited below
   const company = await openCompany({
-    clickhouse: client, dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, devices: o.devices, startMs: o.start,
-    historyDays: o.historyDays, sim: o.sim, beforeRead: () => o.stack.gateway.flush(), logger: o.logger,
+    clickhouse, dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, devices: o.devices, startMs: o.start,
+    historyDays: o.historyDays, sim: o.sim, beforeRead: async () => (await stackReady).gateway.flush(), logger: o.logger,
   })
   try {
     const pending = await company.historyPending()
@@ -74,6 +106,8 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
     const roster = await company.roster()
     const fleet = buildRosterFleet({ seed: o.seed, venues: roster })
     const accountOf = new Map(roster.map((v) => [v.venueId, v.accountId]))
+    const stack = await stackReady
+    const client = stack.clickhouse.client
     await writeFleetDimensions(client, fleet, { accountOf: (v) => accountOf.get(v) })
     await syncBusiness(company, client, company.startDay)
     const info = readStackInfo(o.dataDir)
@@ -84,14 +118,14 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
     }))
     const accounts = new Set(roster.map((v) => v.accountId)).size
     const summary = `${accounts} accounts own these taps; the business DAG closes each simulated day at midnight (${company.business.db.displayUrl})`
-    return { company, fleet, accountOf, profiles, summary, ...follow(company, o, log, fleet, accountOf) }
+    return { company, fleet, accountOf, profiles, summary, ...follow(company, { ...o, stack }, log, fleet, accountOf) }
   } catch (err) {
     await company.close()
     throw err
   }
 }
 
-function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate' | 'onDayClosed'> {
+function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate' | 'onDayClosed' | 'started'> {
   const dayListeners: ((day: string) => Promise<void> | void)[] = []
   const client = o.stack.clickhouse.client
   let timer: NodeJS.Timeout | undefined
@@ -148,11 +182,24 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
     return busy
   }
 
+  let sessionsUp = (): Promise<void> => Promise.resolve()
+  let closed = false
+  const started = async (): Promise<void> => {
+    await fleetLanded(o.stack, () => closed)
+    await sessionsUp()
+  }
   return {
+    started,
     onDayClosed(listener) {
       dayListeners.push(listener)
     },
-    gate(transport) {
+    gate(inner) {
+      if (o.clock.speed !== 'max' && o.clock.speed <= EARLY_START_MAX_SPEED) {
+        const early = publishAsConnected(inner, log)
+        sessionsUp = () => early.allConnected()
+        return early
+      }
+      const transport = inner
       if (o.clock.speed !== 'max') return transport
       const gated: DeviceTransport = {
         connect: (d) => transport.connect(d),
@@ -172,15 +219,16 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       control = ctl
       venueOf = vo
       timer = setInterval(() => void tick(), WATCH_MS)
-      // The backfill waits for the fleet's first frames: thousands of device sessions connecting at start-up need
-      // the CPU more (the first live pour on the dashboard is the first impression).
-      backfill = fleetLanded(o.stack, () => control === undefined)
+      // The backfill waits for the start-up rush: thousands of device sessions connecting need the CPU more (the
+      // first live pour on the dashboard is the first impression).
+      backfill = started()
         .then(() => company.backfillHistory((day, left) => {
           if (left === 0) log.info({ day }, 'history pipelines backfilled')
         }))
         .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'history backfill stopped'))
     },
     async close() {
+      closed = true
       if (timer !== undefined) clearInterval(timer)
       await busy
       control = undefined // the fleet has stopped: the last days are closed without changing it
@@ -189,6 +237,79 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       await company.close()
       await backfill
     },
+  }
+}
+
+/** Sessions the fleet waits for before simulated time starts; the others connect in chunks of this size behind it. */
+const FIRST_SESSIONS = 250
+/**
+ * Fastest --speed at which the fleet starts before every session is up. A tap's frames wait for its session, so they
+ * land late by the connect time × speed: seconds at speed 1; at much higher speeds the lateness would read as an outage.
+ */
+const EARLY_START_MAX_SPEED = 10
+
+/**
+ * The first impression of `tapflow up`: thousands of device sessions take many seconds to connect, and the fleet used
+ * to wait for the last one before its first pour. Here the first `connect` returns once FIRST_SESSIONS are up; the
+ * rest connect in the background, and a tap's frames are held, in order, until its session is up. Later connects
+ * (installs) wait as before; `flush` first waits for the background connects, so no held frame is left behind. A
+ * session that fails to connect fails the next publish, which stops the fleet as a failed connect always did.
+ */
+export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceTransport & { allConnected(): Promise<void> } {
+  type Frame = Parameters<DeviceTransport['publish']>[0]
+  const held = new Map<string, Frame[]>()
+  let first = true
+  let background: Promise<void> = Promise.resolve()
+  let failure: unknown
+  const release = (ids: readonly string[]): void => {
+    for (const id of ids) {
+      const frames = held.get(id) ?? []
+      held.delete(id)
+      for (const f of frames) inner.publish(f)
+    }
+  }
+  return {
+    /** Resolves once the sessions the first connect left to the background are up (or failed). */
+    allConnected: () => background,
+    async connect(devices) {
+      if (!first) return inner.connect(devices)
+      first = false
+      const rest = devices.slice(FIRST_SESSIONS)
+      for (const d of rest) held.set(d.deviceId, [])
+      await inner.connect(devices.slice(0, FIRST_SESSIONS))
+      background = (async () => {
+        const t0 = performance.now()
+        for (let i = 0; i < rest.length; i += FIRST_SESSIONS) {
+          const chunk = rest.slice(i, i + FIRST_SESSIONS)
+          await inner.connect(chunk)
+          release(chunk.map((d) => d.deviceId))
+        }
+        if (rest.length > 0) log.info({ devices: rest.length, ms: Math.round(performance.now() - t0) }, 'the other device sessions connected while the fleet ran')
+      })().catch((err: unknown) => {
+        failure = err
+      })
+    },
+    publish(f) {
+      // A session that could not connect stops the fleet, as a failed connect before the start does.
+      if (failure !== undefined) throw failure
+      const h = held.get(f.deviceId)
+      if (h === undefined) inner.publish(f)
+      else h.push(f)
+    },
+    backpressure: () => inner.backpressure(),
+    async flush() {
+      await background
+      await inner.flush()
+    },
+    async close() {
+      await background // sessions still connecting would outlive the close otherwise
+      await inner.close()
+    },
+    get stats() {
+      return inner.stats
+    },
+    publishRecord: inner.publishRecord?.bind(inner),
+    onCommand: inner.onCommand?.bind(inner),
   }
 }
 

@@ -9,7 +9,7 @@ import { startGatewayStack, withCredentials } from '../stack.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
-import { startCompany } from '../company.js'
+import { startStackAndCompany } from '../company.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -33,9 +33,10 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       // A bad manifest fails here, before any port or data directory is touched.
       const synthetic = fleetFromOptions(o)
       checkDataDir(o.dataDir)
-      const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log })
-      // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside it.
-      const company = o.manifest === undefined && o.business ? await startCompany({ stack, clock, dataDir: o.dataDir, seed: o.seed, devices: o.devices, start, historyDays: o.historyDays, logger: log }) : undefined
+      // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside
+      // it. Its PostgreSQL and history start while the gateway stack does.
+      const { stack, company } = await startStackAndCompany(startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log }),
+        o.manifest === undefined && o.business ? { clock, dataDir: o.dataDir, seed: o.seed, devices: o.devices, start, historyDays: o.historyDays, logger: log } : undefined)
       const { fleet, profiles } = company ?? synthetic
       const firmware = company === undefined ? synthetic.firmware : undefined
       if (company === undefined) await writeFleetDimensions(stack.clickhouse.client, fleet)
@@ -47,9 +48,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       })
       const transport = company?.gate(mqtt) ?? mqtt
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
-      // OPC-UA chillers take seconds to start: they come up while the device sessions connect. They subscribe to the
-      // simulator's events before their first await, so no profile change is missed.
-      const chillersStarting = o.opcuaChillers > 0 ? startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
+      // OPC-UA chillers take seconds of CPU to start: beside a business, they come up after the start-up rush (first frame
+      // landed, every device session up). They subscribe to the simulator's events at once: no profile change is missed.
+      const chillersStarting = o.opcuaChillers > 0 ? startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles, after: company?.started() }) : undefined
       chillersStarting?.catch(() => undefined) // awaited once the fleet is connecting; a failure stops the stack there
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       company?.attach(control.control, venueOf)
