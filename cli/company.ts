@@ -252,8 +252,8 @@ const EARLY_START_MAX_SPEED = 10
  * The first impression of `tapflow up`: thousands of device sessions take many seconds to connect, and the fleet used
  * to wait for the last one before its first pour. Here the first `connect` returns once FIRST_SESSIONS are up; the
  * rest connect in the background, and a tap's frames are held, in order, until its session is up. Later connects
- * (installs) wait as before; `flush` first waits for the background connects, so no held frame is left behind. A
- * session that fails to connect fails the next publish, which stops the fleet as a failed connect always did.
+ * (installs) wait as before; `flush` first waits for the background connects, so no held frame is left behind; `close`
+ * stops them. A session that fails to connect fails the next publish, which stops the fleet as a failed connect did.
  */
 export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceTransport & { allConnected(): Promise<void> } {
   type Frame = Parameters<DeviceTransport['publish']>[0]
@@ -261,6 +261,7 @@ export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceT
   let first = true
   let background: Promise<void> = Promise.resolve()
   let failure: unknown
+  let closing = false
   const release = (ids: readonly string[]): void => {
     for (const id of ids) {
       const frames = held.get(id) ?? []
@@ -279,12 +280,12 @@ export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceT
       await inner.connect(devices.slice(0, FIRST_SESSIONS))
       background = (async () => {
         const t0 = performance.now()
-        for (let i = 0; i < rest.length; i += FIRST_SESSIONS) {
+        for (let i = 0; i < rest.length && !closing; i += FIRST_SESSIONS) {
           const chunk = rest.slice(i, i + FIRST_SESSIONS)
           await inner.connect(chunk)
           release(chunk.map((d) => d.deviceId))
         }
-        if (rest.length > 0) log.info({ devices: rest.length, ms: Math.round(performance.now() - t0) }, 'the other device sessions connected while the fleet ran')
+        if (rest.length > 0 && !closing) log.info({ devices: rest.length, ms: Math.round(performance.now() - t0) }, 'the other device sessions connected while the fleet ran')
       })().catch((err: unknown) => {
         failure = err
       })
@@ -302,7 +303,11 @@ export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceT
       await inner.flush()
     },
     async close() {
-      await background // sessions still connecting would outlive the close otherwise
+      // Stopping while sessions connect: the chunk under way finishes (a session mid-connect would outlive the
+      // close), the rest never connect, and their held frames, never sent, are dropped.
+      closing = true
+      await background
+      held.clear()
       await inner.close()
     },
     get stats() {

@@ -106,6 +106,22 @@ describe('tapflow up, the fleet starts before every session is up', () => {
     await install
   })
 
+  it('stops connecting when closed: the chunk under way finishes, the rest never connect', async () => {
+    const { inner, connects, sent } = slowTransport()
+    const t = publishAsConnected(inner, silentLogger)
+    const started = t.connect(devices)
+    await until(() => connects.length === 1, 'first connect', 10_000, 5)
+    connects[0]?.done()
+    await started
+    t.publish(frame('tap-0300-01', 1))
+    await until(() => connects.length === 2, 'second connect', 10_000, 5)
+    const closing = t.close()
+    connects[1]?.done()
+    await closing
+    expect(connects).toHaveLength(2)
+    expect(sent).toEqual(['tap-0300-01#1'])
+  })
+
   it('fails the fleet when a later session cannot connect, as a failed connect before the start did', async () => {
     const { inner, connects } = slowTransport()
     const t = publishAsConnected(inner, silentLogger)
