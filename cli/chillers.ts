@@ -31,6 +31,8 @@ export async function startChillers(o: {
    * on the device sessions that bring the first live pour. Default: none (start at once).
    */
   after?: Promise<unknown>
+  /** Aborted while waiting for `after`: the servers are not started (close() still works). Default: none. */
+  signal?: AbortSignal
 }): Promise<RunningChillers> {
   const servers = o.venues.slice(0, o.count).map((venueId, i) => new ChillerServer({ venueId, port: o.basePort + i, seed: i + 1, logger: o.logger }))
   const bridge = new ChillerBridge({
@@ -64,9 +66,16 @@ export async function startChillers(o: {
   try {
     if (o.after !== undefined) {
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([o.after.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, AFTER_WAIT_MS)))])
+      let onAbort: (() => void) | undefined
+      await Promise.race([
+        o.after.catch(() => undefined),
+        new Promise((r) => (timer = setTimeout(r, AFTER_WAIT_MS))),
+        new Promise<void>((r) => o.signal?.addEventListener('abort', (onAbort = () => r()), { once: true })),
+      ])
       clearTimeout(timer)
+      if (onAbort !== undefined) o.signal?.removeEventListener('abort', onAbort)
     }
+    if (o.signal?.aborted === true) return { servers, bridge, close }
     for (const s of servers) await s.start()
     await bridge.start()
   } catch (err) {

@@ -1,7 +1,7 @@
 import { errorMessage, type Logger } from '../common/index.js'
 import { accountDimensions, openCompany, tapHazards, ticketDimensions, weakPoint, type Company, type RosterChange, type SimConfig } from '../cloud/index.js'
 import { writeBusinessDimensions, writeFleetDimensions } from '../dashboards/index.js'
-import { buildRosterFleet, type DeviceTransport, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
+import { buildRosterFleet, expectedTapPours, type DeviceSpec, type DeviceTransport, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
 import { readStackInfo, writeStackInfo } from './stack-file.js'
 import type { GatewayStack } from './stack.js'
 
@@ -195,7 +195,15 @@ function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }
     },
     gate(inner) {
       if (o.clock.speed !== 'max' && o.clock.speed <= EARLY_START_MAX_SPEED) {
-        const early = publishAsConnected(inner, log)
+        // The taps due to pour soonest connect first: their venues are open now.
+        const venues = new Map(fleet.venues.map((v) => [v.venueId, v]))
+        const now = o.clock.now()
+        const dayStart = Math.floor(now / DAY_MS) * DAY_MS
+        const soon = (d: DeviceSpec): number => {
+          const v = venues.get(d.venueId)
+          return v === undefined ? 0 : expectedTapPours(v, d, dayStart, now, Math.min(dayStart + DAY_MS, now + SOON_MS))
+        }
+        const early = publishAsConnected(inner, log, soon)
         sessionsUp = () => early.allConnected()
         return early
       }
@@ -247,15 +255,18 @@ const FIRST_SESSIONS = 250
  * land late by the connect time × speed: seconds at speed 1; at much higher speeds the lateness would read as an outage.
  */
 const EARLY_START_MAX_SPEED = 10
+/** How far ahead the first sessions are chosen by their expected pours (simulated ms). */
+const SOON_MS = 10 * 60_000
 
 /**
  * The first impression of `tapflow up`: thousands of device sessions take many seconds to connect, and the fleet used
  * to wait for the last one before its first pour. Here the first `connect` returns once FIRST_SESSIONS are up; the
- * rest connect in the background, and a tap's frames are held, in order, until its session is up. Later connects
+ * rest connect in the background, and a tap's frames are held, in order, until its session is up. `priority` (higher
+ * first, default: the given order) picks who connects first. Later connects
  * (installs) wait as before; `flush` first waits for the background connects, so no held frame is left behind; `close`
  * stops them. A session that fails to connect fails the next publish, which stops the fleet as a failed connect did.
  */
-export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceTransport & { allConnected(): Promise<void> } {
+export function publishAsConnected(inner: DeviceTransport, log: Logger, priority?: (d: DeviceSpec) => number): DeviceTransport & { allConnected(): Promise<void> } {
   type Frame = Parameters<DeviceTransport['publish']>[0]
   const held = new Map<string, Frame[]>()
   let first = true
@@ -275,9 +286,10 @@ export function publishAsConnected(inner: DeviceTransport, log: Logger): DeviceT
     async connect(devices) {
       if (!first) return inner.connect(devices)
       first = false
-      const rest = devices.slice(FIRST_SESSIONS)
+      const ordered = priority === undefined ? devices : devices.map((d) => [d, priority(d)] as const).sort((a, b) => b[1] - a[1]).map(([d]) => d)
+      const rest = ordered.slice(FIRST_SESSIONS)
       for (const d of rest) held.set(d.deviceId, [])
-      await inner.connect(devices.slice(0, FIRST_SESSIONS))
+      await inner.connect(ordered.slice(0, FIRST_SESSIONS))
       background = (async () => {
         const t0 = performance.now()
         for (let i = 0; i < rest.length && !closing; i += FIRST_SESSIONS) {

@@ -106,6 +106,20 @@ describe('tapflow up, the fleet starts before every session is up', () => {
     await install
   })
 
+  it('connects the taps with the highest priority first (those due to pour soonest)', async () => {
+    const { inner, connects } = slowTransport()
+    const t = publishAsConnected(inner, silentLogger, (d) => (d.deviceId >= 'tap-0350' ? 1 : 0))
+    const started = t.connect(devices)
+    await until(() => connects.length === 1, 'first connect', 10_000, 5)
+    expect(connects[0]?.ids).toEqual(devices.slice(350, 600).map((d) => d.deviceId))
+    connects[0]?.done()
+    await started
+    const closing = t.close()
+    await until(() => connects.length === 2, 'second connect', 10_000, 5)
+    connects[1]?.done()
+    await closing
+  })
+
   it('stops connecting when closed: the chunk under way finishes, the rest never connect', async () => {
     const { inner, connects, sent } = slowTransport()
     const t = publishAsConnected(inner, silentLogger)
