@@ -58,8 +58,8 @@ export interface CompanyRun {
    */
   onDayClosed(listener: (day: string) => Promise<void> | void): void
   /**
-   * Resolves once the start-up rush is over: the fleet's first frame has landed and every device session is up (the
-   * backfill and the OPC-UA chillers wait for it, leaving the CPU to the first live pour), or once closing.
+   * Resolves once the fleet's first frame has landed (or once closing): what waits for it (the OPC-UA chillers)
+   * leaves the CPU to the first live pour. The history backfill also waits for every device session to be up.
    */
   started(): Promise<void>
   /** Close every day that has fully ended, then stop. */
@@ -184,10 +184,7 @@ function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }
 
   let sessionsUp = (): Promise<void> => Promise.resolve()
   let closed = false
-  const started = async (): Promise<void> => {
-    await fleetLanded(o.stack, () => closed)
-    await sessionsUp()
-  }
+  const started = (): Promise<void> => fleetLanded(o.stack, () => closed)
   return {
     started,
     onDayClosed(listener) {
@@ -230,6 +227,7 @@ function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }
       // The backfill waits for the start-up rush: thousands of device sessions connecting need the CPU more (the
       // first live pour on the dashboard is the first impression).
       backfill = started()
+        .then(() => sessionsUp())
         .then(() => company.backfillHistory((day, left) => {
           if (left === 0) log.info({ day }, 'history pipelines backfilled')
         }))
