@@ -58,8 +58,8 @@ export interface CompanyRun {
    */
   onDayClosed(listener: (day: string) => Promise<void> | void): void
   /**
-   * Resolves once the fleet's first frame has landed (or once closing): what waits for it (the OPC-UA chillers)
-   * leaves the CPU to the first live pour. The history backfill also waits for every device session to be up.
+   * Resolves once the gateway has taken in the fleet's first frame (or once closing): what waits for it (the OPC-UA
+   * chillers) leaves the CPU to the first live pour. The history backfill also waits for every device session.
    */
   started(): Promise<void>
   /** Close every day that has fully ended, then stop. */
@@ -190,8 +190,9 @@ function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }
     onDayClosed(listener) {
       dayListeners.push(listener)
     },
-    gate(inner) {
-      if (o.clock.speed !== 'max' && o.clock.speed <= EARLY_START_MAX_SPEED) {
+    gate(transport) {
+      if (o.clock.speed !== 'max') {
+        if (o.clock.speed > EARLY_START_MAX_SPEED) return transport
         // The taps due to pour soonest connect first: their venues are open now.
         const venues = new Map(fleet.venues.map((v) => [v.venueId, v]))
         const now = o.clock.now()
@@ -200,12 +201,10 @@ function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }
           const v = venues.get(d.venueId)
           return v === undefined ? 0 : expectedTapPours(v, d, dayStart, now, Math.min(dayStart + DAY_MS, now + SOON_MS))
         }
-        const early = publishAsConnected(inner, log, soon)
+        const early = publishAsConnected(transport, log, soon)
         sessionsUp = () => early.allConnected()
         return early
       }
-      const transport = inner
-      if (o.clock.speed !== 'max') return transport
       const gated: DeviceTransport = {
         connect: (d) => transport.connect(d),
         publish: (f) => transport.publish(f),
@@ -260,9 +259,9 @@ const SOON_MS = 10 * 60_000
  * The first impression of `tapflow up`: thousands of device sessions take many seconds to connect, and the fleet used
  * to wait for the last one before its first pour. Here the first `connect` returns once FIRST_SESSIONS are up; the
  * rest connect in the background, and a tap's frames are held, in order, until its session is up. `priority` (higher
- * first, default: the given order) picks who connects first. Later connects
- * (installs) wait as before; `flush` first waits for the background connects, so no held frame is left behind; `close`
- * stops them. A session that fails to connect fails the next publish, which stops the fleet as a failed connect did.
+ * first; default: the given order) picks who connects first. Later connects (installs) wait as before; `flush` first
+ * waits for the background connects, so no held frame is left behind; `close` stops them. A session that fails to
+ * connect fails the next publish, which stops the fleet as a failed connect did.
  */
 export function publishAsConnected(inner: DeviceTransport, log: Logger, priority?: (d: DeviceSpec) => number): DeviceTransport & { allConnected(): Promise<void> } {
   type Frame = Parameters<DeviceTransport['publish']>[0]

@@ -48,8 +48,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       })
       const transport = company?.gate(mqtt) ?? mqtt
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
-      // OPC-UA chillers take seconds of CPU to start: beside a business, they come up once the fleet's first frame has
-      // landed. They subscribe to the simulator's events at once, so no profile change is missed.
+      // OPC-UA chillers take seconds of CPU to start: beside a business, they come up once the gateway has the fleet's
+      // first frame. They subscribe to the simulator's events at once, so no profile change is missed.
       const starting = new AbortController() // a stop during start-up does not wait for the chillers' start
       const chillersStarting = o.opcuaChillers > 0 ? startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles, after: company?.started(), signal: starting.signal }) : undefined
       chillersStarting?.catch(() => undefined) // awaited once the fleet is connecting; a failure stops the stack there
