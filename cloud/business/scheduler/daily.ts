@@ -109,7 +109,8 @@ export class DailyScheduler {
       },
     })
     const ok = [...statuses.values()].every((s) => s === 'succeeded')
-    if (ok && !simulateOnly) await this.o.db.query('DELETE FROM backfill_pending WHERE day = $1', [day])
+    // Only a backfill runs the pipelines of a day simulated without them (a daily run simulates a new day).
+    if (ok && kind === 'backfill') await this.o.db.query('DELETE FROM backfill_pending WHERE day = $1', [day])
     await this.history.finish(runId, ok, this.o.clock.now())
     return { ok, statuses, rows: ctx.rows }
   }
