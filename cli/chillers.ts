@@ -2,6 +2,9 @@ import type { Logger } from '../common/index.js'
 import { ChillerBridge, type Gateway } from '../edge-gateway/index.js'
 import { ChillerServer, type Simulator } from '../firmware-sim/index.js'
 
+/** How long `after` may hold the chillers back. */
+const AFTER_WAIT_MS = 30_000
+
 export interface RunningChillers {
   servers: ChillerServer[]
   bridge: ChillerBridge
@@ -23,6 +26,13 @@ export async function startChillers(o: {
   venueOf?: (deviceId: string) => string | undefined
   /** Profiles put on taps at start (a manifest's); the simulator reports later ones as events. */
   initialProfiles?: readonly { deviceId: string; profile: string }[]
+  /**
+   * Start the servers only once this settles (or after 30 s): an OPC-UA server's start is seconds of CPU, better spent
+   * on the device sessions that bring the first live pour. Default: none (start at once).
+   */
+  after?: Promise<unknown>
+  /** Aborted while waiting for `after`: the servers are not started (close() still works). Default: none. */
+  signal?: AbortSignal
 }): Promise<RunningChillers> {
   const servers = o.venues.slice(0, o.count).map((venueId, i) => new ChillerServer({ venueId, port: o.basePort + i, seed: i + 1, logger: o.logger }))
   const bridge = new ChillerBridge({
@@ -54,6 +64,18 @@ export async function startChillers(o: {
     await Promise.all(servers.map((s) => s.close()))
   }
   try {
+    if (o.after !== undefined) {
+      let timer: NodeJS.Timeout | undefined
+      let onAbort: (() => void) | undefined
+      await Promise.race([
+        o.after.catch(() => undefined),
+        new Promise((r) => (timer = setTimeout(r, AFTER_WAIT_MS))),
+        new Promise<void>((r) => o.signal?.addEventListener('abort', (onAbort = () => r()), { once: true })),
+      ])
+      clearTimeout(timer)
+      if (onAbort !== undefined) o.signal?.removeEventListener('abort', onAbort)
+    }
+    if (o.signal?.aborted === true) return { servers, bridge, close }
     for (const s of servers) await s.start()
     await bridge.start()
   } catch (err) {

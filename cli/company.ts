@@ -1,7 +1,7 @@
 import { errorMessage, type Logger } from '../common/index.js'
 import { accountDimensions, openCompany, tapHazards, ticketDimensions, weakPoint, type Company, type RosterChange, type SimConfig } from '../cloud/index.js'
 import { writeBusinessDimensions, writeFleetDimensions } from '../dashboards/index.js'
-import { buildRosterFleet, type DeviceTransport, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
+import { buildRosterFleet, expectedTapPours, type DeviceSpec, type DeviceTransport, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
 import { readStackInfo, writeStackInfo } from './stack-file.js'
 import type { GatewayStack } from './stack.js'
 
@@ -12,7 +12,8 @@ const CLOSE_GRACE_MS = 5 * 60_000
 const WATCH_MS = 250
 
 export interface CompanyRunOptions {
-  stack: GatewayStack
+  /** The gateway stack, or a promise of it: PostgreSQL and the history start while the stack does. */
+  stack: GatewayStack | Promise<GatewayStack>
   clock: SimClock
   dataDir: string
   /** PostgreSQL server instead of the embedded one. Default: embedded in <dataDir>/postgres. */
@@ -47,7 +48,8 @@ export interface CompanyRun {
   /**
    * The fleet's transport, gated on the business at --speed max: simulated time waits at midnight (plus a grace)
    * until the day is closed, so the DAG keeps up by construction and its roster changes land on time. Paced speeds
-   * pass through: there the DAG runs in the seconds a simulated day leaves it.
+   * pass through: there the DAG runs in the seconds a simulated day leaves it. Up to EARLY_START_MAX_SPEED, the
+   * fleet starts once its first sessions are up, and the other taps publish as theirs connect.
    */
   gate(transport: DeviceTransport): DeviceTransport
   /**
@@ -55,17 +57,47 @@ export interface CompanyRun {
    * store materializes). Listeners run in order, in the DAG's lane; one that fails is logged, the others still run.
    */
   onDayClosed(listener: (day: string) => Promise<void> | void): void
+  /**
+   * Resolves once the gateway has taken in the fleet's first frame (or once closing): what waits for it (the OPC-UA
+   * chillers) leaves the CPU to the first live pour. The history backfill also waits for every device session.
+   */
+  started(): Promise<void>
   /** Close every day that has fully ended, then stop. */
   close(): Promise<void>
+}
+
+/**
+ * Starts the gateway stack and, beside it, the company when `company` is given: embedded PostgreSQL and the history
+ * simulation overlap ClickHouse, the broker and the gateway, the slowest parts of `tapflow up`'s start. If either
+ * fails, the other is closed before the error is thrown.
+ */
+export async function startStackAndCompany(stackStarting: Promise<GatewayStack>, company: Omit<CompanyRunOptions, 'stack'> | undefined): Promise<{ stack: GatewayStack; company: CompanyRun | undefined }> {
+  const companyStarting = company === undefined ? undefined : startCompany({ ...company, stack: stackStarting })
+  let stack: GatewayStack
+  try {
+    stack = await stackStarting
+  } catch (err) {
+    // The company closes itself once it sees the stack fail: wait for that, so no PostgreSQL is left running.
+    await companyStarting?.catch(() => undefined)
+    throw err
+  }
+  try {
+    return { stack, company: await companyStarting }
+  } catch (err) {
+    await stack.close().catch(() => undefined)
+    throw err
+  }
 }
 
 /** Opens the business, simulates its history before the fleet starts, and returns the fleet it owns. */
 export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
   const log = o.logger.child({ component: 'company' })
-  const client = o.stack.clickhouse.client
+  const stackReady = Promise.resolve(o.stack)
+  const clickhouse = stackReady.then((s) => s.clickhouse.client)
+  clickhouse.catch(() => undefined) // a stack that fails to start is reported where it is awaited below
   const company = await openCompany({
-    clickhouse: client, dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, devices: o.devices, startMs: o.start,
-    historyDays: o.historyDays, sim: o.sim, beforeRead: () => o.stack.gateway.flush(), logger: o.logger,
+    clickhouse, dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, devices: o.devices, startMs: o.start,
+    historyDays: o.historyDays, sim: o.sim, beforeRead: async () => (await stackReady).gateway.flush(), logger: o.logger,
   })
   try {
     const pending = await company.historyPending()
@@ -74,6 +106,8 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
     const roster = await company.roster()
     const fleet = buildRosterFleet({ seed: o.seed, venues: roster })
     const accountOf = new Map(roster.map((v) => [v.venueId, v.accountId]))
+    const stack = await stackReady
+    const client = stack.clickhouse.client
     await writeFleetDimensions(client, fleet, { accountOf: (v) => accountOf.get(v) })
     await syncBusiness(company, client, company.startDay)
     const info = readStackInfo(o.dataDir)
@@ -84,14 +118,14 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
     }))
     const accounts = new Set(roster.map((v) => v.accountId)).size
     const summary = `${accounts} accounts own these taps; the business DAG closes each simulated day at midnight (${company.business.db.displayUrl})`
-    return { company, fleet, accountOf, profiles, summary, ...follow(company, o, log, fleet, accountOf) }
+    return { company, fleet, accountOf, profiles, summary, ...follow(company, { ...o, stack }, log, fleet, accountOf) }
   } catch (err) {
     await company.close()
     throw err
   }
 }
 
-function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate' | 'onDayClosed'> {
+function follow(company: Company, o: CompanyRunOptions & { stack: GatewayStack }, log: Logger, fleet: FleetSpec, accountOf: Map<string, string>): Pick<CompanyRun, 'attach' | 'close' | 'gate' | 'onDayClosed' | 'started'> {
   const dayListeners: ((day: string) => Promise<void> | void)[] = []
   const client = o.stack.clickhouse.client
   let timer: NodeJS.Timeout | undefined
@@ -148,12 +182,29 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
     return busy
   }
 
+  let sessionsUp = (): Promise<void> => Promise.resolve()
+  let closed = false
+  const started = (): Promise<void> => fleetLanded(o.stack, () => closed)
   return {
+    started,
     onDayClosed(listener) {
       dayListeners.push(listener)
     },
     gate(transport) {
-      if (o.clock.speed !== 'max') return transport
+      if (o.clock.speed !== 'max') {
+        if (o.clock.speed > EARLY_START_MAX_SPEED) return transport
+        // The taps due to pour soonest connect first: their venues are open now.
+        const venues = new Map(fleet.venues.map((v) => [v.venueId, v]))
+        const now = o.clock.now()
+        const dayStart = Math.floor(now / DAY_MS) * DAY_MS
+        const soon = (d: DeviceSpec): number => {
+          const v = venues.get(d.venueId)
+          return v === undefined ? 0 : expectedTapPours(v, d, dayStart, now, Math.min(dayStart + DAY_MS, now + SOON_MS))
+        }
+        const early = publishAsConnected(transport, log, soon)
+        sessionsUp = () => early.allConnected()
+        return early
+      }
       const gated: DeviceTransport = {
         connect: (d) => transport.connect(d),
         publish: (f) => transport.publish(f),
@@ -172,15 +223,17 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       control = ctl
       venueOf = vo
       timer = setInterval(() => void tick(), WATCH_MS)
-      // The backfill waits for the fleet's first frames: thousands of device sessions connecting at start-up need
-      // the CPU more (the first live pour on the dashboard is the first impression).
-      backfill = fleetLanded(o.stack, () => control === undefined)
+      // The backfill waits for the start-up rush: thousands of device sessions connecting need the CPU more (the
+      // first live pour on the dashboard is the first impression).
+      backfill = started()
+        .then(() => sessionsUp())
         .then(() => company.backfillHistory((day, left) => {
           if (left === 0) log.info({ day }, 'history pipelines backfilled')
         }))
         .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'history backfill stopped'))
     },
     async close() {
+      closed = true
       if (timer !== undefined) clearInterval(timer)
       await busy
       control = undefined // the fleet has stopped: the last days are closed without changing it
@@ -189,6 +242,88 @@ function follow(company: Company, o: CompanyRunOptions, log: Logger, fleet: Flee
       await company.close()
       await backfill
     },
+  }
+}
+
+/** Sessions the fleet waits for before simulated time starts; the others connect in chunks of this size behind it. */
+const FIRST_SESSIONS = 250
+/**
+ * Fastest --speed at which the fleet starts before every session is up. A tap's frames wait for its session, so they
+ * land late by the connect time × speed: seconds at speed 1; at much higher speeds the lateness would read as an outage.
+ */
+const EARLY_START_MAX_SPEED = 10
+/** How far ahead the first sessions are chosen by their expected pours (simulated ms). */
+const SOON_MS = 10 * 60_000
+
+/**
+ * The first impression of `tapflow up`: thousands of device sessions take many seconds to connect, and the fleet used
+ * to wait for the last one before its first pour. Here the first `connect` returns once FIRST_SESSIONS are up; the
+ * rest connect in the background, and a tap's frames are held, in order, until its session is up. `priority` (higher
+ * first; default: the given order) picks who connects first. Later connects (installs) wait as before; `flush` first
+ * waits for the background connects, so no held frame is left behind; `close` stops them. A session that fails to
+ * connect fails the next publish, which stops the fleet as a failed connect did.
+ */
+export function publishAsConnected(inner: DeviceTransport, log: Logger, priority?: (d: DeviceSpec) => number): DeviceTransport & { allConnected(): Promise<void> } {
+  type Frame = Parameters<DeviceTransport['publish']>[0]
+  const held = new Map<string, Frame[]>()
+  let first = true
+  let background: Promise<void> = Promise.resolve()
+  let failure: unknown
+  let closing = false
+  const release = (ids: readonly string[]): void => {
+    for (const id of ids) {
+      const frames = held.get(id) ?? []
+      held.delete(id)
+      for (const f of frames) inner.publish(f)
+    }
+  }
+  return {
+    /** Resolves once the sessions the first connect left to the background are up (or failed). */
+    allConnected: () => background,
+    async connect(devices) {
+      if (!first) return inner.connect(devices)
+      first = false
+      const ordered = priority === undefined ? devices : devices.map((d) => [d, priority(d)] as const).sort((a, b) => b[1] - a[1]).map(([d]) => d)
+      const rest = ordered.slice(FIRST_SESSIONS)
+      for (const d of rest) held.set(d.deviceId, [])
+      await inner.connect(ordered.slice(0, FIRST_SESSIONS))
+      background = (async () => {
+        const t0 = performance.now()
+        for (let i = 0; i < rest.length && !closing; i += FIRST_SESSIONS) {
+          const chunk = rest.slice(i, i + FIRST_SESSIONS)
+          await inner.connect(chunk)
+          release(chunk.map((d) => d.deviceId))
+        }
+        if (rest.length > 0 && !closing) log.info({ devices: rest.length, ms: Math.round(performance.now() - t0) }, 'the other device sessions connected while the fleet ran')
+      })().catch((err: unknown) => {
+        failure = err
+      })
+    },
+    publish(f) {
+      // A session that could not connect stops the fleet, as a failed connect before the start does.
+      if (failure !== undefined) throw failure
+      const h = held.get(f.deviceId)
+      if (h === undefined) inner.publish(f)
+      else h.push(f)
+    },
+    backpressure: () => inner.backpressure(),
+    async flush() {
+      await background
+      await inner.flush()
+    },
+    async close() {
+      // Stopping while sessions connect: the chunk under way finishes (a session mid-connect would outlive the
+      // close), the rest never connect, and their held frames, never sent, are dropped.
+      closing = true
+      await background
+      held.clear()
+      await inner.close()
+    },
+    get stats() {
+      return inner.stats
+    },
+    publishRecord: inner.publishRecord?.bind(inner),
+    onCommand: inner.onCommand?.bind(inner),
   }
 }
 

@@ -22,16 +22,20 @@ export interface LakeUpOptions {
 }
 
 /**
- * Where `tapflow up` keeps the lake, checked before anything starts: chDB opens Iceberg files only under the working
- * directory, so a data dir elsewhere is one clear line instead of a failure after the fleet is running.
+ * Where `tapflow up` keeps the lake. chDB opens Iceberg files only under the working directory: `tapflow up` checks
+ * `lakeUnreachable` first and runs without a lake (saying why in its banner) rather than failing.
  */
 export function lakeDir(dataDir: string): string {
+  const why = lakeUnreachable(dataDir)
+  if (why !== undefined) throw new ConfigError(`the lake (${resolve(dataDir, 'lake')}) cannot be kept: ${why}. Run tapflow from a directory that contains --data-dir, or pass --no-lake`)
+  return resolve(dataDir, 'lake')
+}
+
+/** Why `tapflow up` cannot keep a lake in this data dir, or undefined when it can. */
+export function lakeUnreachable(dataDir: string): string | undefined {
   const dir = resolve(dataDir, 'lake')
   const rel = relative(process.cwd(), dir)
-  if (rel.startsWith('..') || isAbsolute(rel)) {
-    throw new ConfigError(`the lake (${dir}) must be under the working directory (${process.cwd()}): the embedded ClickHouse opens files only there. Run tapflow from a directory that contains --data-dir, or pass --no-lake`)
-  }
-  return dir
+  return rel.startsWith('..') || isAbsolute(rel) ? `the data dir is outside the working directory (${process.cwd()}), and the embedded ClickHouse opens lake files only under it` : undefined
 }
 
 /**

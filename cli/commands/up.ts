@@ -9,8 +9,8 @@ import { startGatewayStack, withCredentials } from '../stack.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
-import { startCompany } from '../company.js'
-import { LakeUp, lakeBanner, lakeDir } from '../lake-up.js'
+import { startStackAndCompany } from '../company.js'
+import { LakeUp, lakeBanner, lakeUnreachable } from '../lake-up.js'
 import { startFeatures } from '../features-up.js'
 import { readStackInfo } from '../stack-file.js'
 
@@ -39,11 +39,11 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       // A bad manifest fails here, before any port or data directory is touched.
       const synthetic = fleetFromOptions(o)
       checkDataDir(o.dataDir)
-      const noLake = !o.lake ? '--no-lake' : o.manifest !== undefined || !o.business ? 'no business to follow' : o.clickhouseUrl !== undefined ? 'it needs the embedded ClickHouse' : undefined
-      if (noLake === undefined) lakeDir(o.dataDir) // outside the working directory: one clear line before anything starts
-      const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log })
-      // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside it.
-      const company = o.manifest === undefined && o.business ? await startCompany({ stack, clock, dataDir: o.dataDir, seed: o.seed, devices: o.devices, start, historyDays: o.historyDays, logger: log }) : undefined
+      const noLake = !o.lake ? '--no-lake' : o.manifest !== undefined || !o.business ? 'no business to follow' : o.clickhouseUrl !== undefined ? 'it needs the embedded ClickHouse' : lakeUnreachable(o.dataDir)
+      // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside
+      // it. Its PostgreSQL and history start while the gateway stack does.
+      const { stack, company } = await startStackAndCompany(startGatewayStack({ ...o, sqlLimits: sqlLimits(o), clock, logger: log }),
+        o.manifest === undefined && o.business ? { clock, dataDir: o.dataDir, seed: o.seed, devices: o.devices, start, historyDays: o.historyDays, logger: log } : undefined)
       const { fleet, profiles } = company ?? synthetic
       const firmware = company === undefined ? synthetic.firmware : undefined
       if (company === undefined) await writeFleetDimensions(stack.clickhouse.client, fleet)
@@ -55,9 +55,10 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       })
       const transport = company?.gate(mqtt) ?? mqtt
       const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
-      // OPC-UA chillers take seconds to start: they come up while the device sessions connect. They subscribe to the
-      // simulator's events before their first await, so no profile change is missed.
-      const chillersStarting = o.opcuaChillers > 0 ? startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles }) : undefined
+      // OPC-UA chillers take seconds of CPU to start: beside a business, they come up once the gateway has the fleet's
+      // first frame. They subscribe to the simulator's events at once, so no profile change is missed.
+      const starting = new AbortController() // a stop during start-up does not wait for the chillers' start
+      const chillersStarting = o.opcuaChillers > 0 ? startChillers({ venues: fleet.venues.map((v) => v.venueId), count: o.opcuaChillers, basePort: o.opcuaPort, gateway: stack.gateway, logger: log, sim, venueOf: (id) => venueOf.get(id), initialProfiles: profiles, after: company?.started(), signal: starting.signal }) : undefined
       chillersStarting?.catch(() => undefined) // awaited once the fleet is connecting; a failure stops the stack there
       const control = await startFleetControl({ sim, authority: stack.authority, mqttUrl: withCredentials(stack.mqttUrl, stack.authority.tool('fleet')), host: o.host, port: o.grpcPort, now: () => clock.now(), logger: log })
       company?.attach(control.control, venueOf)
@@ -75,6 +76,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const stop = (): Promise<void> => (stopped ??= shutdown())
       const shutdown = async (): Promise<void> => {
         clearInterval(progress)
+        starting.abort()
         await control.close()
         await (await chillersStarting?.catch(() => undefined))?.close()
         await sim.close()
@@ -88,13 +90,6 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       onShutdown(stop, log)
       const running = sim.start()
       running.catch(() => undefined) // awaited below, after the chillers; its error is thrown there
-      let chillers: Awaited<typeof chillersStarting>
-      try {
-        chillers = await chillersStarting
-      } catch (err) {
-        await stop()
-        throw err
-      }
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
@@ -103,11 +98,18 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           `  features grpc://${features.url}  (tapflow features get --entity device=${fleet.devices[0]?.deviceId ?? '<tap>'})\n` +
           (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') +
-          (chillers ? `  OPC-UA   ${chillers.servers.length} cellar chillers from opc.tcp://127.0.0.1:${o.opcuaPort}/tapflow → tapflow.chiller\n` : '') +
+          (o.opcuaChillers > 0 ? `  OPC-UA   ${Math.min(o.opcuaChillers, fleet.venues.length)} cellar chillers from opc.tcp://127.0.0.1:${o.opcuaPort}/tapflow → tapflow.chiller (they start once frames flow)\n` : '') +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
           (stack.sqlUrl ? `  SQL      ${stack.sqlUrl}  (read-only ClickHouse HTTP)\n` : '') +
           `  try      tapflow sql "SELECT count() FROM tapflow.pours"\n  Ctrl-C stops and flushes every frame.\n\n`,
       )
+      // The banner comes first: under load the chillers' start can take longer than the first pour.
+      try {
+        await chillersStarting
+      } catch (err) {
+        await stop()
+        throw err
+      }
       await running
       if (stopped === undefined) {
         log.info('simulated duration reached')

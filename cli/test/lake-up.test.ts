@@ -7,7 +7,7 @@ import { silentLogger } from '../../common/index.js'
 import { openBusiness, startEmbeddedPostgres, type Business, type EmbeddedPostgresHandle } from '../../cloud/index.js'
 import { DashboardServer, type PlatformStatus } from '../../dashboards/index.js'
 import { migrate, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
-import { LakeUp, lakeDir } from '../lake-up.js'
+import { LakeUp, lakeDir, lakeUnreachable } from '../lake-up.js'
 import { writeStackInfo } from '../stack-file.js'
 
 /**
@@ -71,7 +71,9 @@ async function pgCount(table: string): Promise<number> {
 
 describe('the lake in tapflow up', () => {
   it('refuses a lake outside the working directory, naming the fix', () => {
-    expect(() => lakeDir(join(tmpdir(), 'elsewhere'))).toThrow(/must be under the working directory .*--no-lake/)
+    expect(() => lakeDir(join(tmpdir(), 'elsewhere'))).toThrow(/outside the working directory .*--no-lake/)
+    expect(lakeUnreachable(join(tmpdir(), 'elsewhere'))).toMatch(/outside the working directory/)
+    expect(lakeUnreachable('data')).toBeUndefined()
   })
 
   it('waits for the first frame, follows CDC, builds, and rebuilds after a closed day', { timeout: 60_000 }, async () => {

@@ -48,6 +48,8 @@ export interface Business extends AsyncDisposable {
    * step, leaving pipelines and checks to `backfill` (default: false).
    */
   run(opts: { days: number; progress?: boolean | 'auto'; simulateOnly?: boolean }): Promise<RunSummary>
+  /** Days simulated with `simulateOnly` whose pipelines no backfill has run yet (kept across restarts), in order. */
+  pendingBackfill(): Promise<string[]>
   /** Recompute pipelines and checks over the last `days` simulated days, or over `from`..`to`. */
   backfill(opts: { days: number; progress?: boolean | 'auto' } | { from: string; to: string; progress?: boolean | 'auto' }): Promise<RunSummary>
   report(opts?: ReportOptions): Promise<ReportResult>
@@ -108,6 +110,7 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
       logger.info(summary, 'business run finished')
       return summary
     },
+    pendingBackfill: () => scheduler.pendingBackfill(),
     backfill: (o) => 'days' in o
       ? scheduler.backfill(positive(o.days, 'backfill days'), o.progress ?? 'auto')
       : scheduler.backfillRange(parseDay(o.from, 'backfill start'), parseDay(o.to, 'backfill end'), o.progress ?? 'auto'),

@@ -16,8 +16,11 @@ const DEFAULT_CUSTOMERS = 400
 const DEFAULT_SIGNUPS = 1.5
 
 export interface CompanyOptions {
-  /** ClickHouse holding the fleet's telemetry. Default: none, and every day comes from the daily model. */
-  clickhouse?: ClickHouseClient
+  /**
+   * ClickHouse holding the fleet's telemetry, or a promise of it (PostgreSQL and the history start while ClickHouse
+   * opens; it is first read on the fleet's first closed day). Default: none, and every day comes from the daily model.
+   */
+  clickhouse?: ClickHouseClient | Promise<ClickHouseClient>
   /** Data directory; the embedded PostgreSQL cluster lives in `<dataDir>/postgres`. Default: './data'. */
   dataDir?: string
   /** PostgreSQL server instead of the embedded one. Default: embedded. */
@@ -40,7 +43,7 @@ export interface CompanyOptions {
 
 /** The background history backfill, for the dashboard banner. */
 export interface BackfillStatus {
-  /** 'none': nothing to backfill (a reused data dir, or no history). */
+  /** 'none': nothing to backfill (no history, or a reused data dir whose history pipelines all ran). */
   state: 'none' | 'running' | 'done'
   daysDone: number
   daysTotal: number
@@ -58,7 +61,10 @@ export interface Company extends AsyncDisposable {
    * simulate step runs here, since it fixes the roster; `backfillHistory` computes the pipelines afterwards.
    */
   runHistory(progress?: boolean | 'auto'): Promise<RunSummary>
-  /** Pipelines and checks for the history days `runHistory` simulated; meant to run in the background. */
+  /**
+   * Pipelines and checks for the history days simulated without them (by `runHistory`, now or in an earlier run that
+   * stopped mid-backfill); meant to run in the background.
+   */
   backfillHistory(onDay?: (day: string, left: number) => void): Promise<void>
   /** Where `backfillHistory` is: running or done, days done of total. */
   backfillStatus(): BackfillStatus
@@ -101,8 +107,9 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
     lane = run.catch(() => undefined)
     return run
   }
-  let backfill: { from: string; to: string } | undefined
-  const status: BackfillStatus = { state: 'none', daysDone: 0, daysTotal: 0 }
+  // Days whose pipelines are owed, from the database: a restart mid-backfill resumes where the last one stopped.
+  let owed = await business.pendingBackfill()
+  const status: BackfillStatus = { state: owed.length === 0 ? 'none' : 'running', daysDone: 0, daysTotal: owed.length }
   let closing = false
   const close = async (): Promise<void> => {
     closing = true
@@ -116,23 +123,21 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
     runHistory: async (progress = 'auto') => {
       const days = Math.max(0, daysBetween(await nextDay(), startDay))
       const s = await business.run({ days, progress, simulateOnly: true })
-      if (s.firstDay !== null && s.lastDay !== null) {
-        backfill = { from: s.firstDay, to: s.lastDay }
-        Object.assign(status, { state: 'running', daysDone: 0, daysTotal: daysBetween(s.firstDay, s.lastDay) + 1 })
-      }
-      log.info({ days: s.days, from: s.firstDay, to: s.lastDay }, 'history simulated at daily granularity')
+      owed = await business.pendingBackfill()
+      if (owed.length > 0) Object.assign(status, { state: 'running', daysDone: 0, daysTotal: owed.length })
+      log.info({ days: s.days, from: s.firstDay, to: s.lastDay, pipelinesOwed: owed.length }, 'history simulated at daily granularity')
       return s
     },
     backfillHistory: async (onDay) => {
-      if (backfill === undefined) return
-      const { from, to } = backfill
-      for (let day = from; day <= to && !closing; day = addDays(day, 1)) {
+      const days = owed
+      owed = []
+      for (const [i, day] of days.entries()) {
+        if (closing) break
         await exclusive(() => business.backfill({ from: day, to: day, progress: false }))
         status.daysDone += 1
-        onDay?.(day, daysBetween(day, to))
+        onDay?.(day, days.length - 1 - i)
       }
-      if (!closing) status.state = 'done'
-      backfill = undefined
+      if (!closing && days.length > 0) status.state = 'done'
     },
     backfillStatus: () => ({ ...status }),
     roster: () => business.db.tx((c) => readRoster(c)),

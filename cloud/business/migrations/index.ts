@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js'
 import { sql as m001 } from './001_business_schema.js'
 import { sql as m002 } from './002_pipelines_quality_scheduler.js'
 import { sql as m003 } from './003_one_company.js'
+import { sql as m004 } from './004_backfill_pending.js'
 
 export interface Migration {
   version: number
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'business_schema', sql: m001 },
   { version: 2, name: 'pipelines_quality_scheduler', sql: m002 },
   { version: 3, name: 'one_company', sql: m003 },
+  { version: 4, name: 'backfill_pending', sql: m004 },
 ]
 
 // Arbitrary constant: serialises concurrent migrators on the same database.

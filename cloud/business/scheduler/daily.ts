@@ -38,6 +38,8 @@ export interface RunSummary {
 interface DayCtx {
   day: string
   rows: number
+  /** Simulate only: the day's pipelines are owed, recorded in backfill_pending with the day itself. */
+  pipelinesLater: boolean
 }
 
 export const DAILY_TASKS = ['simulate', 'profit', 'growth', 'engagement', 'aggregated', 'quality'] as const
@@ -71,6 +73,7 @@ export class DailyScheduler {
           if (expected !== x.day) throw new Error(`cannot simulate ${x.day}: next day is ${expected}`)
           const r = await simulateDay(c, st, x.day, this.o.source)
           await saveState(c, st)
+          if (x.pipelinesLater) await c.query('INSERT INTO backfill_pending (day) VALUES ($1) ON CONFLICT DO NOTHING', [x.day])
           x.rows += r.rowsWritten
         })
       }) },
@@ -96,7 +99,7 @@ export class DailyScheduler {
   /** Run one day's DAG (or only its simulate step), recording history. */
   async runDay(day: string, kind: RunKind, skip: ReadonlySet<string> = new Set(), simulateOnly = false): Promise<{ ok: boolean; statuses: Map<string, TaskStatus>; rows: number }> {
     const runId = await this.history.start(day, kind, this.o.clock.now())
-    const ctx: DayCtx = { day, rows: 0 }
+    const ctx: DayCtx = { day, rows: 0, pipelinesLater: simulateOnly }
     const tasks = this.tasks().filter((t) => !simulateOnly || t.name === 'simulate')
     const statuses = await runDag(tasks, ctx, {
       maxAttempts: this.o.maxAttempts, retryDelayMs: this.o.retryDelayMs, alreadyDone: skip, now: () => this.o.clock.now(),
@@ -106,6 +109,8 @@ export class DailyScheduler {
       },
     })
     const ok = [...statuses.values()].every((s) => s === 'succeeded')
+    // Only a backfill runs the pipelines of a day simulated without them (a daily run simulates a new day).
+    if (ok && kind === 'backfill') await this.o.db.query('DELETE FROM backfill_pending WHERE day = $1', [day])
     await this.history.finish(runId, ok, this.o.clock.now())
     return { ok, statuses, rows: ctx.rows }
   }
@@ -149,6 +154,11 @@ export class DailyScheduler {
     if (!st?.lastDay) return { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
     const first = addDays(st.lastDay, -(days - 1)) < st.startDate ? st.startDate : addDays(st.lastDay, -(days - 1))
     return this.backfillRange(first, st.lastDay, progress)
+  }
+
+  /** Simulated days whose pipelines and checks were left to a backfill that has not run them yet, in order. */
+  async pendingBackfill(): Promise<string[]> {
+    return (await this.o.db.query<{ day: string }>('SELECT day FROM backfill_pending ORDER BY day')).rows.map((r) => r.day)
   }
 
   /** Recompute pipelines and checks for the simulated days `from`..`to`, in order. */

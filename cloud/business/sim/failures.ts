@@ -1,4 +1,4 @@
-import { BEVERAGES, expectedTapPours, rosterDeviceSpec, rosterVenueSpec, type DeviceSpec, type VenueSpec } from '../../../firmware-sim/index.js'
+import { BEVERAGES, LocalTime, expectedTapPours, rosterDeviceSpec, rosterVenueSpec, type DeviceSpec, type VenueSpec } from '../../../firmware-sim/index.js'
 import { Rng } from './prng.js'
 import { dayToMs } from './dates.js'
 
@@ -80,6 +80,22 @@ interface DeviceModel {
   pricePerLitre: number
 }
 
+/** A venue's day of demand: expected pours, litres and revenue (cents) of its live taps. */
+type VenueDemand = readonly [expected: number, litres: number, revenueCents: number]
+
+interface VenueModel {
+  spec: VenueSpec & { kegSizeMl: number }
+  /** The live taps `byShape` was computed for, comma-joined. */
+  taps: string
+  /**
+   * Demand by the shape of the day, `<UTC offset>|<weekday>`: the demand curve sees nothing else of a date, so a
+   * venue has a few dozen distinct days a year. Computing each once keeps the daily model cheap (`business run`).
+   */
+  byShape: Map<string, VenueDemand>
+}
+
+const DAY_MS = 86_400_000
+
 /**
  * The daily model: failures drawn per tap from its venue's hazard, pours drawn around the demand curve the live taps
  * use. Deterministic for (seed, day).
@@ -88,8 +104,9 @@ export class SimulatedFailureSource implements DeviceFailureSource {
   readonly name = 'simulated'
   private readonly seed: number
   private readonly rate: number
-  private readonly venues = new Map<string, VenueSpec & { kegSizeMl: number }>()
+  private readonly venues = new Map<string, VenueModel>()
   private readonly devices = new Map<string, DeviceModel>()
+  private readonly zones = new Map<string, LocalTime>()
 
   constructor(opts: SimulatedFailureSourceOptions = {}) {
     this.seed = opts.seed ?? 42
@@ -114,18 +131,9 @@ export class SimulatedFailureSource implements DeviceFailureSource {
     const start = dayToMs(day)
     const down = new Map<string, number>()
     for (const f of failures) down.set(f.venueId, (down.get(f.venueId) ?? 0) + (DOWNTIME_MIN[f.kind] ?? 0))
+    const offsets = new Map<string, number>()
     return Promise.resolve(venues.map((v) => {
-      const spec = this.venue(v.venueId)
-      let expected = 0
-      let litres = 0
-      let revenue = 0
-      for (const id of v.deviceIds) {
-        const d = this.device(spec, id)
-        const e = expectedTapPours(spec, d.spec, start)
-        expected += e
-        litres += e * d.litresPerPour
-        revenue += e * d.litresPerPour * d.pricePerLitre * 100
-      }
+      const [expected, litres, revenue] = this.demand(v, start, offsets)
       const downtime = down.get(v.venueId) ?? 0
       const up = v.deviceIds.length === 0 ? 0 : 1 - Math.min(1, downtime / (v.deviceIds.length * 1440))
       const pours = rng.poisson(expected * up)
@@ -134,14 +142,48 @@ export class SimulatedFailureSource implements DeviceFailureSource {
     }))
   }
 
+  /** The venue's expected demand on the UTC day starting at `start`, summed over its live taps in line order. */
+  private demand(v: VenueTaps, start: number, offsets: Map<string, number>): VenueDemand {
+    const model = this.venue(v.venueId)
+    const taps = v.deviceIds.join(',')
+    if (model.taps !== taps) {
+      model.taps = taps
+      model.byShape.clear()
+    }
+    const zone = model.spec.timeZone
+    let offset = offsets.get(zone)
+    if (offset === undefined) {
+      let local = this.zones.get(zone)
+      if (local === undefined) this.zones.set(zone, (local = new LocalTime(zone)))
+      // The offset at noon, as expectedTapPours takes it.
+      offsets.set(zone, (offset = local.offsetMs(start + DAY_MS / 2)))
+    }
+    const shape = `${offset}|${Math.floor(start / DAY_MS) % 7}`
+    let d = model.byShape.get(shape)
+    if (d === undefined) {
+      let expected = 0
+      let litres = 0
+      let revenue = 0
+      for (const id of v.deviceIds) {
+        const dm = this.device(model.spec, id)
+        const e = expectedTapPours(model.spec, dm.spec, start)
+        expected += e
+        litres += e * dm.litresPerPour
+        revenue += e * dm.litresPerPour * dm.pricePerLitre * 100
+      }
+      model.byShape.set(shape, (d = [expected, litres, revenue]))
+    }
+    return d
+  }
+
   sourceOf(): DaySource {
     return 'simulated_daily'
   }
 
   /** Venue specs only depend on (seed, id); name and customer do not matter to the model. */
-  private venue(venueId: string): VenueSpec & { kegSizeMl: number } {
+  private venue(venueId: string): VenueModel {
     let v = this.venues.get(venueId)
-    if (v === undefined) this.venues.set(venueId, (v = rosterVenueSpec(this.seed, { venueId, name: '', customer: '' })))
+    if (v === undefined) this.venues.set(venueId, (v = { spec: rosterVenueSpec(this.seed, { venueId, name: '', customer: '' }), taps: '', byShape: new Map() }))
     return v
   }
 
