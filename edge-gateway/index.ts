@@ -5,6 +5,7 @@ export { ExternalSource, type ExternalSourceOptions } from './src/broker/externa
 export type { FrameSource, FrameHandler } from './src/broker/source.js'
 export { decodeFrame, decodeBatch, isBatchTopic, DEFAULT_VALIDATION, type Decoded, type ValidationOptions } from './src/ingest/decode.js'
 export { MAX_SEQ_JUMP, SeqTracker, type SeqVerdict } from './src/ingest/seq-tracker.js'
+export { readHighestSeqs } from './src/ingest/seq-seed.js'
 export { WriteAheadLog, FSYNC_POLICIES, DEFAULT_WAL_MAX_BYTES, parseByteSize, parseFsyncPolicy, type WalOptions, type FsyncPolicy } from './src/journal/wal.js'
 export { encodeRecord, encodeRecordV1, scanRecords, type WalRecord } from './src/journal/record.js'
 export { Batcher, DEFAULT_BATCH, batchToken, type BatchOptions, type BatcherOptions, type InsertFn, type RowBatch } from './src/sink/batcher.js'

@@ -6,6 +6,7 @@ import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { startGatewayStack, withCredentials } from '../stack.js'
+import { readHighestSeqs } from '../../edge-gateway/index.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
@@ -54,7 +55,9 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         credentials: (id) => stack.authority.device(venueOf.get(id) ?? '', id),
       })
       const transport = company?.gate(mqtt) ?? mqtt
-      const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, until: o.duration === undefined ? undefined : start + o.duration })
+      // A reused data dir: every tap goes on from the last seq that landed, as its flash-kept counter would.
+      const resumeSeq = await readHighestSeqs(stack.clickhouse.client)
+      const sim = new Simulator({ fleet, clock, transport, logger: log, profiles, firmware, resumeSeq, until: o.duration === undefined ? undefined : start + o.duration })
       // OPC-UA chillers take seconds of CPU to start: beside a business, they come up once the gateway has the fleet's
       // first frame. They subscribe to the simulator's events at once, so no profile change is missed.
       const starting = new AbortController() // a stop during start-up does not wait for the chillers' start

@@ -52,6 +52,19 @@ describe('simulator determinism', () => {
 })
 
 describe('device behaviour', () => {
+  it('goes on from each tap\'s last seq after a restart (the counter is kept in flash)', async () => {
+    const fleet = buildFleet({ devices: 10, seed: 1 })
+    const [resumed, fresh] = [fleet.devices[0]!.deviceId, fleet.devices[1]!.deviceId]
+    const transport = new MemoryTransport()
+    const resumeSeq = new Map([[resumed, 5_000]])
+    const sim = new Simulator({ fleet, clock: new SimClock({ start: START, speed: 'max' }), transport, resumeSeq, until: START + DAY / 8 })
+    await sim.start()
+    await sim.close()
+    const first = (id: string): number | undefined => transport.frames.find((f) => f.deviceId === id)?.seq
+    expect(first(resumed)).toBe(5_001)
+    expect(first(fresh)).toBe(1)
+  })
+
   it('numbers frames with a strictly rising seq per device across all kinds', async () => {
     const frames = await run(buildFleet({ devices: 40, seed: 1 }), DAY / 2)
     const last = new Map<string, number>()

@@ -81,6 +81,11 @@ export class TapDevice {
     return this.seq
   }
 
+  /** Goes on counting from `last` (the counter kept in flash across a restart); never moves the counter back. */
+  resumeSeq(last: number): void {
+    this.seq = Math.max(this.seq, last)
+  }
+
   /** Boots the device at `at`, plugged into `ports`, and schedules its first frames. */
   start(at: number, ports: DevicePorts): void {
     const { schedule, wire } = ports

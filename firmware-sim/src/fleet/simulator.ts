@@ -29,6 +29,11 @@ export interface SimulatorOptions {
   onFrame?: (frame: Frame) => void
   /** Failure profiles put on devices at start (e.g. from a manifest). Default: none. */
   profiles?: readonly ProfileAssignment[]
+  /**
+   * Each device's last seq before this run. A tap keeps its frame counter in flash, so after a restart it goes on
+   * from there instead of repeating seqs the gateway would take for duplicates. Default: none (every tap starts at 1).
+   */
+  resumeSeq?: ReadonlyMap<string, number>
   /** Firmware releases and the bugs they carry. Default: the built-in catalogue. */
   firmware?: FirmwareCatalogue
   logger?: Logger
@@ -107,6 +112,7 @@ export class Simulator {
     })
     this.stats = { frames: { pour: 0, temp: 0, health: 0 }, devices: this.devices.length, simTime: opts.clock.now() }
     this.byId = new Map(this.devices.map((d) => [d.deviceId, d]))
+    for (const d of this.devices) d.resumeSeq(opts.resumeSeq?.get(d.deviceId) ?? 0)
     this.injector = new FaultInjector((r) => this.publishGroundTruth(r), opts.firmware)
     this.scheduler = new Scheduler({
       clock: opts.clock,
