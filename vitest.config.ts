@@ -24,6 +24,7 @@ const UNIT = [
   'firmware-sim/test/sensors.test.ts',
   'cloud/lake/test/models.unit.test.ts',
   'cli/test/wall-bound-clock.test.ts',
+  'cloud/models/test/evaluate.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']

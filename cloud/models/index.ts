@@ -4,3 +4,8 @@ export { ModelRegistry, type ModelRegistryOptions, type RegisterVersionInput, ty
 export { ModelRegistryError, ModelNotFoundError, ArtifactIntegrityError } from './registry/errors.js'
 export { parseModelRef, formatModelRef, type ModelRef } from './registry/refs.js'
 export { codeVersion } from './registry/lineage.js'
+export {
+  evaluateClassifier, evaluateRegressor, sliceDataset, prCurve, chooseThreshold, confusion, rates, leadTimes, failuresFromLabels, permutationImportance, baselines, quantile,
+  type Slice, type PrPoint, type PrCurve, type ThresholdChoice, type Confusion, type FailureEvent, type LeadTimes, type FeatureImportance, type ClassifierBaseline,
+  type ClassifierEvaluation, type EvaluateClassifierOptions, type RegressionScores, type RegressorEvaluation,
+} from './evaluate.js'
