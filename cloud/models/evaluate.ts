@@ -102,8 +102,11 @@ export function confusion(scores: ArrayLike<number>, labels: ArrayLike<number>, 
     const l = labels[i] as number
     if (Number.isNaN(l)) continue
     const alert = (scores[i] as number) >= threshold
-    if (l > 0.5) alert ? c.tp++ : c.fn++
-    else alert ? c.fp++ : c.tn++
+    if (l > 0.5) {
+      if (alert) c.tp++
+      else c.fn++
+    } else if (alert) c.fp++
+    else c.tn++
   }
   return c
 }
