@@ -9,3 +9,5 @@ export {
   type Slice, type PrPoint, type PrCurve, type ThresholdChoice, type Confusion, type FailureEvent, type LeadTimes, type FeatureImportance, type ClassifierBaseline,
   type ClassifierEvaluation, type EvaluateClassifierOptions, type RegressionScores, type RegressorEvaluation,
 } from './evaluate.js'
+export { buildReport, summarizeSplit, readSklearnComparison, findings, type EvaluationReport, type BuildReportOptions, type SplitSummary, type SklearnComparison } from './report/report.js'
+export { renderReportHtml } from './report/html.js'
