@@ -25,6 +25,8 @@ const UNIT = [
   'cloud/lake/test/models.unit.test.ts',
   'cli/test/wall-bound-clock.test.ts',
   'cloud/models/test/evaluate.test.ts',
+  'cloud/models/test/gbdt.test.ts',
+  'cloud/models/test/metrics.unit.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']

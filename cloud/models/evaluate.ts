@@ -1,4 +1,5 @@
 import { Rng } from '../../common/index.js'
+import { chooseThreshold, confusionAt, prAuc, precisionRecallCurve, precisionRecallF1, type Confusion } from './metrics.js'
 import type { Dataset, DatasetRow, Matrix, Predictor, SplitName } from './types.js'
 
 /** One slice of a dataset for one target: the rows where the target is defined (not NaN). */
@@ -26,95 +27,55 @@ export interface PrPoint {
   recall: number
 }
 
-export interface PrCurve {
+export interface PrSummary {
   /** One point per distinct score, from the highest threshold down. */
   points: PrPoint[]
-  /** Average precision (scikit-learn's `average_precision_score`): Σ (Rₖ − Rₖ₋₁) Pₖ. */
-  auc: number
+  /** Average precision (scikit-learn's `average_precision_score`); null when there is no positive row. */
+  auc: number | null
   positives: number
   negatives: number
 }
 
-/** Precision–recall curve and its area. NaN labels are skipped; NaN scores rank lowest. */
-export function prCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): PrCurve {
-  const idx: number[] = []
+/** NaN scores (a missing feature used as a score) rank lowest; metrics.ts refuses NaN. */
+const finite = (scores: ArrayLike<number>): Float64Array => Float64Array.from(scores, (v) => (Number.isNaN(v) ? -Infinity : v))
+
+function counts(labels: ArrayLike<number>): { positives: number; negatives: number } {
   let positives = 0
+  let negatives = 0
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i] as number
-    if (Number.isNaN(l)) continue
-    idx.push(i)
-    if (l > 0.5) positives++
+    if (l === 1) positives++
+    else if (l === 0) negatives++
   }
-  const s = (i: number): number => { const v = scores[i] as number; return Number.isNaN(v) ? -Infinity : v }
-  idx.sort((a, b) => s(b) - s(a))
-  const points: PrPoint[] = []
-  let tp = 0
-  let fp = 0
-  let auc = 0
-  let lastRecall = 0
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k] as number
-    if ((labels[i] as number) > 0.5) tp++
-    else fp++
-    const next = idx[k + 1]
-    if (next !== undefined && s(next) === s(i)) continue // ties form one threshold
-    const precision = tp / (tp + fp)
-    const recall = positives === 0 ? 0 : tp / positives
-    auc += (recall - lastRecall) * precision
-    lastRecall = recall
-    points.push({ threshold: s(i), precision, recall })
-  }
-  return { points, auc, positives, negatives: idx.length - positives }
+  return { positives, negatives }
 }
 
-export interface ThresholdChoice {
+/** The precision–recall curve as chart points and its area, defined even when there is no positive row. */
+export function prSummary(scores: ArrayLike<number>, labels: ArrayLike<number>): PrSummary {
+  const c = counts(labels)
+  if (c.positives === 0) return { points: [], auc: null, ...c }
+  const s = finite(scores)
+  const curve = precisionRecallCurve(labels, s)
+  const points: PrPoint[] = []
+  for (let k = curve.thresholds.length - 1; k >= 0; k--) points.push({ threshold: curve.thresholds[k] as number, precision: curve.precision[k] as number, recall: curve.recall[k] as number })
+  return { points, auc: prAuc(labels, s), ...c }
+}
+
+export interface AlertThreshold {
   threshold: number
-  /** `precision>=0.9`: the lowest threshold reaching the precision target on validation; `max-f1` when none does. */
+  /** `precision>=0.9`: the lowest threshold reaching the precision target on validation; `max-f1` when none does; `none` without positives. */
   rule: string
   validation: { precision: number; recall: number; f1: number }
 }
 
-const f1 = (p: number, r: number): number => (p + r === 0 ? 0 : (2 * p * r) / (p + r))
-
 /** Picks the alert threshold on the validation slice only (the test slice never sees this choice). */
-export function chooseThreshold(scores: ArrayLike<number>, labels: ArrayLike<number>, minPrecision = 0.9): ThresholdChoice {
-  const { points } = prCurve(scores, labels)
-  let best: PrPoint | undefined
-  for (const p of points) if (p.precision >= minPrecision && p.recall > 0) best = p // points run from high to low threshold
-  if (best !== undefined) return { threshold: best.threshold, rule: `precision>=${minPrecision}`, validation: { ...pick(best), f1: f1(best.precision, best.recall) } }
-  let top: PrPoint = { threshold: Infinity, precision: 0, recall: 0 }
-  for (const p of points) if (f1(p.precision, p.recall) > f1(top.precision, top.recall)) top = p
-  return { threshold: top.threshold, rule: 'max-f1', validation: { ...pick(top), f1: f1(top.precision, top.recall) } }
-}
-
-const pick = (p: PrPoint): { precision: number; recall: number } => ({ precision: p.precision, recall: p.recall })
-
-export interface Confusion {
-  tp: number
-  fp: number
-  fn: number
-  tn: number
-}
-
-export function confusion(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number): Confusion {
-  const c: Confusion = { tp: 0, fp: 0, fn: 0, tn: 0 }
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number
-    if (Number.isNaN(l)) continue
-    const alert = (scores[i] as number) >= threshold
-    if (l > 0.5) {
-      if (alert) c.tp++
-      else c.fn++
-    } else if (alert) c.fp++
-    else c.tn++
-  }
-  return c
-}
-
-export function rates(c: Confusion): { precision: number; recall: number; f1: number } {
-  const precision = c.tp + c.fp === 0 ? 0 : c.tp / (c.tp + c.fp)
-  const recall = c.tp + c.fn === 0 ? 0 : c.tp / (c.tp + c.fn)
-  return { precision, recall, f1: f1(precision, recall) }
+export function pickThreshold(scores: ArrayLike<number>, labels: ArrayLike<number>, minPrecision = 0.9): AlertThreshold {
+  if (counts(labels).positives === 0) return { threshold: Infinity, rule: 'none', validation: { precision: 0, recall: 0, f1: 0 } }
+  const s = finite(scores)
+  const strict = chooseThreshold(labels, s, { minPrecision })
+  const c = strict ?? chooseThreshold(labels, s)
+  if (c === undefined) return { threshold: Infinity, rule: 'none', validation: { precision: 0, recall: 0, f1: 0 } }
+  return { threshold: c.threshold, rule: strict === undefined ? 'max-f1' : `precision>=${minPrecision}`, validation: { precision: c.precision, recall: c.recall, f1: c.f1 } }
 }
 
 /** A failure to be caught: the entity and when it failed. */
@@ -239,7 +200,7 @@ export interface FeatureImportance {
 /** Drop in PR-AUC when one column is shuffled, on a subsample of the validation slice (model-agnostic). */
 export function permutationImportance(predictor: Predictor, s: Slice, featureNames: readonly string[], seed = 14): FeatureImportance {
   const sub = subsample(s, 4000)
-  const base = prCurve(predictor.predictBatch(sub.x), sub.y).auc
+  const base = prSummary(predictor.predictBatch(sub.x), sub.y).auc ?? 0
   const rng = new Rng(seed)
   const values = featureNames.map((feature, c) => {
     const x = { ...sub.x, values: sub.x.values.slice() }
@@ -249,14 +210,15 @@ export function permutationImportance(predictor: Predictor, s: Slice, featureNam
       x.values[r * x.cols + c] = x.values[j * x.cols + c] as number
       x.values[j * x.cols + c] = a
     }
-    return { feature, importance: base - prCurve(predictor.predictBatch(x), sub.y).auc }
+    return { feature, importance: base - (prSummary(predictor.predictBatch(x), sub.y).auc ?? 0) }
   })
   return { method: 'permutation', values: values.sort((a, b) => b.importance - a.importance) }
 }
 
 export interface ClassifierBaseline {
   name: string
-  prAuc: number
+  /** Null without a positive test row. */
+  prAuc: number | null
   precision: number
   recall: number
   f1: number
@@ -267,23 +229,24 @@ export interface ClassifierBaseline {
  * everything gives recall 1) and the single strongest feature, picked by PR-AUC on validation with its sign.
  */
 export function baselines(validation: Slice, test: Slice, featureNames: readonly string[], minPrecision: number): ClassifierBaseline[] {
-  const pos = test.y.reduce((n, v) => n + (v > 0.5 ? 1 : 0), 0)
-  const prevalence = test.y.length === 0 ? 0 : pos / test.y.length
-  const out: ClassifierBaseline[] = [{ name: 'prevalence', prAuc: prevalence, precision: prevalence, recall: pos > 0 ? 1 : 0, f1: f1(prevalence, pos > 0 ? 1 : 0) }]
+  const { positives, negatives } = counts(test.y)
+  const prevalence = positives + negatives === 0 ? 0 : positives / (positives + negatives)
+  const all = precisionRecallF1({ tp: positives, fp: negatives, fn: 0, tn: 0 })
+  const out: ClassifierBaseline[] = [{ name: 'prevalence', prAuc: positives === 0 ? null : prevalence, ...all }]
   const sub = subsample(validation, 50_000)
   let best: { c: number; sign: number; auc: number } | undefined
   for (let c = 0; c < featureNames.length; c++) {
     for (const sign of [1, -1]) {
-      const auc = prCurve(column(sub.x, c, sign), sub.y).auc
+      const auc = prSummary(column(sub.x, c, sign), sub.y).auc ?? 0
       if (best === undefined || auc > best.auc) best = { c, sign, auc }
     }
   }
   if (best !== undefined) {
-    const t = chooseThreshold(column(validation.x, best.c, best.sign), validation.y, minPrecision)
+    const t = pickThreshold(column(validation.x, best.c, best.sign), validation.y, minPrecision)
     const testScores = column(test.x, best.c, best.sign)
     out.push({
       name: `feature ${best.sign < 0 ? '−' : ''}${featureNames[best.c] ?? best.c}`,
-      prAuc: prCurve(testScores, test.y).auc, ...rates(confusion(testScores, test.y, t.threshold)),
+      prAuc: prSummary(testScores, test.y).auc, ...precisionRecallF1(confusionAt(test.y, finite(testScores), t.threshold)),
     })
   }
   return out
@@ -294,8 +257,9 @@ export interface ClassifierEvaluation {
   target: string
   rows: { validation: number; test: number }
   positives: { validation: number; test: number }
-  threshold: ThresholdChoice
-  test: { prAuc: number; precision: number; recall: number; f1: number; confusion: Confusion }
+  threshold: AlertThreshold
+  /** prAuc is null without a positive test row. */
+  test: { prAuc: number | null; precision: number; recall: number; f1: number; confusion: Confusion }
   /** Thinned test PR curve, for charts. */
   prCurve: PrPoint[]
   /** Present for maintenance modes. */
@@ -325,15 +289,15 @@ export interface EvaluateClassifierOptions {
 /** Evaluates a binary classifier: threshold from validation, every number on test. */
 export function evaluateClassifier(o: EvaluateClassifierOptions): ClassifierEvaluation {
   const minPrecision = o.minPrecision ?? 0.9
-  const threshold = chooseThreshold(o.predictor.predictBatch(o.validation.x), o.validation.y, minPrecision)
+  const threshold = pickThreshold(o.predictor.predictBatch(o.validation.x), o.validation.y, minPrecision)
   const scores = o.predictor.predictBatch(o.test.x)
-  const curve = prCurve(scores, o.test.y)
-  const c = confusion(scores, o.test.y, threshold.threshold)
+  const curve = prSummary(scores, o.test.y)
+  const c = confusionAt(o.test.y, finite(scores), threshold.threshold)
   const out: ClassifierEvaluation = {
     kind: 'classifier', target: o.target,
     rows: { validation: o.validation.y.length, test: o.test.y.length },
-    positives: { validation: count(o.validation.y), test: curve.positives },
-    threshold, test: { prAuc: curve.auc, ...rates(c), confusion: c }, prCurve: thinCurve(curve.points),
+    positives: { validation: counts(o.validation.y).positives, test: curve.positives },
+    threshold, test: { prAuc: curve.auc, ...precisionRecallF1(c), confusion: c }, prCurve: thinCurve(curve.points),
     baselines: baselines(o.validation, o.test, o.featureNames, minPrecision),
     importance: o.gain !== undefined ? gainImportance(o.gain, o.featureNames) : permutationImportance(o.predictor, o.validation, o.featureNames),
   }
@@ -346,7 +310,6 @@ export function evaluateClassifier(o: EvaluateClassifierOptions): ClassifierEval
   return out
 }
 
-const count = (y: Float32Array): number => y.reduce((n, v) => n + (v > 0.5 ? 1 : 0), 0)
 
 function gainImportance(gain: ArrayLike<number>, names: readonly string[]): FeatureImportance {
   let total = 0

@@ -5,9 +5,12 @@ export { ModelRegistryError, ModelNotFoundError, ArtifactIntegrityError } from '
 export { parseModelRef, formatModelRef, type ModelRef } from './registry/refs.js'
 export { codeVersion } from './registry/lineage.js'
 export {
-  evaluateClassifier, evaluateRegressor, sliceDataset, prCurve, chooseThreshold, confusion, rates, leadTimes, failuresFromLabels, permutationImportance, baselines, quantile,
-  type Slice, type PrPoint, type PrCurve, type ThresholdChoice, type Confusion, type FailureEvent, type LeadTimes, type FeatureImportance, type ClassifierBaseline,
+  evaluateClassifier, evaluateRegressor, sliceDataset, prSummary, pickThreshold, leadTimes, failuresFromLabels, permutationImportance, baselines, quantile,
+  type Slice, type PrPoint, type PrSummary, type AlertThreshold, type FailureEvent, type LeadTimes, type FeatureImportance, type ClassifierBaseline,
   type ClassifierEvaluation, type EvaluateClassifierOptions, type RegressionScores, type RegressorEvaluation,
 } from './evaluate.js'
 export { buildReport, summarizeSplit, readSklearnComparison, findings, type EvaluationReport, type BuildReportOptions, type SplitSummary, type SklearnComparison } from './report/report.js'
 export { renderReportHtml } from './report/html.js'
+export { trainGbdt, GbdtModel, GbdtDataError, resolveGbdtOptions, type GbdtOptions, type GbdtObjective, type GbdtParams, type GbdtJson, type GbdtTreeJson } from './gbdt/index.js'
+export { prAuc, rocAuc, precisionRecallCurve, confusionAt, precisionRecallF1, scoresAt, chooseThreshold, mae, mape, rmse, type Confusion, type PrCurve, type ThresholdChoice } from './metrics.js'
+export { gbdtToOnnx, type OnnxExportOptions } from './onnx.js'

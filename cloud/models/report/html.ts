@@ -1,5 +1,5 @@
 import type { ClassifierEvaluation, RegressorEvaluation } from '../evaluate.js'
-import type { EvaluationReport } from './report.js'
+import { bestBaseline, type EvaluationReport } from './report.js'
 import { barChart, confusionChart, esc, fmt, histogram, timeline, unitLineChart } from './svg.js'
 
 const CSS = `
@@ -62,7 +62,7 @@ export function renderReportHtml(r: EvaluationReport): string {
   if (r.notes.length > 0) body += `<h2>Findings</h2>${r.notes.map((n) => `<div class="note">${esc(n)}</div>`).join('')}`
   if (classifiers.length > 0) {
     body += '<h2>Summary</h2>' + table(['target', 'PR-AUC', 'precision', 'recall', 'F1', 'best baseline PR-AUC', 'median lead', 'missed'],
-      classifiers.map((e) => [e.target, fmt(e.test.prAuc), fmt(e.test.precision), fmt(e.test.recall), fmt(e.test.f1), fmt(Math.max(...e.baselines.map((b) => b.prAuc))),
+      classifiers.map((e) => [e.target, fmt(e.test.prAuc), fmt(e.test.precision), fmt(e.test.recall), fmt(e.test.f1), fmt(bestBaseline(e)),
         hours(e.leadTime?.median ?? null), e.leadTime === undefined ? '—' : `${e.leadTime.missed}/${e.leadTime.failures}`]))
   }
   body += `<h2>Data and split</h2><p>Dataset <code>${esc(d.name)}</code>: ${d.rows.toLocaleString('en-US')} rows × ${d.features} features from ${esc(d.window.source)}, ` +

@@ -85,6 +85,12 @@ export function readSklearnComparison(file: string): SklearnComparison | null {
   }
 }
 
+/** The best trivial baseline's test PR-AUC, null when none is defined. */
+export function bestBaseline(e: ClassifierEvaluation): number | null {
+  const v = e.baselines.flatMap((b) => (b.prAuc === null ? [] : [b.prAuc]))
+  return v.length === 0 ? null : Math.max(...v)
+}
+
 /** Findings against the issue's targets, with the numbers, so a missed target is stated rather than hidden. */
 export function findings(evals: readonly (ClassifierEvaluation | RegressorEvaluation)[], horizonHours: number | null): string[] {
   const notes: string[] = []
@@ -95,8 +101,8 @@ export function findings(evals: readonly (ClassifierEvaluation | RegressorEvalua
       continue
     }
     const { precision, recall, prAuc } = e.test
-    const best = Math.max(...e.baselines.map((b) => b.prAuc))
-    if (prAuc <= best) notes.push(`${e.target}: PR-AUC ${prAuc.toFixed(3)} does not beat the best trivial baseline (${best.toFixed(3)})`)
+    const best = bestBaseline(e)
+    if (prAuc !== null && best !== null && prAuc <= best) notes.push(`${e.target}: PR-AUC ${prAuc.toFixed(3)} does not beat the best trivial baseline (${best.toFixed(3)})`)
     if (e.positives.test === 0) {
       notes.push(`${e.target}: no positive rows in the test window, so recall and lead time are undefined`)
       continue

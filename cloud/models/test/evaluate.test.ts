@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset, DatasetRow, Matrix, Predictor } from '../index.js'
 import {
-  chooseThreshold, confusion, evaluateClassifier, evaluateRegressor, failuresFromLabels, leadTimes, prCurve, quantile, sliceDataset,
+  evaluateClassifier, evaluateRegressor, failuresFromLabels, leadTimes, pickThreshold, prSummary, quantile, sliceDataset,
 } from '../evaluate.js'
 
 const H = 3_600_000
@@ -15,23 +15,24 @@ const columnModel = (c: number, cols: number): Predictor => ({
 describe('PR curve and threshold', () => {
   it('matches scikit-learn average_precision_score on a hand case, ties included', () => {
     // sklearn: average_precision_score([1,0,1,0], [.9,.8,.7,.6]) == 0.8333…
-    expect(prCurve([0.9, 0.8, 0.7, 0.6], [1, 0, 1, 0]).auc).toBeCloseTo(5 / 6, 12)
+    expect(prSummary([0.9, 0.8, 0.7, 0.6], [1, 0, 1, 0]).auc).toBeCloseTo(5 / 6, 12)
     // Tied scores are one threshold: average_precision_score([1,0], [.5,.5]) == 0.5
-    expect(prCurve([0.5, 0.5], [1, 0])).toMatchObject({ auc: 0.5, points: [{ threshold: 0.5, precision: 0.5, recall: 1 }] })
+    expect(prSummary([0.5, 0.5], [1, 0])).toMatchObject({ auc: 0.5, points: [{ threshold: 0.5, precision: 0.5, recall: 1 }] })
     // NaN labels are excluded rows, not negatives.
-    expect(prCurve([0.9, 0.8, 0.7], [1, NaN, 0])).toMatchObject({ auc: 1, positives: 1, negatives: 1 })
+    expect(prSummary([0.9, 0.8, 0.7], [1, NaN, 0])).toMatchObject({ auc: 1, positives: 1, negatives: 1 })
   })
 
   it('takes the lowest threshold reaching the precision target, else max F1', () => {
     const s = [0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
     const l = [1, 1, 1, 0, 1, 0, 0]
     // At 0.8: 3/3; at 0.6: 4/5 = 0.8 < 0.9. Lowest threshold with precision ≥ 0.9 is 0.8.
-    expect(chooseThreshold(s, l, 0.9)).toMatchObject({ threshold: 0.8, rule: 'precision>=0.9', validation: { precision: 1, recall: 0.75 } })
+    expect(pickThreshold(s, l, 0.9)).toMatchObject({ threshold: 0.8, rule: 'precision>=0.9', validation: { precision: 1, recall: 0.75 } })
     // Labels that the scores rank badly: no threshold reaches 0.9, so the best F1 wins.
-    const noisy = chooseThreshold([0.9, 0.8, 0.7, 0.6], [0, 1, 0, 1], 0.9)
+    const noisy = pickThreshold([0.9, 0.8, 0.7, 0.6], [0, 1, 0, 1], 0.9)
     expect(noisy.rule).toBe('max-f1')
     expect(noisy.threshold).toBe(0.6) // F1 at 0.6: P .5 R 1 → .667, better than at 0.8 (P .5 R .5)
-    expect(confusion(s, l, 0.8)).toEqual({ tp: 3, fp: 0, fn: 1, tn: 3 })
+    expect(pickThreshold(s, [0, 0, 0, 0, 0, 0, 0])).toMatchObject({ threshold: Infinity, rule: 'none' })
+    expect(prSummary(s, [0, 0, 0, 0, 0, 0, 0]).auc).toBeNull()
   })
 })
 

@@ -1,0 +1,267 @@
+import type { GbdtTreeJson } from './model.js'
+
+/** Histogram stride per feature: 256 bins (255 values + NaN) × (gradient sum, hessian sum, count). */
+const FEATURE_STRIDE = 256 * 3
+/** scikit-learn's min_hessian_to_split: a child whose hessian sum is below this is too flat to fit. */
+const MIN_HESSIAN = 1e-3
+
+/** Everything one tree is grown from. Rows are identified by index into `grad`/`hess` and the binned matrix. */
+export interface GrowContext {
+  cols: number
+  /** Row-major bins, `cols` per row. */
+  bins: Uint8Array
+  /** Non-missing bins per feature; the NaN bin's index. */
+  nBins: Uint16Array
+  upper: Float32Array[]
+  grad: Float64Array
+  hess: Float64Array
+  /** The rows this tree sees in `order[0, size)`; reordered so each leaf owns a contiguous range. */
+  order: Uint32Array
+  size: number
+  /** Scratch of at least `size` for partitioning. */
+  scratch: Uint32Array
+  /** Features this tree may split on. */
+  features: Int32Array
+  maxLeaves: number
+  maxDepth: number
+  minSamplesLeaf: number
+  l2: number
+  learningRate: number
+  /** Total gain per feature, accumulated across trees. */
+  gain: Float64Array
+  /** Reused histogram buffers. */
+  pool: Float64Array[]
+}
+
+export interface GrownTree {
+  tree: GbdtTreeJson
+  /** Bin threshold per node (left when bin <= it and not NaN), to route binned rows outside `order`. */
+  binThreshold: number[]
+  /** Final leaves: rows `order[start, end)` get `value`. */
+  leaves: { start: number; end: number; value: number }[]
+}
+
+interface Leaf {
+  node: number
+  start: number
+  end: number
+  depth: number
+  g: number
+  h: number
+  hist: Float64Array | null
+  // Best split found (gain 0 when none).
+  gain: number
+  feature: number
+  bin: number
+  missingLeft: boolean
+  lg: number
+  lh: number
+}
+
+/** Grows one tree leaf-wise: always split the leaf whose best split gains most, up to `maxLeaves`. */
+export function growTree(c: GrowContext): GrownTree {
+  const tree: GbdtTreeJson = { feature: [], threshold: [], missingLeft: [], left: [], right: [], value: [] }
+  const binThreshold: number[] = []
+  const addNode = (): number => {
+    tree.feature.push(-1)
+    tree.threshold.push(0)
+    tree.missingLeft.push(0)
+    tree.left.push(-1)
+    tree.right.push(-1)
+    tree.value.push(0)
+    binThreshold.push(0)
+    return tree.feature.length - 1
+  }
+
+  let g = 0
+  let h = 0
+  for (let k = 0; k < c.size; k++) {
+    const i = c.order[k]!
+    g += c.grad[i]!
+    h += c.hess[i]!
+  }
+  const root: Leaf = newLeaf(addNode(), 0, c.size, 0, g, h)
+  root.hist = takeHist(c)
+  buildHistogram(c, root.hist, root.start, root.end)
+  findSplit(c, root)
+  const leaves: Leaf[] = [root]
+
+  for (;;) {
+    if (leaves.length >= c.maxLeaves) break
+    let best = -1
+    for (let i = 0; i < leaves.length; i++) if (leaves[i]!.gain > 0 && (best < 0 || leaves[i]!.gain > leaves[best]!.gain)) best = i
+    if (best < 0) break
+    const p = leaves[best]!
+    const { left, right } = split(c, p, addNode, tree, binThreshold)
+    leaves[best] = left
+    leaves.push(right)
+    // Histogram subtraction: build the smaller child's, the larger one's is the parent's minus it.
+    const [small, large] = left.end - left.start <= right.end - right.start ? [left, right] : [right, left]
+    const parentHist = p.hist!
+    p.hist = null
+    const canSplit = (l: Leaf): boolean => l.depth < c.maxDepth && l.end - l.start >= 2 * c.minSamplesLeaf && leaves.length < c.maxLeaves
+    if (canSplit(small) || canSplit(large)) {
+      small.hist = takeHist(c)
+      buildHistogram(c, small.hist, small.start, small.end)
+      subtract(parentHist, small.hist)
+      large.hist = parentHist
+      for (const l of [small, large]) {
+        if (canSplit(l)) findSplit(c, l)
+        if (l.gain === 0) release(c, l)
+      }
+    } else {
+      c.pool.push(parentHist)
+    }
+  }
+
+  const out: GrownTree['leaves'] = []
+  for (const l of leaves) {
+    release(c, l)
+    const value = Math.fround((-c.learningRate * l.g) / (l.h + c.l2))
+    tree.value[l.node] = value
+    out.push({ start: l.start, end: l.end, value })
+  }
+  return { tree, binThreshold, leaves: out }
+}
+
+function newLeaf(node: number, start: number, end: number, depth: number, g: number, h: number): Leaf {
+  return { node, start, end, depth, g, h, hist: null, gain: 0, feature: -1, bin: 0, missingLeft: false, lg: 0, lh: 0 }
+}
+
+function takeHist(c: GrowContext): Float64Array {
+  const h = c.pool.pop() ?? new Float64Array(c.cols * FEATURE_STRIDE)
+  h.fill(0)
+  return h
+}
+
+function release(c: GrowContext, l: Leaf): void {
+  if (l.hist !== null) c.pool.push(l.hist)
+  l.hist = null
+}
+
+function subtract(from: Float64Array, h: Float64Array): void {
+  for (let i = 0; i < from.length; i++) from[i] = from[i]! - h[i]!
+}
+
+/** One pass over the leaf's rows fills every feature's histogram (rows are row-major, so a row's bins are adjacent). */
+function buildHistogram(c: GrowContext, hist: Float64Array, start: number, end: number): void {
+  const { bins, cols, grad, hess, order, features } = c
+  if (features.length === cols) {
+    for (let k = start; k < end; k++) {
+      const i = order[k]!
+      const g = grad[i]!
+      const h = hess[i]!
+      const rb = i * cols
+      for (let f = 0, off = 0; f < cols; f++, off += FEATURE_STRIDE) {
+        const j = off + bins[rb + f]! * 3
+        hist[j] = hist[j]! + g
+        hist[j + 1] = hist[j + 1]! + h
+        hist[j + 2] = hist[j + 2]! + 1
+      }
+    }
+    return
+  }
+  for (let k = start; k < end; k++) {
+    const i = order[k]!
+    const g = grad[i]!
+    const h = hess[i]!
+    const rb = i * cols
+    for (let q = 0; q < features.length; q++) {
+      const f = features[q]!
+      const j = f * FEATURE_STRIDE + bins[rb + f]! * 3
+      hist[j] = hist[j]! + g
+      hist[j + 1] = hist[j + 1]! + h
+      hist[j + 2] = hist[j + 2]! + 1
+    }
+  }
+}
+
+/**
+ * Best split of a leaf over every allowed feature and bin, trying NaN rows on each side (scikit-learn's rule). A
+ * feature without NaN in the leaf sends future NaN to the child with more rows.
+ */
+function findSplit(c: GrowContext, l: Leaf): void {
+  const hist = l.hist!
+  const { l2, minSamplesLeaf: msl } = c
+  const G = l.g
+  const H = l.h
+  const C = l.end - l.start
+  const parent = (G * G) / (H + l2)
+  l.gain = 0
+  for (let q = 0; q < c.features.length; q++) {
+    const f = c.features[q]!
+    const nb = c.nBins[f]!
+    const off = f * FEATURE_STRIDE
+    const mj = off + nb * 3
+    const gm = hist[mj]!
+    const hm = hist[mj + 1]!
+    const cm = hist[mj + 2]!
+    let gl = 0
+    let hl = 0
+    let cl = 0
+    for (let b = 0; b < nb; b++) {
+      const j = off + b * 3
+      gl += hist[j]!
+      hl += hist[j + 1]!
+      cl += hist[j + 2]!
+      // NaN rows right.
+      let cr = C - cl
+      if (cl >= msl && cr >= msl && hl >= MIN_HESSIAN && H - hl >= MIN_HESSIAN) {
+        const gr = G - gl
+        const gain = (gl * gl) / (hl + l2) + (gr * gr) / (H - hl + l2) - parent
+        if (gain > l.gain) setBest(l, gain, f, b, cm > 0 ? false : cl >= cr, gl, hl)
+      }
+      if (cm === 0) continue
+      // NaN rows left.
+      const gl2 = gl + gm
+      const hl2 = hl + hm
+      const cl2 = cl + cm
+      cr = C - cl2
+      if (cl2 >= msl && cr >= msl && hl2 >= MIN_HESSIAN && H - hl2 >= MIN_HESSIAN) {
+        const gr = G - gl2
+        const gain = (gl2 * gl2) / (hl2 + l2) + (gr * gr) / (H - hl2 + l2) - parent
+        if (gain > l.gain) setBest(l, gain, f, b, true, gl2, hl2)
+      }
+    }
+  }
+}
+
+function setBest(l: Leaf, gain: number, feature: number, bin: number, missingLeft: boolean, lg: number, lh: number): void {
+  l.gain = gain
+  l.feature = feature
+  l.bin = bin
+  l.missingLeft = missingLeft
+  l.lg = lg
+  l.lh = lh
+}
+
+/** Applies the leaf's best split: writes the node, partitions its rows stably, returns the two children. */
+function split(c: GrowContext, p: Leaf, addNode: () => number, tree: GbdtTreeJson, binThreshold: number[]): { left: Leaf; right: Leaf } {
+  const { bins, cols, order, scratch } = c
+  const f = p.feature
+  const b = p.bin
+  const nb = c.nBins[f]!
+  const ml = p.missingLeft
+  let l = p.start
+  let r = 0
+  for (let k = p.start; k < p.end; k++) {
+    const i = order[k]!
+    const bin = bins[i * cols + f]!
+    // bin <= b is never the NaN bin (nb > b).
+    if (bin <= b || (ml && bin === nb)) order[l++] = i
+    else scratch[r++] = i
+  }
+  order.set(scratch.subarray(0, r), l)
+
+  c.gain[f] = c.gain[f]! + p.gain
+  const n = p.node
+  tree.feature[n] = f
+  tree.threshold[n] = b < nb - 1 ? c.upper[f]![b]! : null
+  tree.missingLeft[n] = ml ? 1 : 0
+  binThreshold[n] = b
+  const left = newLeaf(addNode(), p.start, l, p.depth + 1, p.lg, p.lh)
+  const right = newLeaf(addNode(), l, p.end, p.depth + 1, p.g - p.lg, p.h - p.lh)
+  tree.left[n] = left.node
+  tree.right[n] = right.node
+  return { left, right }
+}
