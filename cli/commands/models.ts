@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { parseDocument } from 'yaml'
 import { ConfigError, errorMessage, formatDuration, type Logger } from '../../common/index.js'
 import {
-  MODE_RULES, TARGET_MODES, maintenanceRows, readHistoryInfo, simulateHistory, summarizeHistory, writeHistoryInfo, writeMaintenanceDataset,
+  MODE_RULES, TARGET_MODES, countFailures, maintenanceRows, readHistoryInfo, simulateHistory, summarizeHistory, writeHistoryInfo, writeMaintenanceDataset,
   type HistorySummary,
 } from '../../cloud/index.js'
 import { openClickHouse } from '../../edge-gateway/index.js'
@@ -89,7 +89,7 @@ function printSummary(s: HistorySummary, frames: number, seconds: number): void 
   w.write(`history ${new Date(s.from).toISOString().slice(0, 10)} .. ${new Date(s.to).toISOString().slice(0, 10)}: ${s.days} days, ${s.devices} devices, ${frames.toLocaleString('en-US')} frames in ${seconds.toFixed(1)} s\n`)
   w.write(`rows: ${Object.entries(s.rows).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}\n`)
   w.write(`${'MODE'.padEnd(18)} ${'CLASS'.padEnd(12)} ${'INJECTED'.padStart(8)} ${'FAILED'.padStart(7)} ${'TARGET'.padStart(7)}\n`)
-  for (const m of s.failures) {
+  for (const m of countFailures(s.records, s.to)) {
     w.write(`${m.mode.padEnd(18)} ${m.class.padEnd(12)} ${String(m.injected).padStart(8)} ${String(m.failed).padStart(7)} ${String(m.predictable).padStart(7)}\n`)
   }
 }

@@ -4,7 +4,7 @@ import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
 import { ConfigError } from '../../common/index.js'
 import { asClickHouseError } from '../../edge-gateway/index.js'
 import { FeatureStore, Registry, type ResolvedFeature } from '../features/index.js'
-import { readGroundTruth } from './history/summary.js'
+import { readGroundTruth } from './history/ground-truth.js'
 import { DEFAULT_HORIZON_MS, TARGET_MODES, labelPoints, type GroundTruthRecord } from './labels.js'
 import type { Dataset, DatasetRow, SplitName } from './types.js'
 

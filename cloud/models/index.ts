@@ -1,10 +1,13 @@
 /** Predictive models: training history, labels, datasets, the trainer, evaluation, ONNX export and the registry. */
 export type { Matrix, SplitName, DatasetRow, Dataset, Predictor } from './types.js'
-export { MODE_RULES, TARGET_MODES, DEFAULT_HORIZON_MS, isPredictable, labelPoints, type ModeClass, type ModeRule, type GroundTruthRecord, type LabelPoint, type LabelOptions } from './labels.js'
+export {
+  MODE_RULES, TARGET_MODES, DEFAULT_HORIZON_MS, isPredictable, labelPoints, countFailures, type ModeClass, type ModeRule, type ModeCount, type LabelPoint, type LabelOptions,
+} from './labels.js'
 export {
   buildMaintenanceDataset, maintenanceRows, maintenanceFeatures, writeMaintenanceDataset, splitDays, labelColumn, DEFAULT_SPLIT,
   type MaintenanceDatasetOptions, type MaintenanceRows, type SplitShares,
 } from './dataset.js'
 export { simulateHistory, scaleHazards, type HistoryOptions, type HistoryResult } from './history/simulate.js'
-export { summarizeHistory, readGroundTruth, countFailures, type HistorySummary, type ModeCount } from './history/summary.js'
+export { summarizeHistory, type HistorySummary } from './history/summary.js'
+export { readGroundTruth, type GroundTruthRecord } from './history/ground-truth.js'
 export { readHistoryInfo, writeHistoryInfo, type HistoryInfo } from './history/info.js'

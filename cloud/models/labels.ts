@@ -2,6 +2,9 @@
  * Maintenance labels from ground truth. Pure: records and prediction times in, one target column per mode out.
  * The rule per mode, and why, is in docs/models.md; MODE_RULES below is its source.
  */
+import type { GroundTruthRecord } from './history/ground-truth.js'
+
+export type { GroundTruthRecord }
 
 /** How a failure mode relates to maintenance. */
 export type ModeClass = 'physical' | 'sensor' | 'connectivity' | 'data'
@@ -36,18 +39,6 @@ export const MODE_RULES: readonly ModeRule[] = [
 
 /** The modes a maintenance dataset predicts by default. */
 export const TARGET_MODES: readonly string[] = MODE_RULES.filter((r) => r.target).map((r) => r.mode)
-
-/** One ground-truth record (a row of `tapflow.ground_truth FINAL`), times in ms. */
-export interface GroundTruthRecord {
-  deviceId: string
-  mode: string
-  /** manifest | command | firmware:<version> | … */
-  source: string
-  onsetMs: number
-  failureMs: number
-  /** When the fault was removed (repair, flash); null while it stands. */
-  clearedMs: number | null
-}
 
 /** A prediction point: features as of `ts`, labels looking forward from it. */
 export interface LabelPoint {
@@ -113,4 +104,25 @@ function labelAt(records: readonly GroundTruthRecord[], t: number, h: number): n
     if (r.failureMs > t && r.failureMs <= t + h) positive = true
   }
   return positive ? 1 : 0
+}
+
+export interface ModeCount {
+  mode: string
+  class: ModeClass
+  /** Injections (assignments, re-arms after repair, firmware bugs). */
+  injected: number
+  /** Of those, failures reached before `to` and before any clearance. */
+  failed: number
+  /** Failures that are maintenance targets (isPredictable). */
+  predictable: number
+}
+
+/** Injections and failures per mode, in MODE_RULES order (modes not seen are left out). */
+export function countFailures(records: readonly GroundTruthRecord[], to: number): ModeCount[] {
+  return MODE_RULES.flatMap((rule) => {
+    const mine = records.filter((r) => r.mode === rule.mode)
+    if (mine.length === 0) return []
+    const failed = mine.filter((r) => r.failureMs < to && (r.clearedMs === null || r.clearedMs > r.failureMs))
+    return [{ mode: rule.mode, class: rule.class, injected: mine.length, failed: failed.length, predictable: failed.filter(isPredictable).length }]
+  })
 }
