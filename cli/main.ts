@@ -7,6 +7,7 @@ import { registerFeatures } from './commands/features.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerLake } from './commands/lake.js'
 import { registerLoad } from './commands/load.js'
+import { registerModels } from './commands/models.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
 import { registerUp } from './commands/up.js'
@@ -30,6 +31,7 @@ registerBusiness(program, deps)
 registerDevices(program)
 registerLake(program, deps)
 registerFeatures(program)
+registerModels(program, deps)
 
 try {
   await program.parseAsync(process.argv)

@@ -14,3 +14,14 @@ export { renderReportHtml } from './report/html.js'
 export { trainGbdt, GbdtModel, GbdtDataError, resolveGbdtOptions, type GbdtOptions, type GbdtObjective, type GbdtParams, type GbdtJson, type GbdtTreeJson } from './gbdt/index.js'
 export { prAuc, rocAuc, precisionRecallCurve, confusionAt, precisionRecallF1, scoresAt, chooseThreshold, mae, mape, rmse, type Confusion, type PrCurve, type ThresholdChoice } from './metrics.js'
 export { gbdtToOnnx, type OnnxExportOptions } from './onnx.js'
+export {
+  MODE_RULES, TARGET_MODES, DEFAULT_HORIZON_MS, isPredictable, labelPoints, countFailures, type ModeClass, type ModeRule, type ModeCount, type LabelPoint, type LabelOptions,
+} from './labels.js'
+export {
+  buildMaintenanceDataset, maintenanceRows, maintenanceFeatures, writeMaintenanceDataset, splitDays, labelColumn, DEFAULT_SPLIT,
+  type MaintenanceDatasetOptions, type MaintenanceRows, type SplitShares,
+} from './dataset.js'
+export { simulateHistory, scaleHazards, type HistoryOptions, type HistoryResult } from './history/simulate.js'
+export { summarizeHistory, type HistorySummary } from './history/summary.js'
+export { readGroundTruth, type GroundTruthRecord } from './history/ground-truth.js'
+export { readHistoryInfo, writeHistoryInfo, type HistoryInfo } from './history/info.js'
