@@ -11,6 +11,8 @@ export {
 } from './evaluate.js'
 export { buildReport, summarizeSplit, readSklearnComparison, findings, type EvaluationReport, type BuildReportOptions, type SplitSummary, type SklearnComparison } from './report/report.js'
 export { renderReportHtml } from './report/html.js'
+export { buildChurnDataset, churnDataset, churnFeatures, readTimelines, payingOn, CHURN_FEATURES, CHURN_FEATURE_VIEW, type ChurnDatasetOptions, type AccountTimeline, type SqlQueryable } from './churn.js'
+export { buildDemandDataset, demandDataset, demandForecaster, naiveDemand, readTapHistory, DEMAND_FEATURES, DEMAND_FEATURE_VIEW, type DemandDatasetOptions, type DemandForecast, type DemandForecasterOptions, type TapHistory } from './demand.js'
 export { trainGbdt, GbdtModel, GbdtDataError, resolveGbdtOptions, type GbdtOptions, type GbdtObjective, type GbdtParams, type GbdtJson, type GbdtTreeJson } from './gbdt/index.js'
 export { prAuc, rocAuc, precisionRecallCurve, confusionAt, precisionRecallF1, scoresAt, chooseThreshold, mae, mape, rmse, type Confusion, type PrCurve, type ThresholdChoice } from './metrics.js'
 export { gbdtToOnnx, type OnnxExportOptions } from './onnx.js'

@@ -11,6 +11,7 @@ import { LiveFeed, type LiveEvent } from './live.js'
 import { listLoadReports, readLoadReport } from './load-reports.js'
 import { HttpError, Params } from './params.js'
 import { serveStatic } from './static.js'
+import type { DemandForecast } from './demand.js'
 
 export interface DashboardServerOptions {
   /** A read-only ClickHouse session of its own (chDB keeps settings per session). */
@@ -54,6 +55,7 @@ export class DashboardServer {
   private server: Server | undefined
   private readonly log: Logger
   readonly live: LiveFeed
+  private demand: DemandForecast | undefined
   port = 0
   private end = { at: 0, value: 0 }
   private company: (() => CompanyStatus) | undefined
@@ -70,6 +72,11 @@ export class DashboardServer {
 
   get url(): string {
     return `http://${this.opts.host ?? '127.0.0.1'}:${this.port}`
+  }
+
+  /** The demand model's forecasts for the venue view's kegs; without one, kegs use the naive pace (labelled so). */
+  setDemandForecast(demand: DemandForecast | undefined): void {
+    this.demand = demand
   }
 
   async listen(): Promise<void> {
@@ -124,7 +131,7 @@ export class DashboardServer {
         const id = p.id('id')
         const range = p.range('range', '7d')
         const to = p.instant('to', await this.dataEnd())
-        return venue(c, id, to - range, to)
+        return venue(c, id, to - range, to, this.demand, (err) => this.log.warn({ err: errorMessage(err) }, 'demand forecast failed; kegs use the naive pace'))
       }
       case '/api/device': {
         p.only('id', 'range', 'to')

@@ -1,11 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { chTime, rows } from './db.js'
+import { kegForecasts, modelForecasts, NAIVE, reorders, type DemandForecast, type KegRow } from './demand.js'
 import { HttpError } from './params.js'
 
 const DAY = 86_400_000
-
-/** Days of stock below which the venue view suggests reordering a keg. */
-export const REORDER_DAYS = 3
 
 interface HourBev {
   t: number
@@ -17,22 +15,12 @@ interface HourBev {
   wasteMl: number
 }
 
-interface KegRow {
-  deviceId: string
-  lineId: number
-  beverage: string
-  kegSizeMl: number
-  remainingMl: number | null
-  poured: number | null
-  weekMl: number
-  sinceMs: number | null
-}
-
 /**
  * What a bar owner sees. Three reads (venue, hourly rollup, kegs); sales by beverage, by hour and by local
  * hour of day are all folded from the one hourly result here, since each chDB round trip costs milliseconds.
+ * Kegs' days until empty and the reorder list use `demand` (the demand model) when given, else the naive pace.
  */
-export async function venue(client: ClickHouseClient, id: string, from: number, to: number): Promise<Record<string, unknown>> {
+export async function venue(client: ClickHouseClient, id: string, from: number, to: number, demand?: DemandForecast, onDemandError: (err: unknown) => void = () => undefined): Promise<Record<string, unknown>> {
   const [info] = await rows<{ venueId: string; name: string; city: string; country: string; timeZone: string; type: string; customer: string }>(
     client,
     `SELECT venue_id AS venueId, name, customer, city, country, time_zone AS timeZone, venue_type AS type
@@ -107,6 +95,8 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
   const peakHours = local.map((l, localHour) => ({ localHour, litresPerDay: round2(l / days) })).filter((h) => h.litresPerDay > 0)
   const sum = (f: (b: { pours: number; volumeMl: number; wasteMl: number; revenue: number }) => number): number => [...bev.values()].reduce((s, b) => s + f(b), 0)
   const litres = sum((b) => b.volumeMl) / 1000
+  const forecasts = kegForecasts(kegs, to, await modelForecasts(demand, kegs.map((k) => k.deviceId), onDemandError))
+  const models = [...new Set(forecasts.map((k) => k.forecast))].sort()
   return {
     info,
     account: account ?? null,
@@ -118,26 +108,10 @@ export async function venue(client: ClickHouseClient, id: string, from: number, 
     byHour: [...byT.values()].sort((a, b) => a.t - b.t).map((h) => ({ t: h.t, pours: h.pours, litres: round2(h.litres), revenue: round2(h.revenue) })),
     peakHours,
     peak: [...peakHours].sort((a, b) => b.litresPerDay - a.litresPerDay).slice(0, 3).map((h) => h.localHour),
-    kegs: kegs.map((k) => kegForecast(k, to)),
-  }
-}
-
-/** Days until empty at the pace of the last week (or of the data so far, if younger), and whether to reorder now. */
-function kegForecast(k: KegRow, to: number) {
-  const remaining = k.poured ? Math.max(0, k.remainingMl ?? 0) : null
-  const observedDays = Math.min(7, Math.max(1 / 24, (to - (k.sinceMs ?? to)) / DAY))
-  const perDay = k.weekMl / observedDays
-  const daysLeft = remaining === null || perDay <= 0 ? null : round2(remaining / perDay)
-  return {
-    deviceId: k.deviceId,
-    lineId: k.lineId,
-    beverage: k.beverage,
-    kegSizeL: round2(k.kegSizeMl / 1000),
-    remainingL: remaining === null ? null : round2(remaining / 1000),
-    pct: remaining === null ? null : round2((100 * remaining) / k.kegSizeMl),
-    litresPerDay: round2(perDay / 1000),
-    daysLeft,
-    reorder: remaining !== null && (remaining < 0.15 * k.kegSizeMl || (daysLeft !== null && daysLeft < REORDER_DAYS)),
+    kegs: forecasts,
+    // Which forecasts the keg numbers rest on: model versions, 'naive' (the last week's pace), or both.
+    demand: { models, naive: models.includes(NAIVE), next24hL: round2(forecasts.reduce((s, k) => s + k.litres24h, 0)) },
+    reorders: reorders(forecasts),
   }
 }
 

@@ -11,7 +11,9 @@ interface VenueData {
   byHour: { t: number; pours: number; litres: number; revenue: number }[]
   peakHours: { localHour: number; litresPerDay: number }[]
   peak: number[]
-  kegs: { deviceId: string; lineId: number; beverage: string; kegSizeL: number; remainingL: number | null; pct: number | null; litresPerDay: number; daysLeft: number | null; reorder: boolean }[]
+  kegs: { deviceId: string; lineId: number; beverage: string; kegSizeL: number; remainingL: number | null; pct: number | null; litresPerDay: number; litres24h: number; forecast: string; daysLeft: number | null; reorder: boolean }[]
+  demand: { models: string[]; naive: boolean; next24hL: number }
+  reorders: { beverage: string; kegs: number; kegSizeL: number; basis: string }[]
 }
 
 
@@ -28,6 +30,7 @@ export const venueView: View = (root, id) => {
     <div class="tiles" id="venue-account"></div>
     <div class="tiles" id="venue-tiles"></div>
     <div class="panel"><h2>Kegs</h2><div id="venue-kegs"></div></div>
+    <div class="panel"><h2>Reorder suggestions <span class="muted" id="venue-demand-basis" style="font-size:12px"></span></h2><div id="venue-reorders"></div></div>
     <div class="grid2">
       <div class="panel"><h2>Revenue and volume by beverage</h2><div class="chart" id="bev-chart"></div></div>
       <div class="panel"><h2>Revenue and volume by hour</h2><div class="chart" id="hour-chart"></div></div>
@@ -61,9 +64,11 @@ export const venueView: View = (root, id) => {
       tile('pours', fmtNum(v.totals.pours)) +
       tile('waste', `${fmtNum(v.totals.wastePct, 1)} %`) +
       tile('peak hours', v.peak.length ? v.peak.map(hour).join(', ') : '—') +
-      tile('kegs to reorder', reorders ? `<span style="color:var(--warn)">${reorders}</span>` : '0')
+      tile('kegs to reorder', reorders ? `<span style="color:var(--warn)">${reorders}</span>` : '0') +
+      tile('next 24 h (forecast)', `${fmtNum(v.demand.next24hL, 1)} l`)
     root.querySelector('#venue-kegs')!.innerHTML = table(
-      [{ h: 'line' }, { h: 'tap' }, { h: 'beverage' }, { h: 'level' }, { h: 'left (l)', num: true }, { h: 'keg (l)', num: true }, { h: 'l/day', num: true }, { h: 'days until empty', num: true }, { h: '' }],
+      [{ h: 'line' }, { h: 'tap' }, { h: 'beverage' }, { h: 'level' }, { h: 'left (l)', num: true }, { h: 'keg (l)', num: true }, { h: 'l/day, last 7 d', num: true },
+        { h: 'l, next 24 h', num: true }, { h: 'forecast' }, { h: 'days until empty', num: true }, { h: '' }],
       v.kegs.map((k) => [
         String(k.lineId),
         `<a href="#/device/${encodeURIComponent(k.deviceId)}">${esc(k.deviceId)}</a>`,
@@ -72,9 +77,18 @@ export const venueView: View = (root, id) => {
         fmtNum(k.remainingL, 1),
         fmtNum(k.kegSizeL, 1),
         fmtNum(k.litresPerDay, 1),
+        fmtNum(k.litres24h, 1),
+        forecastLabel(k.forecast),
         k.daysLeft === null ? '—' : fmtNum(k.daysLeft, 1),
         k.reorder ? badge('warn', 'reorder now') : badge('ok', 'stocked'),
       ]),
+    )
+    // Demand: the model's version when there is one, else the naive pace, and said so.
+    root.querySelector('#venue-demand-basis')!.textContent = `· ${v.demand.models.map((m) => (m === 'naive' ? 'naive (last 7 days\' pace)' : `model ${m}`)).join(' + ') || 'no kegs'}`
+    root.querySelector('#venue-reorders')!.innerHTML = table(
+      [{ h: 'beverage' }, { h: 'kegs to order', num: true }, { h: 'keg (l)', num: true }, { h: 'forecast' }],
+      v.reorders.map((r) => [esc(r.beverage), String(r.kegs), fmtNum(r.kegSizeL, 1), r.basis.split(' + ').map(forecastLabel).join(' ')]),
+      'nothing to order: every keg lasts the next 3 days',
     )
     const bevs = [...v.byBeverage].reverse()
     chart(root.querySelector<HTMLElement>('#bev-chart')!, {
@@ -115,6 +129,11 @@ export const venueView: View = (root, id) => {
   // Kegs empty as the taps pour: keep the numbers moving.
   const timer = setInterval(() => void load(), 5_000)
   return () => clearInterval(timer)
+}
+
+/** A forecast's source: a model version, or the naive pace (labelled as such). */
+function forecastLabel(model: string): string {
+  return model === 'naive' ? badge('warn', 'naive') : badge('ok', model)
 }
 
 function venuePicker(root: HTMLElement): void {
