@@ -27,3 +27,4 @@ export { simulateHistory, scaleHazards, type HistoryOptions, type HistoryResult 
 export { summarizeHistory, type HistorySummary } from './history/summary.js'
 export { readGroundTruth, type GroundTruthRecord } from './history/ground-truth.js'
 export { readHistoryInfo, writeHistoryInfo, type HistoryInfo } from './history/info.js'
+export { trainModel, MODEL_KINDS, DEFAULT_TRAIN_PARAMS, type ModelKind, type TrainModelOptions, type TrainResult, type TrainProgress, type TrainParams } from './train.js'
