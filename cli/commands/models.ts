@@ -14,6 +14,7 @@ import { openClickHouse } from '../../edge-gateway/index.js'
 import { parseManifest, type FleetManifest } from '../../firmware-sim/index.js'
 import { checkDataDir } from '../data-dir.js'
 import { duration, instant, int } from '../options.js'
+import { addModelTrainingCommands } from './models-train.js'
 
 const H = 3_600_000
 const D = 24 * H
@@ -178,5 +179,6 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
         await ch.client.close()
       }
     })
+  addModelTrainingCommands(models, deps)
   return models
 }
