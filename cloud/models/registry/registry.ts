@@ -207,7 +207,10 @@ export class ModelRegistry implements AsyncDisposable {
          (SELECT max(version) FROM mlops.model_versions v WHERE v.name = m.name) AS latest,
          (SELECT jsonb_object_agg(a.alias, a.version) FROM mlops.model_aliases a WHERE a.name = m.name) AS aliases
        FROM mlops.registered_models m ORDER BY m.name`)
-    return res.rows.map((r) => ({ name: r.name, description: r.description, createdAt: r.created_at, latestVersion: r.latest ?? 0, aliases: r.aliases ?? {} }))
+    return res.rows.map((r) => ({ name: r.name, description: r.description, createdAt: r.created_at, latestVersion: r.latest ?? 0,
+      // jsonb orders keys by length: sort them by name for stable output.
+      aliases: Object.fromEntries(Object.entries(r.aliases ?? {}).sort(([a], [b]) => a.localeCompare(b))),
+    }))
   }
 
   /** A model's versions, newest first. */
