@@ -20,17 +20,20 @@ export interface BinEdges {
 export function findBinEdges(x: Matrix, maxBins: number, seed: number): BinEdges {
   const { rows, cols, values } = x
   const sample = sampleRows(rows, BINNING_SAMPLE, seed)
+  // One pass over the sampled rows (row-major reads), splitting them into columns without their NaN.
+  const columns = Array.from({ length: cols }, () => new Float32Array(sample.length))
+  const filled = new Int32Array(cols)
+  for (let k = 0; k < sample.length; k++) {
+    const o = sample[k]! * cols
+    for (let f = 0; f < cols; f++) {
+      const v = values[o + f]!
+      if (v === v) columns[f]![filled[f]!++] = v
+    }
+  }
   const upper: Float32Array[] = []
   const bins = new Uint16Array(cols)
-  const col = new Float32Array(sample.length)
   for (let f = 0; f < cols; f++) {
-    let m = 0
-    for (let k = 0; k < sample.length; k++) {
-      const v = values[sample[k]! * cols + f]!
-      if (v === v) col[m++] = v
-    }
-    const sorted = col.subarray(0, m).sort()
-    const edges = edgesOf(sorted, maxBins)
+    const edges = edgesOf(columns[f]!.subarray(0, filled[f]!).sort(), maxBins)
     upper.push(edges)
     bins[f] = edges.length + 1
   }
@@ -60,12 +63,14 @@ function between(a: number, b: number): number {
 
 function edgesOf(sorted: Float32Array, maxBins: number): Float32Array {
   const m = sorted.length
-  const distinct: number[] = []
-  for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!)
+  if (m === 0) return new Float32Array(0)
   const out: number[] = []
-  if (distinct.length <= maxBins) {
-    for (let i = 1; i < distinct.length; i++) out.push(between(distinct[i - 1]!, distinct[i]!))
+  let distinct = 1
+  for (let i = 1; i < m && distinct <= maxBins; i++) if (sorted[i] !== sorted[i - 1]) distinct++
+  if (distinct <= maxBins) {
+    for (let i = 1; i < m; i++) if (sorted[i] !== sorted[i - 1]) out.push(between(sorted[i - 1]!, sorted[i]!))
   } else {
+    const max = sorted[m - 1]!
     // numpy.percentile(..., method='midpoint') at maxBins - 1 evenly spaced inner quantiles, as scikit-learn does.
     for (let q = 1; q < maxBins; q++) {
       const pos = (q / maxBins) * (m - 1)
@@ -73,33 +78,56 @@ function edgesOf(sorted: Float32Array, maxBins: number): Float32Array {
       const hi = sorted[Math.ceil(pos)]!
       const e = lo === hi ? lo : between(lo, hi)
       // An edge at the maximum would leave the last bin empty.
-      if (e < distinct[distinct.length - 1]! && (out.length === 0 || e > out[out.length - 1]!)) out.push(e)
+      if (e < max && (out.length === 0 || e > out[out.length - 1]!)) out.push(e)
     }
   }
   return Float32Array.from(out)
 }
 
-/** The bin of a value: NaN → `bins`, else the first b with `v <= upper[b]`, else the last non-missing bin. */
-export function binOf(v: number, upper: Float32Array, bins: number): number {
-  if (v !== v) return bins
+/** The edges followed by +Infinity up to 255 entries, for `countBelow`. */
+function padEdges(upper: Float32Array): Float32Array {
+  const p = new Float32Array(255).fill(Number.POSITIVE_INFINITY)
+  p.set(upper)
+  return p
+}
+
+const lt = (a: number, b: number): number => +(a < b)
+
+/**
+ * How many of the padded edges are below v: a branch-free binary search over 255 entries (eight fixed steps), about
+ * three times faster in V8 than a branching one on random values (measured).
+ */
+function countBelow(v: number, p: Float32Array): number {
   let lo = 0
-  let hi = upper.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (v <= upper[mid]!) hi = mid
-    else lo = mid + 1
-  }
+  lo += 128 & -lt(p[lo + 127]!, v)
+  lo += 64 & -lt(p[lo + 63]!, v)
+  lo += 32 & -lt(p[lo + 31]!, v)
+  lo += 16 & -lt(p[lo + 15]!, v)
+  lo += 8 & -lt(p[lo + 7]!, v)
+  lo += 4 & -lt(p[lo + 3]!, v)
+  lo += 2 & -lt(p[lo + 1]!, v)
+  lo += 1 & -lt(p[lo]!, v)
   return lo
 }
 
-/** The matrix as bins, row-major like the input: a row's bins are adjacent, so one pass builds all histograms. */
-export function binMatrix(x: Matrix, edges: BinEdges): Uint8Array {
+/**
+ * The matrix as bins, twice: row-major like the input (a row's bins are adjacent, so one pass builds every
+ * histogram) and column-major (partitioning a leaf reads one feature of ascending rows).
+ */
+export function binMatrix(x: Matrix, edges: BinEdges): { rows: Uint8Array; cols: Uint8Array } {
   const { rows, cols, values } = x
-  const out = new Uint8Array(rows * cols)
-  for (let f = 0; f < cols; f++) {
-    const upper = edges.upper[f]!
-    const nb = edges.bins[f]!
-    for (let i = 0, j = f; i < rows; i++, j += cols) out[j] = binOf(values[j]!, upper, nb)
+  const byRow = new Uint8Array(rows * cols)
+  const byCol = new Uint8Array(rows * cols)
+  const padded = edges.upper.map(padEdges)
+  const { bins } = edges
+  // Rows outer: the input and byRow are read and written in order.
+  for (let i = 0, j = 0; i < rows; i++) {
+    for (let f = 0; f < cols; f++, j++) {
+      const v = values[j]!
+      const b = v !== v ? bins[f]! : countBelow(v, padded[f]!)
+      byRow[j] = b
+      byCol[f * rows + i] = b
+    }
   }
-  return out
+  return { rows: byRow, cols: byCol }
 }

@@ -42,7 +42,8 @@ export interface ResolvedGbdtOptions {
   iterations: number
   learningRate: number
   maxLeaves: number
-  maxDepth: number
+  /** null: no limit (JSON has no Infinity). */
+  maxDepth: number | null
   minSamplesLeaf: number
   l2: number
   maxBins: number
@@ -81,8 +82,8 @@ export function resolveGbdtOptions(o: GbdtOptions): ResolvedGbdtOptions {
   const positiveWeight = o.positiveWeight ?? 1
   check(positiveWeight > 0 && Number.isFinite(positiveWeight), 'positiveWeight', `must be > 0, got ${positiveWeight}`)
   check(o.objective === 'binary' || positiveWeight === 1, 'positiveWeight', 'applies to the binary objective only')
-  const maxDepth = o.maxDepth ?? Number.POSITIVE_INFINITY
-  check(maxDepth === Number.POSITIVE_INFINITY || (Number.isInteger(maxDepth) && maxDepth >= 1), 'maxDepth', `must be an integer >= 1, got ${maxDepth}`)
+  const maxDepth = o.maxDepth ?? null
+  check(maxDepth === null || (Number.isInteger(maxDepth) && maxDepth >= 1), 'maxDepth', `must be an integer >= 1, got ${maxDepth}`)
   return {
     objective: o.objective,
     iterations: int(o.iterations, 100, 'iterations', 1),

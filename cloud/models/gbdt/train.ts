@@ -28,24 +28,24 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   const raw = new Float64Array(n).fill(baseScore)
   const vraw = valid === undefined ? undefined : new Float64Array(valid.x.rows).fill(baseScore)
   const vweight = valid === undefined ? undefined : valid.y.map((v) => (v === 1 ? o.positiveWeight : 1))
-  const grad = new Float64Array(n)
-  const hess = new Float64Array(n)
+  const gh = new Float64Array(2 * n)
   const gain = new Float64Array(cols)
   const order = new Uint32Array(n)
   const rng = new Rng(o.seed ^ 0x5bd1e995)
   const ctx: GrowContext = {
     cols,
-    bins,
+    bins: bins.rows,
+    colBins: bins.cols,
+    rows: n,
     nBins: edges.bins,
     upper: edges.upper,
-    grad,
-    hess,
+    gh,
     order,
     size: n,
     scratch: new Uint32Array(n),
     features: Int32Array.from({ length: cols }, (_, f) => f),
     maxLeaves: o.maxLeaves,
-    maxDepth: o.maxDepth,
+    maxDepth: o.maxDepth ?? Number.POSITIVE_INFINITY,
     minSamplesLeaf: o.minSamplesLeaf,
     l2: o.l2,
     learningRate: o.learningRate,
@@ -59,7 +59,7 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   let bestTrees = 0
   const gainAtBest = new Float64Array(cols)
   for (let it = 0; it < o.iterations; it++) {
-    gradients(raw, yt, weight, grad, hess, o)
+    gradients(raw, yt, weight, gh, o)
     ctx.size = sampleRows(order, n, o.subsample, rng, inSample)
     if (o.featureFraction < 1) ctx.features = sampleFeatures(cols, o.featureFraction, rng)
 
@@ -71,7 +71,7 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
       }
     }
     if (inSample !== undefined) {
-      for (let i = 0; i < n; i++) if (inSample[i] === 0) raw[i] = raw[i]! + binnedValue(grown.tree, grown.binThreshold, bins, i * cols, edges.bins)
+      for (let i = 0; i < n; i++) if (inSample[i] === 0) raw[i] = raw[i]! + binnedValue(grown.tree, grown.binThreshold, bins.rows, i * cols, edges.bins)
     }
     trees.push(grown.tree)
 
@@ -143,19 +143,20 @@ function initialScore(y: Float32Array, w: Float64Array, o: ResolvedGbdtOptions):
   return Math.log(p / (1 - p))
 }
 
-function gradients(raw: Float64Array, y: Float32Array, w: Float64Array, grad: Float64Array, hess: Float64Array, o: ResolvedGbdtOptions): void {
+/** Gradient and hessian of the loss per row, interleaved. */
+function gradients(raw: Float64Array, y: Float32Array, w: Float64Array, gh: Float64Array, o: ResolvedGbdtOptions): void {
   if (o.objective === 'regression') {
     for (let i = 0; i < raw.length; i++) {
-      grad[i] = raw[i]! - y[i]!
-      hess[i] = 1
+      gh[i << 1] = raw[i]! - y[i]!
+      gh[(i << 1) + 1] = 1
     }
     return
   }
   for (let i = 0; i < raw.length; i++) {
     const p = 1 / (1 + Math.exp(-raw[i]!))
     const wi = w[i]!
-    grad[i] = (p - y[i]!) * wi
-    hess[i] = Math.max(p * (1 - p), 1e-16) * wi
+    gh[i << 1] = (p - y[i]!) * wi
+    gh[(i << 1) + 1] = Math.max(p * (1 - p), 1e-16) * wi
   }
 }
 

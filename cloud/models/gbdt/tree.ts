@@ -1,20 +1,23 @@
 import type { GbdtTreeJson } from './model.js'
 
-/** Histogram stride per feature: 256 bins (255 values + NaN) × (gradient sum, hessian sum, count). */
-const FEATURE_STRIDE = 256 * 3
+/** Bins per feature in a histogram: 255 values + NaN. */
+const BINS = 256
 /** scikit-learn's min_hessian_to_split: a child whose hessian sum is below this is too flat to fit. */
 const MIN_HESSIAN = 1e-3
 
 /** Everything one tree is grown from. Rows are identified by index into `grad`/`hess` and the binned matrix. */
 export interface GrowContext {
   cols: number
-  /** Row-major bins, `cols` per row. */
+  /** Row-major bins, `cols` per row: one row's bins share a cache line, so one pass fills every histogram. */
   bins: Uint8Array
+  /** The same bins column-major: partitioning reads one feature of ascending rows. */
+  colBins: Uint8Array
+  rows: number
   /** Non-missing bins per feature; the NaN bin's index. */
   nBins: Uint16Array
   upper: Float32Array[]
-  grad: Float64Array
-  hess: Float64Array
+  /** Gradient and hessian per row, interleaved (2 per row). */
+  gh: Float64Array
   /** The rows this tree sees in `order[0, size)`; reordered so each leaf owns a contiguous range. */
   order: Uint32Array
   size: number
@@ -30,7 +33,7 @@ export interface GrowContext {
   /** Total gain per feature, accumulated across trees. */
   gain: Float64Array
   /** Reused histogram buffers. */
-  pool: Float64Array[]
+  pool: Hist[]
 }
 
 export interface GrownTree {
@@ -41,6 +44,12 @@ export interface GrownTree {
   leaves: { start: number; end: number; value: number }[]
 }
 
+/** Per feature and bin: gradient and hessian sums (interleaved) and row counts (exact, for minSamplesLeaf). */
+interface Hist {
+  gh: Float64Array
+  count: Uint32Array
+}
+
 interface Leaf {
   node: number
   start: number
@@ -48,7 +57,7 @@ interface Leaf {
   depth: number
   g: number
   h: number
-  hist: Float64Array | null
+  hist: Hist | null
   // Best split found (gain 0 when none).
   gain: number
   feature: number
@@ -76,9 +85,9 @@ export function growTree(c: GrowContext): GrownTree {
   let g = 0
   let h = 0
   for (let k = 0; k < c.size; k++) {
-    const i = c.order[k]!
-    g += c.grad[i]!
-    h += c.hess[i]!
+    const i = c.order[k]! << 1
+    g += c.gh[i]!
+    h += c.gh[i + 1]!
   }
   const root: Leaf = newLeaf(addNode(), 0, c.size, 0, g, h)
   root.hist = takeHist(c)
@@ -128,9 +137,10 @@ function newLeaf(node: number, start: number, end: number, depth: number, g: num
   return { node, start, end, depth, g, h, hist: null, gain: 0, feature: -1, bin: 0, missingLeft: false, lg: 0, lh: 0 }
 }
 
-function takeHist(c: GrowContext): Float64Array {
-  const h = c.pool.pop() ?? new Float64Array(c.cols * FEATURE_STRIDE)
-  h.fill(0)
+function takeHist(c: GrowContext): Hist {
+  const h = c.pool.pop() ?? { gh: new Float64Array(c.cols * BINS * 2), count: new Uint32Array(c.cols * BINS) }
+  h.gh.fill(0)
+  h.count.fill(0)
   return h
 }
 
@@ -139,39 +149,70 @@ function release(c: GrowContext, l: Leaf): void {
   l.hist = null
 }
 
-function subtract(from: Float64Array, h: Float64Array): void {
-  for (let i = 0; i < from.length; i++) from[i] = from[i]! - h[i]!
+function subtract(from: Hist, h: Hist): void {
+  const a = from.gh
+  const b = h.gh
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! - b[i]!
+  const ac = from.count
+  const bc = h.count
+  for (let i = 0; i < ac.length; i++) ac[i] = ac[i]! - bc[i]!
 }
 
-/** One pass over the leaf's rows fills every feature's histogram (rows are row-major, so a row's bins are adjacent). */
-function buildHistogram(c: GrowContext, hist: Float64Array, start: number, end: number): void {
-  const { bins, cols, grad, hess, order, features } = c
-  if (features.length === cols) {
-    for (let k = start; k < end; k++) {
-      const i = order[k]!
-      const g = grad[i]!
-      const h = hess[i]!
-      const rb = i * cols
-      for (let f = 0, off = 0; f < cols; f++, off += FEATURE_STRIDE) {
-        const j = off + bins[rb + f]! * 3
-        hist[j] = hist[j]! + g
-        hist[j + 1] = hist[j + 1]! + h
-        hist[j + 2] = hist[j + 2]! + 1
+/**
+ * One pass over the leaf's rows fills every feature's histogram. Two rows per step: their updates are independent,
+ * which roughly halves the time per update in V8 (measured).
+ */
+function buildHistogram(c: GrowContext, hist: Hist, start: number, end: number): void {
+  const { bins, cols, gh, order, features } = c
+  const hg = hist.gh
+  const hc = hist.count
+  const all = features.length === cols
+  let k = start
+  for (; k + 1 < end; k += 2) {
+    const i0 = order[k]!
+    const i1 = order[k + 1]!
+    const g0 = gh[i0 << 1]!
+    const h0 = gh[(i0 << 1) + 1]!
+    const g1 = gh[i1 << 1]!
+    const h1 = gh[(i1 << 1) + 1]!
+    const r0 = i0 * cols
+    const r1 = i1 * cols
+    if (all) {
+      for (let f = 0, off = 0; f < cols; f++, off += BINS) {
+        const b0 = off + bins[r0 + f]!
+        hg[b0 << 1] = hg[b0 << 1]! + g0
+        hg[(b0 << 1) + 1] = hg[(b0 << 1) + 1]! + h0
+        hc[b0] = hc[b0]! + 1
+        const b1 = off + bins[r1 + f]!
+        hg[b1 << 1] = hg[b1 << 1]! + g1
+        hg[(b1 << 1) + 1] = hg[(b1 << 1) + 1]! + h1
+        hc[b1] = hc[b1]! + 1
+      }
+    } else {
+      for (let q = 0; q < features.length; q++) {
+        const f = features[q]!
+        const off = f * BINS
+        const b0 = off + bins[r0 + f]!
+        hg[b0 << 1] = hg[b0 << 1]! + g0
+        hg[(b0 << 1) + 1] = hg[(b0 << 1) + 1]! + h0
+        hc[b0] = hc[b0]! + 1
+        const b1 = off + bins[r1 + f]!
+        hg[b1 << 1] = hg[b1 << 1]! + g1
+        hg[(b1 << 1) + 1] = hg[(b1 << 1) + 1]! + h1
+        hc[b1] = hc[b1]! + 1
       }
     }
-    return
   }
-  for (let k = start; k < end; k++) {
+  if (k < end) {
     const i = order[k]!
-    const g = grad[i]!
-    const h = hess[i]!
-    const rb = i * cols
+    const g = gh[i << 1]!
+    const h = gh[(i << 1) + 1]!
     for (let q = 0; q < features.length; q++) {
       const f = features[q]!
-      const j = f * FEATURE_STRIDE + bins[rb + f]! * 3
-      hist[j] = hist[j]! + g
-      hist[j + 1] = hist[j + 1]! + h
-      hist[j + 2] = hist[j + 2]! + 1
+      const b = f * BINS + bins[i * cols + f]!
+      hg[b << 1] = hg[b << 1]! + g
+      hg[(b << 1) + 1] = hg[(b << 1) + 1]! + h
+      hc[b] = hc[b]! + 1
     }
   }
 }
@@ -181,7 +222,8 @@ function buildHistogram(c: GrowContext, hist: Float64Array, start: number, end: 
  * feature without NaN in the leaf sends future NaN to the child with more rows.
  */
 function findSplit(c: GrowContext, l: Leaf): void {
-  const hist = l.hist!
+  const hg = l.hist!.gh
+  const hc = l.hist!.count
   const { l2, minSamplesLeaf: msl } = c
   const G = l.g
   const H = l.h
@@ -191,19 +233,19 @@ function findSplit(c: GrowContext, l: Leaf): void {
   for (let q = 0; q < c.features.length; q++) {
     const f = c.features[q]!
     const nb = c.nBins[f]!
-    const off = f * FEATURE_STRIDE
-    const mj = off + nb * 3
-    const gm = hist[mj]!
-    const hm = hist[mj + 1]!
-    const cm = hist[mj + 2]!
+    const off = f * BINS
+    const m = off + nb
+    const gm = hg[m << 1]!
+    const hm = hg[(m << 1) + 1]!
+    const cm = hc[m]!
     let gl = 0
     let hl = 0
     let cl = 0
     for (let b = 0; b < nb; b++) {
-      const j = off + b * 3
-      gl += hist[j]!
-      hl += hist[j + 1]!
-      cl += hist[j + 2]!
+      const j = off + b
+      gl += hg[j << 1]!
+      hl += hg[(j << 1) + 1]!
+      cl += hc[j]!
       // NaN rows right.
       let cr = C - cl
       if (cl >= msl && cr >= msl && hl >= MIN_HESSIAN && H - hl >= MIN_HESSIAN) {
@@ -237,8 +279,9 @@ function setBest(l: Leaf, gain: number, feature: number, bin: number, missingLef
 
 /** Applies the leaf's best split: writes the node, partitions its rows stably, returns the two children. */
 function split(c: GrowContext, p: Leaf, addNode: () => number, tree: GbdtTreeJson, binThreshold: number[]): { left: Leaf; right: Leaf } {
-  const { bins, cols, order, scratch } = c
+  const { order, scratch } = c
   const f = p.feature
+  const col = c.colBins.subarray(f * c.rows, (f + 1) * c.rows)
   const b = p.bin
   const nb = c.nBins[f]!
   const ml = p.missingLeft
@@ -246,7 +289,7 @@ function split(c: GrowContext, p: Leaf, addNode: () => number, tree: GbdtTreeJso
   let r = 0
   for (let k = p.start; k < p.end; k++) {
     const i = order[k]!
-    const bin = bins[i * cols + f]!
+    const bin = col[i]!
     // bin <= b is never the NaN bin (nb > b).
     if (bin <= b || (ml && bin === nb)) order[l++] = i
     else scratch[r++] = i

@@ -72,6 +72,7 @@ describe('trainGbdt (binary)', () => {
     const back = GbdtModel.fromJSON(JSON.parse(JSON.stringify(m)) as GbdtJson)
     expect(Array.from(back.predictBatch(d.x))).toEqual(Array.from(m.predictBatch(d.x)))
     expect(Array.from(back.featureImportance())).toEqual(Array.from(m.featureImportance()))
+    expect(back.params).toEqual(m.params)
     expect(back.objective).toBe('binary')
     expect(back.featureCount).toBe(4)
   })
