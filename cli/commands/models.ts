@@ -115,7 +115,7 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
       const from = to - o.days * D
       if (Date.now() - from > 85 * D) throw new ConfigError(`--end/--days: the history would start ${new Date(from).toISOString()}, older than the 90 days raw telemetry is kept`)
       const ch = openClickHouse({ path: join(o.dataDir, 'clickhouse') })
-      const bar = new SingleBar({ format: ' simulate |{bar}| {percentage}% · day {day}/{days} · {frames} frames · {rate} frames/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic)
+      const bar = new SingleBar({ format: ' simulate |{bar}| {percentage}% · day {day}/{days} · {frames} frames · {rate} frames/s', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 10_000 }, Presets.shades_classic)
       const t0 = performance.now()
       try {
         bar.start(o.days * 24, 0, { day: 0, days: o.days, frames: 0, rate: 0 })

@@ -74,15 +74,17 @@ export async function maintenanceRows(o: MaintenanceDatasetOptions): Promise<Mai
   if (!(step > 0)) throw new ConfigError(`step must be positive, got ${step} ms`)
   if (!(horizon > 0)) throw new ConfigError(`horizon must be positive, got ${horizon} ms`)
   if (modes.length === 0) throw new ConfigError('no failure modes to label')
-  const days = Math.ceil((o.to - start) / D)
+  // Days are UTC calendar days: a device-day is (device, the UTC date of the prediction time).
+  const dayOf = (t: number): number => Math.floor(t / D) - Math.floor(start / D)
+  const days = dayOf(o.to - 1) + 1
   const slices = splitDays(days, o.split ?? DEFAULT_SPLIT)
   const devices = await reportingDevices(o.client, o.database ?? 'tapflow', o.from, o.to)
   const times: { ts: number; split: SplitName }[] = []
   for (let ts = start; ts < o.to; ts += step) {
-    const day = Math.floor((ts - start) / D)
+    const day = dayOf(ts)
     const split = slices[day]!
     // The purge: the horizon must end in the row's own slice (or after the history).
-    const end = Math.floor((ts + horizon - start) / D)
+    const end = dayOf(ts + horizon)
     if (end < days && slices[end] !== split) continue
     times.push({ ts, split })
   }
