@@ -18,10 +18,10 @@ export interface SqlQueryable {
 
 export interface ChurnDatasetOptions {
   db: SqlQueryable
-  /** First prediction day, YYYY-MM-DD. Default: the first simulated day + `warmupDays`. */
-  from?: string
-  /** Last prediction day. Default: the last simulated day − `horizonDays` (later rows' labels are not known yet). */
-  to?: string
+  /** First prediction day, YYYY-MM-DD (or an instant in ms: its UTC day). Default: the first simulated day + `warmupDays`. */
+  from?: string | number
+  /** Last prediction day, inclusive. Default and latest: the last simulated day − `horizonDays` (later labels are not known yet). */
+  to?: string | number
   /** The label: the account churns within this many days after the prediction day. Default: 30. */
   horizonDays?: number
   /** Days between prediction days (7 = weekly snapshots). Default: 7. */
@@ -72,6 +72,7 @@ export interface AccountTimeline {
 }
 
 export const dayNumber = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS)
+const dayOf = (v: string | number): number => (typeof v === 'number' ? Math.floor(v / DAY_MS) : dayNumber(v))
 const dayString = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10)
 const dn = (v: unknown): number | null => (v === null || v === undefined ? null : dayNumber(String(v)))
 
@@ -83,8 +84,9 @@ export async function buildChurnDataset(o: ChurnDatasetOptions): Promise<Dataset
   const [range] = (await o.db.query(`SELECT min(day)::text AS first, max(day)::text AS last FROM sim_days`)).rows as { first: string | null; last: string | null }[]
   if (!range?.first || !range.last) throw new OptionError('ChurnDatasetOptions.db', 'holds no simulated days (run tapflow business run first)')
   const last = dayNumber(range.last)
-  const from = o.from !== undefined ? dayNumber(o.from) : dayNumber(range.first) + warmup
-  const to = Math.min(o.to !== undefined ? dayNumber(o.to) : last - horizon, last - horizon)
+  const from = o.from !== undefined ? dayOf(o.from) : dayNumber(range.first) + warmup
+  const to = Math.min(o.to !== undefined ? dayOf(o.to) : last - horizon, last - horizon)
+  if (Number.isNaN(from) || Number.isNaN(to)) throw new OptionError('ChurnDatasetOptions.from', `and to must be YYYY-MM-DD or epoch ms, got ${String(o.from)} .. ${String(o.to)}`)
   if (!(to >= from)) throw new OptionError('ChurnDatasetOptions', `leaves no prediction day: from ${dayString(from)} to ${dayString(to)} (history ends ${range.last}, horizon ${horizon} days)`)
   const timelines = await readTimelines(o.db)
   const days: number[] = []

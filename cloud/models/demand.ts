@@ -24,10 +24,10 @@ export const DEMAND_FEATURE_VIEW = { name: 'demand_tap_daily', version: 1 } as c
 
 export interface DemandDatasetOptions {
   client: ClickHouseClient
-  /** First target day: the UTC day containing this instant (ms). Rows need 7 days of a tap's history before it. */
-  from: number
-  /** Target days end before this instant (ms); only whole days are targets. */
-  to: number
+  /** First target day: the UTC day containing this instant (epoch ms or ISO text). Rows need 7 days of a tap's history before it. */
+  from: number | string
+  /** Target days end before this instant (epoch ms or ISO text); only whole days are targets. */
+  to: number | string
   /** ClickHouse database. Default: 'tapflow'. */
   database?: string
   /** Share of target days in validation and in test (latest last). Default: 0.2 each. */
@@ -51,9 +51,10 @@ export interface TapHistory {
 
 /** Build the demand dataset from ClickHouse. */
 export async function buildDemandDataset(o: DemandDatasetOptions): Promise<Dataset> {
-  const first = Math.floor(o.from / DAY_MS)
-  const end = Math.floor(o.to / DAY_MS)
-  if (!(end > first)) throw new OptionError('DemandDatasetOptions.to', `must be at least a whole day after from, got ${new Date(o.from).toISOString()} .. ${new Date(o.to).toISOString()}`)
+  const [fromMs, toMs] = [o.from, o.to].map((v) => (typeof v === 'number' ? v : Date.parse(v))) as [number, number]
+  const first = Math.floor(fromMs / DAY_MS)
+  const end = Math.floor(toMs / DAY_MS)
+  if (!(end > first)) throw new OptionError('DemandDatasetOptions.to', `must be at least a whole day after from, got ${String(o.from)} .. ${String(o.to)}`)
   const taps = await readTapHistory(o.client, first - LOOKBACK, end, o.database)
   const days: number[] = []
   for (let d = first; d < end; d++) days.push(d)

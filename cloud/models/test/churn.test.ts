@@ -105,6 +105,12 @@ describe('churn dataset (PostgreSQL)', () => {
     expect(ds.x.values.length).toBe(ds.rows.length * CHURN_FEATURES.length)
   })
 
+  it('refuses a bad horizon or a range with no day whose label is known', async (ctx) => {
+    if (!db) return ctx.skip()
+    await expect(buildChurnDataset({ db, horizonDays: 0 })).rejects.toThrow(/ChurnDatasetOptions.horizonDays must be a positive integer/)
+    await expect(buildChurnDataset({ db, from: '2025-05-10', horizonDays: 30 })).rejects.toThrow(/leaves no prediction day/)
+  })
+
   it('reads features as of the prediction day', async (ctx) => {
     if (!db) return ctx.skip()
     const ds = await buildChurnDataset({ db, from: '2025-02-01', to: '2025-02-01', horizonDays: 30, step: 7 })

@@ -68,6 +68,13 @@ describe('demand dataset (chDB)', () => {
     expect(ds.rows.filter((r) => r.split === 'test').every((r) => r.ts >= Math.max(...ds.rows.filter((q) => q.split !== 'test').map((q) => q.ts)))).toBe(true)
   })
 
+  it('takes ISO dates as well as epoch ms, and refuses a range without a whole day', async () => {
+    const iso = await buildDemandDataset({ client, from: '2026-11-16', to: '2026-11-18' })
+    const ms = await buildDemandDataset({ client, from: T0 + 14 * D, to: T0 + 16 * D })
+    expect(iso.rows).toEqual(ms.rows)
+    await expect(buildDemandDataset({ client, from: T0 + 14 * D, to: T0 + 14 * D + H })).rejects.toThrow(/DemandDatasetOptions.to must be at least a whole day/)
+  })
+
   it('reads features only from before the prediction time', async () => {
     const ds = await buildDemandDataset({ client, from: T0 + 14 * D, to: T0 + 15 * D })
     expect(value(ds, 'tap-a', 14, 'litres_lag1')).toBeCloseTo(litresA(13))

@@ -57,7 +57,7 @@ export const venueView: View = (root, id) => {
       tile('health', badge(a.health >= 0.8 ? 'ok' : a.health >= 0.5 ? 'warn' : 'fault', `${fmtNum(a.health * 100)} %`)) +
       tile('open tickets', v.tickets.length ? `<span style="color:var(--warn)" title="${esc(v.tickets.map((t) => `${t.ticketId} ${t.deviceId} ${t.kind}`).join('\n'))}">${a.openTickets}</span>` : String(a.openTickets)) +
       (a.status === 'churned' ? tile('status', badge('offline', 'churned')) : '')
-    const reorders = v.kegs.filter((k) => k.reorder).length
+    const reorders = v.reorders.reduce((s, r) => s + r.kegs, 0)
     root.querySelector('#venue-tiles')!.innerHTML =
       tile('revenue', `$${fmtNum(v.totals.revenue)}`) +
       tile('volume', `${fmtNum(v.totals.litres)} l`) +
