@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EvaluationReport } from '../index.js'
 
+// Each CLI run loads the TypeScript through tsx (seconds on a busy machine); the training run simulates nine days.
+const CLI_TIMEOUT = 300_000
+const E2E_TIMEOUT = 900_000
 const BIN = fileURLToPath(new URL('../../../cli/bin/tapflow.js', import.meta.url))
 
 function tapflow(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -58,7 +61,7 @@ describe('models end to end: simulate → train → evaluate → register', () =
     const help = await tapflow('models', 'promote', '--help')
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/--alias <alias>/)
-  })
+  }, CLI_TIMEOUT)
 
   it('trains on a simulated history, registers a champion with a report that beats the trivial baseline', async () => {
     const data = join(dir, 'data')
@@ -107,5 +110,5 @@ describe('models end to end: simulate → train → evaluate → register', () =
     const missing = await tapflow('models', 'promote', 'maintenance@5', '--data-dir', data)
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/maintenance@5: no such version \(maintenance has versions 1…1, aliases challenger, champion, shadow\)/)
-  })
+  }, E2E_TIMEOUT)
 })
