@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage, formatDuration, type Logger } from '../../common/index.js'
 import {
   DEFAULT_HORIZON_MS, MODEL_KINDS, ModelRegistry, buildChurnDataset, buildDemandDataset, buildMaintenanceDataset, openDatabase, parseDatabaseUrl,
-  parseModelRef, readHistoryInfo, trainModel, type Database, type Dataset, type ModelKind, type ModelVersion, type TrainProgress,
+  parseModelRef, readGroundTruth, readHistoryInfo, trainModel, type Database, type Dataset, type ModelKind, type ModelVersion, type TrainModelOptions, type TrainProgress,
 } from '../../cloud/index.js'
 import { openClickHouse } from '../../edge-gateway/index.js'
 import { checkDataDir } from '../data-dir.js'
@@ -87,20 +87,26 @@ export function metricLines(metrics: Record<string, unknown>): string[] {
   })
 }
 
-/** Builds one model's dataset from the data dir; `undefined` with a reason when its source data is not there. */
-async function dataset(kind: ModelKind, o: TrainFlags, db: Database): Promise<Dataset | string> {
+type Failures = TrainModelOptions['failures']
+
+/** Builds one model's dataset from the data dir (and the failures' true times); a reason when its source data is not there. */
+async function dataset(kind: ModelKind, o: TrainFlags, db: Database): Promise<{ ds: Dataset; failures?: Failures } | string> {
   if (kind === 'churn') {
     const t = await db.query<{ ok: boolean }>("SELECT to_regclass('public.accounts') IS NOT NULL AS ok")
     if (t.rows[0]?.ok !== true) return `no business history in the database (run 'tapflow business run --days 120' or 'tapflow up')`
-    return buildChurnDataset({ db })
+    return { ds: await buildChurnDataset({ db }) }
   }
   const info = readHistoryInfo(o.dataDir)
   if (info === undefined || !existsSync(join(o.dataDir, 'clickhouse'))) return `no simulated history in ${o.dataDir} (run 'tapflow models simulate')`
   const ch = openClickHouse({ path: join(o.dataDir, 'clickhouse') })
   try {
-    return kind === 'maintenance'
-      ? await buildMaintenanceDataset({ client: ch.client, from: info.from, to: info.to, horizon: o.horizon, step: o.step })
-      : await buildDemandDataset({ client: ch.client, from: info.from, to: info.to })
+    if (kind === 'demand') return { ds: await buildDemandDataset({ client: ch.client, from: info.from, to: info.to }) }
+    const ds = await buildMaintenanceDataset({ client: ch.client, from: info.from, to: info.to, horizon: o.horizon, step: o.step })
+    // A fault cleared before it failed (a repair, a flash) never failed.
+    const failures = (await readGroundTruth(ch.client, 0, info.to))
+      .filter((g) => g.clearedMs === null || g.clearedMs >= g.failureMs)
+      .map((g) => ({ entity: g.deviceId, mode: g.mode, ts: g.failureMs }))
+    return { ds, failures }
   } finally {
     await ch.client.close()
   }
@@ -164,18 +170,19 @@ With --model all, a model whose data is missing is skipped with the reason. Each
         let trained = 0
         for (const kind of kinds) {
           process.stderr.write(`${kind}: building the dataset…\n`)
-          const ds = await dataset(kind, o, db)
-          if (typeof ds === 'string') {
-            if (o.model !== 'all') throw new ConfigError(`cannot train ${kind}: ${ds}`)
-            process.stdout.write(`${kind}: skipped: ${ds}\n`)
+          const built = await dataset(kind, o, db)
+          if (typeof built === 'string') {
+            if (o.model !== 'all') throw new ConfigError(`cannot train ${kind}: ${built}`)
+            process.stdout.write(`${kind}: skipped: ${built}\n`)
             continue
           }
+          const ds = built.ds
           process.stderr.write(`${kind}: ${ds.rows.length.toLocaleString('en-US')} rows × ${ds.featureNames.length} features, targets ${Object.keys(ds.targets).join(', ')}\n`)
           const bar = progressBar(o.progress && process.stderr.isTTY === true)
           const sklearn = join(o.dataDir, 'models', kind, 'sklearn.json')
           try {
             const r = await trainModel({
-              kind, dataset: ds, registry, params: { iterations: o.iterations }, minPrecision: o.minPrecision, sklearnFile: sklearn,
+              kind, dataset: ds, failures: built.failures, registry, params: { iterations: o.iterations }, minPrecision: o.minPrecision, sklearnFile: sklearn,
               horizonMs: kind === 'maintenance' ? o.horizon : undefined, onProgress: bar.update,
             })
             bar.stop()
@@ -186,8 +193,11 @@ With --model all, a model whose data is missing is skipped with the reason. Each
             process.stdout.write(`  report: ${r.version.reportPath ?? '—'}\n`)
           } catch (err) {
             bar.stop()
-            if (o.model !== 'all' || !(err instanceof RangeError)) throw err
-            process.stdout.write(`${kind}: skipped: ${errorMessage(err)}\n`)
+            if (!(err instanceof RangeError)) throw err
+            // Too little data to split, threshold or stop early: a longer history is the fix.
+            const why = `${errorMessage(err)} (a longer history helps: tapflow models simulate --days 30)`
+            if (o.model !== 'all') throw new ConfigError(why)
+            process.stdout.write(`${kind}: skipped: ${why}\n`)
           }
         }
         if (trained === 0) throw new ConfigError('nothing was trained: see the reasons above')

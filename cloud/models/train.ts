@@ -1,12 +1,12 @@
 import { naiveDemand } from './demand.js'
-import { evaluateClassifier, evaluateRegressor, sliceDataset, type ClassifierEvaluation, type RegressorEvaluation } from './evaluate.js'
+import { evaluateClassifier, evaluateRegressor, sliceDataset, type ClassifierEvaluation, type FailureEvent, type RegressorEvaluation } from './evaluate.js'
 import { trainGbdt, type GbdtModel, type GbdtOptions } from './gbdt/index.js'
 import { gbdtToOnnx } from './onnx.js'
 import type { ModelRegistry, ModelVersion } from './registry/registry.js'
 import { codeVersion as defaultCodeVersion } from './registry/lineage.js'
 import { buildReport, type EvaluationReport } from './report/report.js'
 import { renderReportHtml } from './report/html.js'
-import type { Dataset, Predictor } from './types.js'
+import type { Dataset, DatasetRow, Predictor } from './types.js'
 
 export type ModelKind = 'maintenance' | 'churn' | 'demand'
 export const MODEL_KINDS: readonly ModelKind[] = ['maintenance', 'churn', 'demand']
@@ -36,6 +36,11 @@ export interface TrainModelOptions {
   params?: TrainParams
   /** Label horizon, recorded in the report and the version's params (maintenance). Default: none. */
   horizonMs?: number
+  /**
+   * Failures with their true times (ground truth), for lead times: those of a mode inside the test window (after its
+   * first horizon, so each has a horizon of test rows before it) are measured. Default: inferred from the labels.
+   */
+  failures?: { entity: string; mode: string; ts: number }[]
   /** Validation precision each alert threshold must reach. Default: 0.9. */
   minPrecision?: number
   /** scikit-learn comparison file to include in the report when it exists. Default: none. */
@@ -103,7 +108,7 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainResult> {
     const e = objective === 'binary'
       ? evaluateClassifier({
         target, predictor: model, featureNames: ds.featureNames, validation, test, minPrecision: o.minPrecision,
-        leadTime: o.kind === 'maintenance', gain: model.featureImportance(),
+        leadTime: o.kind === 'maintenance', gain: model.featureImportance(), failures: testFailures(o, target, test.rows),
       })
       : evaluateRegressor({ target, predictor: model, test, baseline: { name: 'same weekday last week', predictor: naive(ds) } })
     evaluations.push(e)
@@ -136,6 +141,20 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainResult> {
     aliases.push('champion')
   }
   return { version: { ...registered, aliases: [...aliases].sort() }, report, aliases, skipped }
+}
+
+function testFailures(o: TrainModelOptions, mode: string, rows: readonly DatasetRow[]): FailureEvent[] | undefined {
+  if (o.failures === undefined || rows.length === 0) return undefined
+  let from = Infinity
+  let to = -Infinity
+  const devices = new Set<string>()
+  for (const r of rows) {
+    from = Math.min(from, r.ts)
+    to = Math.max(to, r.ts)
+    devices.add(r.entity)
+  }
+  from += o.horizonMs ?? 0
+  return o.failures.filter((f) => f.mode === mode && f.ts > from && f.ts <= to && devices.has(f.entity)).map((f) => ({ entity: f.entity, ts: f.ts }))
 }
 
 /** The demand dataset's naive forecast, read from its own lag columns, as a Predictor. */

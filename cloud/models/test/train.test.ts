@@ -90,7 +90,16 @@ describe('training orchestration', () => {
     expect(r.report.evaluations[0]).not.toHaveProperty('leadTime')
 
     const none = { ...ds, targets: { cooling: ds.targets.cooling!, never: new Float32Array(ds.rows.length) } }
-    const s = await trainModel({ kind: 'maintenance', name: 'skips', dataset: none, registry, params: { iterations: 20 } })
+    // Ground-truth failure times: only those of the mode, of a dataset device, inside the test window after its first horizon count.
+    const testTs = ds.rows.filter((r) => r.split === 'test' && r.entity === 'tap-000').map((r) => r.ts)
+    const last = Math.max(...testTs)
+    const failures = [
+      { entity: 'tap-000', mode: 'cooling', ts: last }, { entity: 'tap-000', mode: 'seal_leak', ts: last },
+      { entity: 'tap-999', mode: 'cooling', ts: last }, { entity: 'tap-000', mode: 'cooling', ts: Math.min(...testTs) + 3_600_000 },
+    ]
+    const s = await trainModel({ kind: 'maintenance', name: 'skips', dataset: none, registry, params: { iterations: 20 }, failures, horizonMs: 24 * 3_600_000 })
+    const cooling = s.report.evaluations[0]
+    expect(cooling?.kind === 'classifier' && cooling.leadTime).toMatchObject({ failures: 1, failureTimes: 'ground truth' })
     expect(s.skipped).toEqual([{ target: 'never', reason: 'no positive row in train' }])
     expect(s.report.notes).toContain('never: not trained: no positive row in train')
   })
