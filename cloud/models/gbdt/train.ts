@@ -51,6 +51,7 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
     learningRate: o.learningRate,
     gain,
     pool: [],
+    rootCounts: null,
   }
   const inSample = o.subsample < 1 ? new Uint8Array(n) : undefined
 

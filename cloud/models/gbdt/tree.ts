@@ -34,6 +34,11 @@ export interface GrowContext {
   gain: Float64Array
   /** Reused histogram buffers. */
   pool: Hist[]
+  /**
+   * Per-bin row counts of all rows, filled by the first tree whose root holds every row. Bins never change, so
+   * later such roots copy them and accumulate only gradients (a third less work on half the histogram rows).
+   */
+  rootCounts: Uint32Array | null
 }
 
 export interface GrownTree {
@@ -91,7 +96,13 @@ export function growTree(c: GrowContext): GrownTree {
   }
   const root: Leaf = newLeaf(addNode(), 0, c.size, 0, g, h)
   root.hist = takeHist(c)
-  buildHistogram(c, root.hist, root.start, root.end)
+  if (c.size === c.rows && c.features.length === c.cols && c.rootCounts !== null) {
+    root.hist.count.set(c.rootCounts)
+    buildHistogram(c, root.hist, root.start, root.end, false)
+  } else {
+    buildHistogram(c, root.hist, root.start, root.end, true)
+    if (c.size === c.rows && c.features.length === c.cols) c.rootCounts = root.hist.count.slice()
+  }
   findSplit(c, root)
   const leaves: Leaf[] = [root]
 
@@ -111,7 +122,7 @@ export function growTree(c: GrowContext): GrownTree {
     const canSplit = (l: Leaf): boolean => l.depth < c.maxDepth && l.end - l.start >= 2 * c.minSamplesLeaf && leaves.length < c.maxLeaves
     if (canSplit(small) || canSplit(large)) {
       small.hist = takeHist(c)
-      buildHistogram(c, small.hist, small.start, small.end)
+      buildHistogram(c, small.hist, small.start, small.end, true)
       subtract(parentHist, small.hist)
       large.hist = parentHist
       for (const l of [small, large]) {
@@ -162,7 +173,11 @@ function subtract(from: Hist, h: Hist): void {
  * One pass over the leaf's rows fills every feature's histogram. Two rows per step: their updates are independent,
  * which roughly halves the time per update in V8 (measured).
  */
-function buildHistogram(c: GrowContext, hist: Hist, start: number, end: number): void {
+function buildHistogram(c: GrowContext, hist: Hist, start: number, end: number, counts: boolean): void {
+  if (!counts && c.features.length === c.cols) {
+    gradientsOnly(c, hist.gh, start, end)
+    return
+  }
   const { bins, cols, gh, order, features } = c
   const hg = hist.gh
   const hc = hist.count
@@ -213,6 +228,38 @@ function buildHistogram(c: GrowContext, hist: Hist, start: number, end: number):
       hg[b << 1] = hg[b << 1]! + g
       hg[(b << 1) + 1] = hg[(b << 1) + 1]! + h
       hc[b] = hc[b]! + 1
+    }
+  }
+}
+
+/** `buildHistogram` over every feature without the counts (the caller has them). */
+function gradientsOnly(c: GrowContext, hg: Float64Array, start: number, end: number): void {
+  const { bins, cols, gh, order } = c
+  let k = start
+  for (; k + 1 < end; k += 2) {
+    const i0 = order[k]!
+    const i1 = order[k + 1]!
+    const g0 = gh[i0 << 1]!
+    const h0 = gh[(i0 << 1) + 1]!
+    const g1 = gh[i1 << 1]!
+    const h1 = gh[(i1 << 1) + 1]!
+    const r0 = i0 * cols
+    const r1 = i1 * cols
+    for (let f = 0, off = 0; f < cols; f++, off += BINS << 1) {
+      const j0 = off + (bins[r0 + f]! << 1)
+      hg[j0] = hg[j0]! + g0
+      hg[j0 + 1] = hg[j0 + 1]! + h0
+      const j1 = off + (bins[r1 + f]! << 1)
+      hg[j1] = hg[j1]! + g1
+      hg[j1 + 1] = hg[j1 + 1]! + h1
+    }
+  }
+  if (k < end) {
+    const i = order[k]!
+    for (let f = 0; f < cols; f++) {
+      const j = ((f * BINS + bins[i * cols + f]!) << 1)
+      hg[j] = hg[j]! + gh[i << 1]!
+      hg[j + 1] = hg[j + 1]! + gh[(i << 1) + 1]!
     }
   }
 }
