@@ -38,6 +38,8 @@ export interface MaintenanceDatasetOptions {
   database?: string
   /** Whether ClickHouse accepts writes (entity rows go to a Memory table). Default: true. */
   writable?: boolean
+  /** Called after each group of devices has its features: rows done, rows in all. Default: none. */
+  onProgress?: (done: number, total: number) => void
 }
 
 /**
@@ -113,6 +115,7 @@ export async function buildMaintenanceDataset(o: MaintenanceDatasetOptions): Pro
   const perDevice = new Map<string, number[]>()
   m.rows.forEach((r, i) => perDevice.get(r.entity)?.push(i) ?? perDevice.set(r.entity, [i]))
   const groups = chunk([...perDevice.keys()], Math.max(1, Math.floor(200_000 / Math.max(1, m.rows.length / Math.max(1, perDevice.size)))))
+  let done = 0
   for (const g of groups) {
     const idx = g.flatMap((d) => perDevice.get(d) ?? [])
     const got = await store.getHistoricalFeatures({ entity: 'device', rows: idx.map((i) => ({ entityId: m.rows[i]!.entity, ts: m.rows[i]!.ts })), features: names })
@@ -123,6 +126,7 @@ export async function buildMaintenanceDataset(o: MaintenanceDatasetOptions): Pro
         values[base + c] = typeof v === 'number' ? v : Number.NaN
       }
     })
+    o.onProgress?.((done += idx.length), m.rows.length)
   }
   return {
     name: 'maintenance',

@@ -23,7 +23,7 @@ export {
   buildMaintenanceDataset, maintenanceRows, maintenanceFeatures, writeMaintenanceDataset, splitDays, labelColumn, DEFAULT_SPLIT,
   type MaintenanceDatasetOptions, type MaintenanceRows, type SplitShares,
 } from './dataset.js'
-export { simulateHistory, scaleHazards, type HistoryOptions, type HistoryResult } from './history/simulate.js'
+export { simulateHistory, type HistoryOptions, type HistoryResult } from './history/simulate.js'
 export { summarizeHistory, type HistorySummary } from './history/summary.js'
 export { readGroundTruth, type GroundTruthRecord } from './history/ground-truth.js'
 export { readHistoryInfo, writeHistoryInfo, type HistoryInfo } from './history/info.js'
