@@ -191,8 +191,10 @@ export function demandForecaster(o: DemandForecasterOptions): DemandForecast {
   let cached: { day: number; forecasts: Promise<Map<string, number>> } | undefined
   const score = async (day: number): Promise<Map<string, number>> => {
     // A week beyond the lookback, so a tap quiet on the lookback's first day still counts from its real first pour.
-    const taps = (await readTapHistory(o.client, day - LOOKBACK - 7, day, db)).filter((t) => t.firstDay <= day - 7)
-    const ctx = new FleetContext(taps)
+    const all = await readTapHistory(o.client, day - LOOKBACK - 7, day, db)
+    // Venue and beverage paces count every tap, young ones too, as in training.
+    const ctx = new FleetContext(all)
+    const taps = all.filter((t) => t.firstDay <= day - 7)
     const values = Float32Array.from(taps.flatMap((t) => demandFeatures(t, day, ctx)))
     const pred = taps.length === 0 ? new Float32Array(0) : o.predictor.predictBatch({ rows: taps.length, cols: DEMAND_FEATURES.length, values })
     return new Map(taps.map((t, i) => [t.deviceId, Math.max(0, pred[i] ?? 0)]))

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../../common/index.js'
 import { migrate, openDatabase, type Database } from '../../index.js'
 import { startTestServer, type TestServer } from '../../test/pg-server.js'
-import { buildChurnDataset, CHURN_FEATURES, churnFeatures, dayNumber, payingOn, type AccountTimeline } from '../churn.js'
+import { buildChurnDataset, CHURN_FEATURES, churnDataset, churnFeatures, dayNumber, payingOn, type AccountTimeline } from '../churn.js'
 import type { Dataset } from '../types.js'
 
 let server: TestServer | undefined
@@ -184,6 +184,14 @@ describe('churn features (pure)', () => {
     expect(get('days_since_product_use')).toBeNaN()
     expect(get('litres_per_tap_7d')).toBeNaN()
     expect(get('tier')).toBe(0)
+  })
+
+  it('splits by day, earliest first, and drops rows whose label window reaches the next slice', () => {
+    const days = Array.from({ length: 10 }, (_, k) => day + 7 * k)
+    const ds = churnDataset([base], days, { horizon: 10, validationShare: 0.2, testShare: 0.2 })
+    const byDay = ds.rows.map((r) => [(r.ts - 86_400_000) / 86_400_000 - day, r.split])
+    // Days 0…35 train, 42 and 49 validation, 56 and 63 test; 35 + 10 reaches 42 and 49 + 10 reaches 56: both dropped.
+    expect(byDay).toEqual([[0, 'train'], [7, 'train'], [14, 'train'], [21, 'train'], [28, 'train'], [42, 'validation'], [56, 'test'], [63, 'test']])
   })
 
   it('an account churned on the day, or not yet converted, is not a row', () => {

@@ -114,4 +114,16 @@ describe('demand dataset (chDB)', () => {
     expect(out.has('tap-unknown')).toBe(false)
     expect((await forecast([])).size).toBe(0)
   })
+
+  it('serves with exactly the features it trains on (no training/serving skew)', async () => {
+    const seen: Matrix[] = []
+    const predictor = { featureCount: DEMAND_FEATURES.length, predictBatch: (m: Matrix) => (seen.push(m), new Float32Array(m.rows)) }
+    await demandForecaster({ client, predictor, model: 'demand@1' })(['tap-a', 'tap-b'])
+    const ds = await buildDemandDataset({ client, from: T0 + 20 * D, to: T0 + 21 * D })
+    expect(seen).toHaveLength(1)
+    expect(seen[0]!.rows).toBe(ds.x.rows)
+    const row = (m: Matrix, r: number): number[] => Array.from(m.values.subarray(r * m.cols, (r + 1) * m.cols))
+    const sortByFirst = (m: Matrix): number[][] => Array.from({ length: m.rows }, (_, r) => row(m, r)).sort((a, b) => a[0]! - b[0]!)
+    expect(sortByFirst(seen[0]!)).toEqual(sortByFirst(ds.x))
+  })
 })
