@@ -101,7 +101,19 @@ async function dataset(kind: ModelKind, o: TrainFlags, db: Database): Promise<{ 
   const ch = openClickHouse({ path: join(o.dataDir, 'clickhouse') })
   try {
     if (kind === 'demand') return { ds: await buildDemandDataset({ client: ch.client, from: info.from, to: info.to }) }
-    const ds = await buildMaintenanceDataset({ client: ch.client, from: info.from, to: info.to, horizon: o.horizon, step: o.step })
+    // Point-in-time features are the slow part of a large history: show rows done.
+    const bar = new SingleBar({ format: ' features |{bar}| {value}/{total} rows', hideCursor: true, stream: process.stderr }, Presets.shades_classic)
+    const show = o.progress && process.stderr.isTTY === true
+    let started = false
+    const ds = await buildMaintenanceDataset({
+      client: ch.client, from: info.from, to: info.to, horizon: o.horizon, step: o.step,
+      onProgress: (done, total) => {
+        if (!show) return
+        if (!started) bar.start(total, 0)
+        started = true
+        bar.update(done)
+      },
+    }).finally(() => bar.stop())
     // A fault cleared before it failed (a repair, a flash) never failed.
     const failures = (await readGroundTruth(ch.client, 0, info.to))
       .filter((g) => g.clearedMs === null || g.clearedMs >= g.failureMs)
