@@ -2,12 +2,12 @@ import { Command, CommanderError } from 'commander'
 import { TapflowError, createLogger, errorMessage } from '../common/index.js'
 import { registerBusiness } from './commands/business.js'
 import { registerDevices } from './commands/devices.js'
-import { registerDrift } from './commands/drift.js'
 import { registerFleet } from './commands/fleet.js'
 import { registerFeatures } from './commands/features.js'
 import { registerGateway } from './commands/gateway.js'
 import { registerLake } from './commands/lake.js'
 import { registerLoad } from './commands/load.js'
+import { registerModels } from './commands/models.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
 import { registerUp } from './commands/up.js'
@@ -31,7 +31,7 @@ registerBusiness(program, deps)
 registerDevices(program)
 registerLake(program, deps)
 registerFeatures(program)
-registerDrift(program)
+registerModels(program, deps)
 
 try {
   await program.parseAsync(process.argv)

@@ -10,7 +10,7 @@ import { rng } from './scipy-oracle.js'
 const BIN = join(import.meta.dirname, '../../../cli/bin/tapflow.js')
 const run = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'drift', ...args])
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'models', 'drift', ...args])
     return { code: 0, stdout, stderr }
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string }
@@ -18,7 +18,7 @@ const run = async (...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-describe('tapflow drift (CLI, CSV files)', () => {
+describe('tapflow models drift (CLI, CSV files)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tapflow-drift-cli-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
   const r = rng(11)

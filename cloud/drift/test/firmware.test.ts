@@ -63,7 +63,7 @@ async function simulateRollout(ch: ClickHouseHandle): Promise<void> {
 }
 
 /**
- * The windows `tapflow drift` takes by default: the data's last day (1.5.0, drifting from 6 to 12 %) against the
+ * The windows `tapflow models drift` takes by default: the data's last day (1.5.0, drifting from 6 to 12 %) against the
  * 7 days before it (1.4.2 but for the rollout's first day).
  */
 describe('a 1.5.0 firmware rollout shows up as drift on the flow-meter features', () => {
@@ -113,10 +113,10 @@ describe('a 1.5.0 firmware rollout shows up as drift on the flow-meter features'
     expect(col('flow_rate_avg_24h')?.pValue).toBeGreaterThan(0.05)
   })
 
-  it('tapflow drift, with its default windows, writes the same verdicts', async () => {
+  it('tapflow models drift, with its default windows, writes the same verdicts', async () => {
     const out = join(dir, 'reports')
     const { stdout } = await promisify(execFile)(process.execPath, [
-      BIN, 'drift', '--data-dir', dir, '--out-dir', out, '--json', '--features', 'avg_pour_size,flow_rate_avg_24h,firmware_version',
+      BIN, 'models', 'drift', '--data-dir', dir, '--out-dir', out, '--json', '--features', 'avg_pour_size,flow_rate_avg_24h,firmware_version',
     ])
     const report = JSON.parse(stdout) as DriftReport
     const iso = (t: number): string => new Date(t).toISOString().replace(':00.000Z', 'Z')
