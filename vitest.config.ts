@@ -24,9 +24,11 @@ const UNIT = [
   'firmware-sim/test/sensors.test.ts',
   'cloud/lake/test/models.unit.test.ts',
   'cli/test/wall-bound-clock.test.ts',
+  'cloud/drift/test/detect.test.ts',
   'cloud/models/test/evaluate.test.ts',
   'cloud/models/test/gbdt.test.ts',
   'cloud/models/test/metrics.unit.test.ts',
+  'cloud/models/test/labels.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']

@@ -13,6 +13,7 @@ import { checkDataDir } from '../data-dir.js'
 import { startStackAndCompany } from '../company.js'
 import { LakeUp, lakeBanner, lakeUnreachable } from '../lake-up.js'
 import { startFeatures } from '../features-up.js'
+import { demandChampion } from '../models-up.js'
 import { readStackInfo } from '../stack-file.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
@@ -72,6 +73,12 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const features = await startFeatures({ stack, clock, dataDir: o.dataDir, businessUrl: company && readStackInfo(o.dataDir)?.businessUrl, everyMs: o.featuresEvery, host: o.host, port: o.featuresPort, logger: log })
       company?.onDayClosed((day) => features.materialize(`business day ${day} closed`))
       stack.web.setFeatureSource(features.source)
+      if (company) {
+        // The venue view's demand forecast: the registered champion, looked up again after each simulated day.
+        const forecast = async (): Promise<void> => stack.web.setDemandForecast(await demandChampion({ db: company.company.business.db, client: stack.clickhouse.client, dataDir: o.dataDir, logger: log }))
+        void forecast()
+        company.onDayClosed(forecast)
+      }
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
