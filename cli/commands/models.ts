@@ -117,6 +117,12 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
       const from = to - o.days * D
       if (Date.now() - from > 85 * D) throw new ConfigError(`--end/--days: the history would start ${new Date(from).toISOString()}, older than the 90 days raw telemetry is kept`)
       const ch = openClickHouse({ path: join(o.dataDir, 'clickhouse') })
+      // The training fleet numbers its venues and taps as every fleet does (ven-0001, tap-0001-01): over another
+      // fleet's telemetry its frames would be taken for that fleet's duplicates, and its faults mixed into the labels.
+      if (await holdsTelemetry(ch.client)) {
+        await ch.client.close()
+        throw new ConfigError(`${o.dataDir} already holds telemetry (from tapflow up, or an earlier simulate): simulate into a data dir of its own, e.g. --data-dir data/training, and pass the same --data-dir to dataset and train`)
+      }
       const bar = new SingleBar({ format: ' simulate |{bar}| {percentage}% · day {day}/{days} · {frames} frames · {rate} frames/s', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 10_000 }, Presets.shades_classic)
       const t0 = performance.now()
       try {
@@ -184,4 +190,14 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
   addModelTrainingCommands(models, deps)
   registerDrift(models)
   return models
+}
+
+/** Whether the data dir's ClickHouse already has telemetry rows (a fresh one has no tables yet). */
+async function holdsTelemetry(client: ReturnType<typeof openClickHouse>['client']): Promise<boolean> {
+  try {
+    const rs = await client.query({ query: 'SELECT count() > 0 AS any FROM (SELECT 1 FROM tapflow.pours LIMIT 1 UNION ALL SELECT 1 FROM tapflow.health LIMIT 1)', format: 'JSONEachRow' })
+    return Boolean((await rs.json<{ any: number | boolean }>())[0]?.any)
+  } catch {
+    return false // no tables yet: nothing to collide with
+  }
 }

@@ -67,6 +67,10 @@ describe('models end to end: simulate → train → evaluate → register', () =
     const data = join(dir, 'data')
     const sim = await tapflow('models', 'simulate', '--manifest', join(dir, 'e2e.yaml'), '--days', '9', '--data-dir', data)
     expect(sim.code, sim.stderr).toBe(0)
+    // A second fleet over the first's telemetry would collide with its ids: refused, in one line.
+    const again = await tapflow('models', 'simulate', '--manifest', join(dir, 'e2e.yaml'), '--days', '9', '--data-dir', data)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/already holds telemetry/)
     const train = await tapflow('models', 'train', '--model', 'maintenance', '--iterations', '60', '--data-dir', data)
     expect(train.code, train.stderr).toBe(0)
     expect(train.stdout).toMatch(/^maintenance@1 registered \(@challenger, @champion\)/m)
