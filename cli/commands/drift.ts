@@ -1,13 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage } from '../../common/index.js'
 import { FeatureStore, detectDrift, driftSummary, readFeatureWindow, tableFromCsv, writeDriftReport, type DriftColumnValues } from '../../cloud/index.js'
-import { openClickHouse } from '../../edge-gateway/index.js'
 import { duration, url } from '../options.js'
-import { readStackInfo } from '../stack-file.js'
-import { checkDataDir } from '../data-dir.js'
+import { openTelemetryClient } from '../telemetry-client.js'
 
 const D = 86_400_000
 /** Id and time columns a training-set CSV carries, never compared. */
@@ -97,15 +93,7 @@ function readFiles(refPath: string, curPath: string): Input {
 
 /** The feature store's offline values over two windows, defaulting to the data's own last day and the week before. */
 async function readWindows(o: DriftFlags): Promise<Input> {
-  if (o.clickhouseUrl === undefined) checkDataDir(o.dataDir, { write: false, exclusive: false })
-  const remote = o.clickhouseUrl ?? readStackInfo(o.dataDir)?.sqlUrl
-  let client: ClickHouseClient
-  if (remote !== undefined) {
-    client = createClient({ url: remote, log: { level: ClickHouseLogLevel.OFF }, request_timeout: 600_000 })
-  } else {
-    if (!existsSync(join(o.dataDir, 'clickhouse'))) throw new ConfigError(`no TapFlow data in ${o.dataDir}: start the stack with 'make up' (or pass --data-dir / --clickhouse-url)`)
-    client = openClickHouse({ path: join(o.dataDir, 'clickhouse') }).client
-  }
+  const { client, remote } = openTelemetryClient(o)
   try {
     const rs = await client.query({ query: 'SELECT toString(toUnixTimestamp64Milli(max(ts))) AS last, toString(count()) AS n FROM tapflow.health', format: 'JSONEachRow' })
     const [stat] = await rs.json<{ last: string; n: string }>()

@@ -1,14 +1,13 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
-import { createClient, ClickHouseLogLevel, type ClickHouseClient, type DataFormat } from '@clickhouse/client'
+import type { DataFormat } from '@clickhouse/client'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, formatDuration, silentLogger, type Clock } from '../../common/index.js'
 import { FeatureClient, FeatureStore, Registry, openOnlineStore, startEmbeddedPostgres, type EmbeddedPostgresHandle, type EntityRow, type FeatureValue, type OnlineRow, type OnlineStore } from '../../cloud/index.js'
-import { openClickHouse } from '../../edge-gateway/index.js'
 import { instant, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
-import { checkDataDir } from '../data-dir.js'
+import { openTelemetryClient } from '../telemetry-client.js'
 import { readFleetKey } from './fleet.js'
 
 interface SourceFlags {
@@ -36,22 +35,9 @@ function sourceOptions(cmd: Command): Command {
     .addOption(new Option('--business-url <url>', 'the business (PostgreSQL) for customer features, e.g. a running stack\'s `businessUrl` in <data-dir>/stack.json').argParser(url(['postgres:', 'postgresql:'])))
 }
 
-/**
- * The sources and stores for one command. While the stack runs, chDB's directory is the stack's: read through
- * its read-only SQL port (entity rows then go inline in the query). Otherwise open the directory here.
- */
+/** The sources and stores for one command (through a running stack's SQL port, entity rows go inline in the query). */
 async function openStore(o: SourceFlags, withOnline: boolean, clock?: Clock, entity?: string): Promise<{ store: FeatureStore; close: () => Promise<void> }> {
-  if (o.clickhouseUrl === undefined) checkDataDir(o.dataDir, { write: false, exclusive: false })
-  const remote = o.clickhouseUrl ?? readStackInfo(o.dataDir)?.sqlUrl
-  let client: ClickHouseClient
-  if (remote !== undefined) {
-    client = createClient({ url: remote, log: { level: ClickHouseLogLevel.OFF }, request_timeout: 600_000 })
-  } else {
-    if (!existsSync(join(o.dataDir, 'clickhouse'))) {
-      throw new ConfigError(`no TapFlow data in ${o.dataDir}: start the stack with 'make up' (or pass --data-dir / --clickhouse-url)`)
-    }
-    client = openClickHouse({ path: join(o.dataDir, 'clickhouse') }).client
-  }
+  const { client, remote } = openTelemetryClient(o)
   // The SQL port refuses postgresql(): customer features from the business are computed only from the data dir,
   // where a stopped stack's embedded PostgreSQL is started for the command (as `tapflow business sql` does).
   let businessUrl = remote === undefined ? o.businessUrl : undefined
