@@ -6,4 +6,4 @@ COPY proto ./proto
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN node proto/build.mjs
-ENTRYPOINT ["node", "cli/bin/tapflow.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "cli/bin/tapflow.js"]

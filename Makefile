@@ -11,7 +11,7 @@ help: ## list targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
 
 up: install ## run the whole stack embedded (broker, gateway, chDB, 2,000 taps); Ctrl-C flushes and stops
-	node cli/bin/tapflow.js up $(ARGS)
+	node --max-semi-space-size=64 cli/bin/tapflow.js up $(ARGS)
 
 test: install peers ## run every test: the vitest projects unit and integration (interop with real peers included)
 	npx vitest run

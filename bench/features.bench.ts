@@ -2,7 +2,8 @@
  * Feature store: materialization of DEVICES devices × every device feature into LMDB, online lookup latency for
  * 50 features of one entity (in-process and over gRPC), and a point-in-time training set of ROWS entity rows × 50 features
  * written as CSV. Telemetry is generated inside an embedded ClickHouse (DAYS days, 5-min frames, a pour per 20 min).
- * Run: npx tsx bench/features.bench.ts   (DEVICES=10000 DAYS=2 ROWS=1000000 LOOKUPS=20000 to change the load)
+ * Run: node --max-semi-space-size=64 --import tsx bench/features.bench.ts (the flag tapflow itself runs with; bench/run.ts passes it)
+ *   DEVICES=10000 DAYS=2 ROWS=1000000 LOOKUPS=20000 change the load
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -93,7 +94,7 @@ rmSync(dir, { recursive: true, force: true })
 console.log(JSON.stringify({
   name: 'features',
   headline: ['online_p99_ms', 'grpc_p99_ms', 'materialize_s', 'training_set_s'],
-  command: 'npx tsx bench/features.bench.ts',
+  command: 'node --max-semi-space-size=64 --import tsx bench/features.bench.ts',
   target: 'online p99 ≤ 1 ms for 50 features in-process, ≤ 2 ms over gRPC; materialize 10,000 devices × all device features ≤ 5 s; 1,000,000 rows × 50 features ≤ 60 s',
   results: {
     devices, days, device_features: deviceFeatures.length, lookups,

@@ -17,6 +17,9 @@ interface BenchResult {
   measuredAt?: string
 }
 
+/** Node flags a bench runs with because the product's process does (cli/bin/tapflow.js, Makefile, Dockerfile). */
+const NODE_FLAGS: Record<string, string[]> = { 'features.bench.ts': ['--max-semi-space-size=64'] }
+
 const only = process.env.BENCH?.split(',').map((s) => s.trim())
 const files = readdirSync('bench')
   .filter((f) => f.endsWith('.bench.ts'))
@@ -29,7 +32,7 @@ const results: Record<string, BenchResult> = { ...previous }
 let failed = 0
 for (const f of files) {
   process.stderr.write(`\n▶ bench/${f}\n`)
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${f}`], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: process.env })
+  const r = spawnSync(process.execPath, [...(NODE_FLAGS[f] ?? []), '--import', 'tsx', `bench/${f}`], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: process.env })
   const last = r.stdout.trim().split('\n').at(-1) ?? ''
   try {
     const res = JSON.parse(last) as BenchResult
