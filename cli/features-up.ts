@@ -22,6 +22,8 @@ export interface FeaturesUpOptions {
   port: number
   /** Least real time between two scheduled runs (and before the first): at --speed max simulated hours fly by. Default: 15 s. */
   minGapRealMs?: number
+  /** Most real time between two scheduled runs: at --speed 1 a simulated hour is an hour, and values should not wait for it. Default: 60 s. */
+  maxGapRealMs?: number
   logger: Logger
 }
 
@@ -62,6 +64,7 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
   let lastRealStart = performance.now()
   let next = o.everyMs > 0 ? o.clock.now() : Infinity
   const minGap = o.minGapRealMs ?? 15_000
+  const maxGap = o.maxGapRealMs ?? 60_000
 
   const run = async (reason: string): Promise<void> => {
     if (closed) return
@@ -84,7 +87,8 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
 
   const timer = setInterval(() => {
     const now = o.clock.now()
-    if (running || now < next || performance.now() - lastRealStart < minGap) return
+    const since = performance.now() - lastRealStart
+    if (running || since < minGap || (now < next && (o.everyMs <= 0 || since < maxGap))) return
     next = now + o.everyMs
     void materialize('schedule')
   }, WATCH_MS)

@@ -33,7 +33,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller (0: none)').default(3).argParser(int(0, 200)))
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
     .addOption(new Option('--features-port <port>', 'FeatureService (gRPC) port for `tapflow features get`').default(50052).argParser(port))
-    .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time, besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
+    .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time (and at least every real minute), besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()

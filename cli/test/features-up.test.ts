@@ -50,6 +50,18 @@ describe('features in tapflow up', () => {
     await expect.poll(() => up.source.views().find((v) => v.name === 'device_pours')?.materializedAt, { timeout: 30_000 }).toBe(TO - D + 3_600_000)
   })
 
+  it('materializes at least every maxGapRealMs of real time, however slowly simulated time runs', async () => {
+    let runs = 0
+    const stack = { clickhouse: { client }, authority, gateway: { flush: () => { runs++; return Promise.resolve() } } } as unknown as GatewayStack
+    const frozen = { now: (): number => TO - D } // --speed 1 feels like this: an hour takes an hour
+    const slow = await startFeatures({ stack, clock: frozen, dataDir: join(dir, 'slow'), everyMs: 3_600_000, minGapRealMs: 0, maxGapRealMs: 300, host: '127.0.0.1', port: 0, logger: silentLogger })
+    try {
+      await expect.poll(() => runs, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
+    } finally {
+      await slow.close()
+    }
+  })
+
   it('materializes when told (the closed business day), and serves values fresh against the simulated clock over gRPC', async () => {
     sim.t = TO
     await up.materialize('business day closed')
