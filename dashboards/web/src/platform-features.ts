@@ -1,30 +1,10 @@
 import { api, badge, esc, fmtNum, fmtTime, table } from './util.js'
+import type { CurrentFeature, FeatureViewState } from '../../src/features-panel.js'
 
 /** The feature store on the dashboard: an entity's current values (device and venue views), and the views' lag. */
 
-interface CurrentFeature {
-  name: string
-  view: string
-  type: string
-  description: string
-  value: number | string | null
-  eventTs: number | null
-  status: 'fresh' | 'stale' | 'missing'
-}
-
-interface ViewState {
-  name: string
-  entity: string
-  source: string
-  ttlMs: number
-  features: number
-  materializedAt: number | null
-  newestEvent: number | null
-  entities: number
-  tookMs: number | null
-  lagMs: number | null
-  skipped?: string
-}
+/** The server's shapes (dashboards/src/features-panel.ts); type-only, so nothing of the server enters the bundle. */
+type ViewState = FeatureViewState & { lagMs: number | null }
 
 const FRESHNESS: Record<CurrentFeature['status'], string> = { fresh: 'ok', stale: 'warn', missing: 'offline' }
 
