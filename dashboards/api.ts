@@ -23,6 +23,17 @@ export interface DeviceRow {
   lineTempC: number | null
   rssiDbm: number | null
   lastSeen: number | null
+  /** Predictive-maintenance risk (tapflow.predictions, tapflow.alerts); null before the device is first scored. */
+  risk: DeviceRisk | null
+}
+
+export interface DeviceRisk {
+  /** The highest failure-mode score (0–1) of the newest scoring round, and its mode; null with only an alert. */
+  score: number | null
+  mode: string | null
+  scoredAt: number | null
+  /** Modes with an open alert. */
+  openAlerts: string[]
 }
 
 export interface VenueListRow {

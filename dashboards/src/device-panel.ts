@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { chTime, rows, tableExists } from './db.js'
+import { hasTable } from './fleet-panels.js'
 import { HttpError } from './params.js'
 
 const DAY = 86_400_000
@@ -11,7 +12,7 @@ function stepSeconds(rangeMs: number): number {
 
 export async function device(client: ClickHouseClient, id: string, from: number, to: number): Promise<Record<string, unknown>> {
   const p = { id, from: chTime(from), to: chTime(to), step: stepSeconds(to - from) }
-  const [[info], [state], series, pours, health, faults, deadLetters, groundTruth, tickets] = await Promise.all([
+  const [[info], [state], series, pours, health, faults, deadLetters, groundTruth, tickets, risk] = await Promise.all([
     rows<Record<string, unknown>>(
       client,
       `SELECT d.device_id AS deviceId, d.venue_id AS venueId, ifNull(v.name, '') AS venueName, d.line_id AS lineId,
@@ -79,6 +80,7 @@ export async function device(client: ClickHouseClient, id: string, from: number,
        FROM tapflow.support_tickets FINAL WHERE device_id = {id:String} ORDER BY ticket_id DESC LIMIT 100`,
       p,
     ),
+    riskFor(client, p),
   ])
   if (info === undefined && state === undefined) throw new HttpError(404, `no device '${id}'`)
   // Each fault links to the ticket it became: the first ticket of that kind opened on or after its onset day.
@@ -87,7 +89,96 @@ export async function device(client: ClickHouseClient, id: string, from: number,
     const t = [...tickets].reverse().find((x) => x.kind === g.mode && x.opened >= day)
     return { ...g, ticket: t?.ticketId ?? null }
   }) ?? null
-  return { info: info ?? null, state: state ?? null, from, to, stepS: p.step, series, pours, health, faults, deadLetters, groundTruth: truth, tickets }
+  return {
+    info: info ?? null, state: state ?? null, from, to, stepS: p.step, series, pours, health, faults, deadLetters, groundTruth: truth, tickets,
+    risk: { ...risk, truth: (groundTruth ?? []).map(truthMarks) },
+  }
+}
+
+/** A feature's share of an alert's score, as the scorer wrote it into `top_features`. */
+export interface Contribution {
+  feature: string
+  value: number | string | null
+  contribution: number
+}
+
+export interface DeviceAlert {
+  alertId: string
+  mode: string
+  model: string
+  version: number
+  risk: number
+  threshold: number
+  status: string
+  openedAt: number
+  expectedFailureAt: number | null
+  resolvedAt: number | null
+  resolution: string
+  ticketId: string
+  topFeatures: Contribution[]
+}
+
+/** The device view's predictive-maintenance panel: risk per mode over the range, alerts, and ground truth to compare. */
+export interface DeviceRiskPanel {
+  /** Per mode, the highest score in each chart step (ms, 0–1). */
+  series: { mode: string; points: [number, number][] }[]
+  /** Newest first; open ones carry the features that drove them. */
+  alerts: DeviceAlert[]
+  /** Injected faults as instants to mark on the chart (ms): onset, failure, and when cleared. */
+  truth: { mode: string; onset: number | null; failure: number | null; cleared: number | null }[]
+}
+
+async function riskFor(client: ClickHouseClient, p: { id: string; from: string; to: string; step: number }): Promise<Omit<DeviceRiskPanel, 'truth'>> {
+  if (!(await hasTable(client, 'predictions')) || !(await hasTable(client, 'alerts'))) return { series: [], alerts: [] }
+  const [points, alerts] = await Promise.all([
+    rows<{ mode: string; t: number; score: number }>(
+      client,
+      `SELECT mode, toUnixTimestamp(toStartOfInterval(ts, toIntervalSecond({step:UInt32}))) * 1000 AS t, round(max(score), 4) AS score
+       FROM tapflow.predictions WHERE device_id = {id:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
+       GROUP BY mode, t ORDER BY mode, t`,
+      p,
+    ),
+    rows<Omit<DeviceAlert, 'topFeatures'> & { topFeatures: string }>(
+      client,
+      `SELECT alert_id AS alertId, mode, model, version, round(risk, 4) AS risk, round(threshold, 4) AS threshold, status,
+              toUnixTimestamp64Milli(opened_at) AS openedAt, toUnixTimestamp64Milli(expected_failure_at) AS expectedFailureAt,
+              toUnixTimestamp64Milli(resolved_at) AS resolvedAt, resolution, ticket_id AS ticketId, top_features AS topFeatures
+       FROM tapflow.alerts FINAL WHERE device_id = {id:String} ORDER BY opened_at DESC LIMIT 50`,
+      p,
+    ),
+  ])
+  const series = new Map<string, [number, number][]>()
+  for (const x of points) series.set(x.mode, [...(series.get(x.mode) ?? []), [x.t, x.score]])
+  return {
+    series: [...series].map(([mode, pts]) => ({ mode, points: pts })),
+    alerts: alerts.map((a) => ({ ...a, topFeatures: contributions(a.topFeatures) })),
+  }
+}
+
+/** `top_features` JSON, largest contribution first; a malformed value shows as none rather than failing the view. */
+export function contributions(json: string): Contribution[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(json)
+  } catch {
+    return []
+  }
+  if (!Array.isArray(parsed)) return []
+  return parsed
+    .filter((f): f is Record<string, unknown> => typeof f === 'object' && f !== null && typeof (f as Record<string, unknown>).feature === 'string')
+    .map((f) => ({
+      feature: f.feature as string,
+      value: typeof f.value === 'number' || typeof f.value === 'string' ? f.value : null,
+      contribution: typeof f.contribution === 'number' ? f.contribution : 0,
+    }))
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
+}
+
+/** DateTime64 text ('2026-11-30 12:00:00.000', UTC) → ms. */
+const ms = (v: unknown): number | null => (typeof v === 'string' && v !== '' ? Date.parse(`${v.replace(' ', 'T')}Z`) : null)
+
+function truthMarks(g: Record<string, unknown>): DeviceRiskPanel['truth'][number] {
+  return { mode: String(g.mode), onset: ms(g.onset), failure: ms(g.failure), cleared: ms(g.cleared) }
 }
 
 const groundTruthSeen = new WeakSet<ClickHouseClient>()

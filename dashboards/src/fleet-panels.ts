@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { rows } from './db.js'
-import type { DeviceRow, Health, VenueListRow } from '../api.js'
+import { rows, tableExists } from './db.js'
+import type { DeviceRisk, DeviceRow, Health, VenueListRow } from '../api.js'
 
 /** A device is online while its frames keep coming: temperatures arrive every 5 min, health every 15. */
 export const ONLINE_WINDOW_MS = 20 * 60_000
@@ -55,10 +55,54 @@ export async function dataNow(client: ClickHouseClient): Promise<number> {
 }
 
 export async function fleet(client: ClickHouseClient): Promise<{ now: number; devices: DeviceRow[] }> {
-  const [now, raw] = await Promise.all([dataNow(client), rows<Raw>(client, FLEET_SQL)])
+  const [now, raw, risks] = await Promise.all([dataNow(client), rows<Raw>(client, FLEET_SQL), risk(client)])
   // Sorted here: with prefer_column_name_to_alias an ORDER BY on the joined names is ambiguous.
   raw.sort((a, b) => (a.venue_id < b.venue_id ? -1 : a.venue_id > b.venue_id ? 1 : a.device_id < b.device_id ? -1 : 1))
-  return { now, devices: raw.map((r) => classify(r, now)) }
+  return { now, devices: raw.map((r) => ({ ...classify(r, now), risk: risks.get(r.device_id) ?? null })) }
+}
+
+/** Predictions older than this before the newest round are not a device's current risk (it was not scored since). */
+export const RISK_LOOKBACK_H = 24
+
+/**
+ * Each scored device's current risk: per mode, its newest score within RISK_LOOKBACK_H of the newest prediction
+ * (simulated time), the highest of them, and its open alerts (alerts FINAL: the newest version of each wins).
+ * An alert is open until it has a `resolved_at` or the status 'resolved'.
+ */
+export async function risk(client: ClickHouseClient): Promise<Map<string, DeviceRisk>> {
+  const out = new Map<string, DeviceRisk>()
+  if (!(await hasTable(client, 'predictions')) || !(await hasTable(client, 'alerts'))) return out
+  const [scores, alerts] = await Promise.all([
+    rows<{ device_id: string; score: number; mode: string; scored: number }>(
+      client,
+      `SELECT device_id, max(score) AS score, argMax(mode, score) AS mode, toUnixTimestamp64Milli(max(ts)) AS scored
+       FROM (SELECT device_id, mode, argMax(score, ts) AS score, max(ts) AS ts FROM tapflow.predictions
+             WHERE ts >= (SELECT max(ts) FROM tapflow.predictions) - INTERVAL ${RISK_LOOKBACK_H} HOUR GROUP BY device_id, mode)
+       GROUP BY device_id`,
+    ),
+    rows<{ device_id: string; modes: string[] }>(
+      client,
+      `SELECT device_id, arraySort(groupArray(mode)) AS modes FROM tapflow.alerts FINAL
+       WHERE isNull(resolved_at) AND status != 'resolved' GROUP BY device_id`,
+    ),
+  ])
+  for (const s of scores) out.set(s.device_id, { score: Math.round(s.score * 1000) / 1000, mode: s.mode, scoredAt: s.scored, openAlerts: [] })
+  for (const a of alerts) {
+    const r = out.get(a.device_id)
+    if (r) r.openAlerts = a.modes
+    else out.set(a.device_id, { score: null, mode: null, scoredAt: null, openAlerts: a.modes })
+  }
+  return out
+}
+
+const present = new WeakMap<ClickHouseClient, Set<string>>()
+
+/** Whether `tapflow.<table>` exists; remembered once it does (tables are never dropped under a running stack). */
+export async function hasTable(client: ClickHouseClient, table: string): Promise<boolean> {
+  const seen = present.get(client) ?? new Set<string>()
+  present.set(client, seen)
+  if (!seen.has(table) && (await tableExists(client, 'tapflow', table))) seen.add(table)
+  return seen.has(table)
 }
 
 /** Online/offline, health and alert labels from a device's latest state. */
@@ -103,6 +147,7 @@ function classify(r: Raw, now: number): DeviceRow {
     lineTempC: r.seen ? Math.round(r.line_temp_c * 10) / 10 : null,
     rssiDbm: r.seen ? r.rssi_dbm : null,
     lastSeen: r.seen ? r.last_seen : null,
+    risk: null,
   }
 }
 

@@ -6,6 +6,7 @@ import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type 
 import { device } from './device-panel.js'
 import { currentFeatures, featureViews, type FeatureSource } from './features-panel.js'
 import { venue } from './venue-panel.js'
+import { growth, newestEvent, recentEvents, SOURCES } from './growth-panel.js'
 import type { Health } from '../api.js'
 import { dataNow, fleet, overview, venues } from './fleet-panels.js'
 import { LiveFeed, type LiveEvent } from './live.js'
@@ -47,7 +48,7 @@ export interface CompanyStatus {
 }
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url))
-const STATUSES = ['all', 'online', 'offline', 'alert', 'fault', 'warn', 'ok', 'waiting'] as const
+const STATUSES = ['all', 'online', 'offline', 'alert', 'fault', 'warn', 'ok', 'waiting', 'risk'] as const
 
 /**
  * The stack's web port: the dashboard UI, its JSON API and live SSE stream, plus /status and /metrics.
@@ -132,7 +133,7 @@ export class DashboardServer {
         const devices = f.devices.filter(
           (d) =>
             (venueId === '' || d.venueId === venueId) && (account === '' || d.accountId === account) &&
-            matchesStatus(d.online, d.health, status) &&
+            (status === 'risk' ? (d.risk?.openAlerts.length ?? 0) > 0 : matchesStatus(d.online, d.health, status)) &&
             (q === '' || `${d.deviceId} ${d.venueId} ${d.venueName} ${d.city} ${d.beverage}`.toLowerCase().includes(q)),
         )
         return { now: f.now, total: f.devices.length, devices }
@@ -154,6 +155,15 @@ export class DashboardServer {
         const to = p.instant('to', await this.dataEnd())
         return device(c, id, to - range, to)
       }
+      case '/api/growth': {
+        p.only('range', 'to', 'source')
+        const range = p.range('range', '7d')
+        const to = p.instant('to', (await newestEvent(c)) + 1 || Date.now())
+        return growth(c, to - range, to, p.oneOf('source', ['all', ...SOURCES], 'all'))
+      }
+      case '/api/growth/events':
+        p.only('limit', 'source')
+        return recentEvents(c, p.int('limit', 50, 1, 500), p.oneOf('source', ['all', ...SOURCES], 'all'))
       case '/api/company':
         p.only()
         return this.company?.() ?? { business: false }
@@ -173,7 +183,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/growth, /api/growth/events, /api/company, /api/platform, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
     }
   }
 
