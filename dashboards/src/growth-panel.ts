@@ -184,11 +184,14 @@ export async function recentEvents(client: ClickHouseClient, limit: number, sour
   )
 }
 
-/** The newest event's time (ms), 0 when there is none: the Growth view's default "now". */
-export async function newestEvent(client: ClickHouseClient): Promise<number> {
-  if (!(await hasTable(client, 'product_events'))) return 0
+/**
+ * The Growth view's default end of range: just after the newest event, so simulated visitors on a clock ahead of or
+ * behind the wall read like today (as the other views measure "now" from the data); the wall clock before any event.
+ */
+export async function growthEnd(client: ClickHouseClient): Promise<number> {
+  if (!(await hasTable(client, 'product_events'))) return Date.now()
   const r = await rows<{ t: number }>(client, 'SELECT toUnixTimestamp64Milli(max(timestamp)) AS t FROM tapflow.product_events')
-  return r[0]?.t ?? 0
+  return r[0] && r[0].t > 0 ? r[0].t + 1 : Date.now()
 }
 
 function emptyGrowth(from: number, to: number, source: Source | 'all'): GrowthData {
@@ -234,13 +237,13 @@ function funnels(levels: Levels): Pick<GrowthData['funnel'], 'all' | 'bySource' 
   return {
     all: group(() => 'all', ['all'])[0]!,
     bySource: group((l) => l.source, SOURCES),
-    byCampaign: top(group((l) => l.campaign || '(none)')),
-    byChannel: top(group((l) => l.channel || '(direct)')),
+    byCampaign: topGroups(group((l) => l.campaign || '(none)')),
+    byChannel: topGroups(group((l) => l.channel || '(direct)')),
   }
 }
 
 /** The biggest groups by first-step visitors; the rest summed into '(other)'. */
-function top(rows: FunnelRow[]): FunnelRow[] {
+export function topGroups(rows: FunnelRow[]): FunnelRow[] {
   rows.sort((a, b) => b.steps[0]!.visitors - a.steps[0]!.visitors || a.key.localeCompare(b.key))
   if (rows.length <= MAX_GROUPS) return rows
   const rest = rows.slice(MAX_GROUPS - 1)

@@ -6,7 +6,7 @@ import { closeHttpServer, errorMessage, listen, silentLogger, systemClock, type 
 import { device } from './device-panel.js'
 import { currentFeatures, featureViews, type FeatureSource } from './features-panel.js'
 import { venue } from './venue-panel.js'
-import { growth, newestEvent, recentEvents, SOURCES } from './growth-panel.js'
+import { growth, growthEnd, recentEvents, SOURCES } from './growth-panel.js'
 import type { Health } from '../api.js'
 import { dataNow, fleet, overview, venues } from './fleet-panels.js'
 import { LiveFeed, type LiveEvent } from './live.js'
@@ -158,7 +158,7 @@ export class DashboardServer {
       case '/api/growth': {
         p.only('range', 'to', 'source')
         const range = p.range('range', '7d')
-        const to = p.instant('to', (await newestEvent(c)) + 1 || Date.now())
+        const to = p.instant('to', await growthEnd(c))
         return growth(c, to - range, to, p.oneOf('source', ['all', ...SOURCES], 'all'))
       }
       case '/api/growth/events':

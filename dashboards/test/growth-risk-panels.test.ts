@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate, openClickHouse, type ClickHouseHandle } from '../../edge-gateway/index.js'
 import { chTime } from '../src/db.js'
 import { DashboardServer, type DeviceRow } from '../index.js'
-import type { GrowthData, ProductEvent } from '../src/growth-panel.js'
+import { funnelRow, topGroups, type GrowthData, type ProductEvent } from '../src/growth-panel.js'
 import type { DeviceRiskPanel } from '../src/device-panel.js'
 
 /**
@@ -59,6 +59,11 @@ describe('empty tables (no predictions, no product events yet)', () => {
     expect(g.body.daily.map((d) => d.day)).toEqual([DAY - 2 * 86_400_000, DAY - 86_400_000, DAY])
     expect(g.body.pages).toEqual([])
     expect((await get<ProductEvent[]>('/api/growth/events')).body).toEqual([])
+    // Without events, the range ends at the wall clock.
+    const now = await get<GrowthData>('/api/growth?range=1d')
+    expect(now.status).toBe(200)
+    expect(Math.abs(now.body.to - Date.now())).toBeLessThan(60_000)
+    expect(now.body.daily.length).toBeGreaterThanOrEqual(1)
   })
 
   it('fleet has no risk and the at-risk filter is empty; the device view has an empty risk panel', async () => {
@@ -184,6 +189,8 @@ describe('growth', () => {
   const to = `to=${DAY + 86_400_000}`
 
   it('funnel counts visitors through the steps in order, with conversion per step, by source, campaign and channel', async () => {
+    // The default range ends just after the newest event.
+    expect((await get<GrowthData>('/api/growth?range=7d')).body.to).toBe(D + 5 * H + 1)
     const { body: g } = await get<GrowthData>(`/api/growth?range=7d&${to}`)
     const counts = (key: string, rows: GrowthData['funnel']['byCampaign']): number[] | undefined => rows.find((r) => r.key === key)?.steps.map((s) => s.visitors)
     expect(g.funnel.steps.map((s) => s.step)).toEqual(['visited', 'engaged', 'signup_started', 'signup_completed', 'trial_activated', 'plan_upgraded'])
@@ -255,5 +262,19 @@ describe('growth', () => {
     expect((await get('/api/growth?range=1y')).status).toBe(400)
     expect((await get('/api/growth/events?limit=0')).status).toBe(400)
     expect((await get('/api/growth?x=1')).status).toBe(400)
+  })
+})
+
+describe('funnel arithmetic', () => {
+  it('keeps the 11 biggest campaigns and sums the rest into (other), step by step', () => {
+    // Campaign i has i visitors who stopped at the first step and one who went all six steps.
+    const rows = Array.from({ length: 15 }, (_, i) => funnelRow(`c${String(i).padStart(2, '0')}`, new Map([[1, i], [6, 1]])))
+    const top = topGroups(rows)
+    expect(top).toHaveLength(12)
+    expect(top.slice(0, 11).map((r) => r.key)).toEqual(['c14', 'c13', 'c12', 'c11', 'c10', 'c09', 'c08', 'c07', 'c06', 'c05', 'c04'])
+    // c00…c03: 0+1+2+3 stopped at the first step, and 4 who converted.
+    expect(top[11]!.key).toBe('(other)')
+    expect(top[11]!.steps.map((s) => s.visitors)).toEqual([10, 4, 4, 4, 4, 4])
+    expect(top[11]!.steps[1]!.fromPrevious).toBe(0.4)
   })
 })

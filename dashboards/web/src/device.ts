@@ -1,6 +1,12 @@
+import { use } from 'echarts/core'
+import { MarkAreaComponent, MarkLineComponent } from 'echarts/components'
 import { axis, chart } from './charts.js'
 import { featureValues } from './platform-features.js'
 import { api, badge, esc, fmtNum, fmtTime, table, tile, type View } from './util.js'
+import type { DeviceAlert, DeviceRiskPanel } from '../../src/device-panel.js'
+
+// Ground truth is drawn on the risk chart as marks.
+use([MarkAreaComponent, MarkLineComponent])
 
 interface DeviceData {
   info: { deviceId: string; venueId: string; venueName: string; lineId: number; beverageId: string; kegSizeMl: number; specFirmware: string } | null
@@ -13,6 +19,9 @@ interface DeviceData {
   groundTruth: Record<string, unknown>[] | null
   tickets: { ticketId: string; accountId: string; venueId: string; kind: string; priority: string; status: string; opened: string; resolved: string | null }[]
   stepS: number
+  from: number
+  to: number
+  risk: DeviceRiskPanel
 }
 
 export const RANGES = ['1h', '6h', '24h', '7d', '30d']
@@ -32,6 +41,11 @@ export const deviceView: View = (root, id) => {
       <div class="panel"><h2>Temperature (°C)</h2><div class="chart" id="temp-chart"></div></div>
       <div class="panel"><h2>Pours</h2><div class="chart" id="pour-chart"></div></div>
     </div>
+    <div class="grid2">
+      <div class="panel"><h2>Failure risk by mode, with ground truth</h2><div class="chart" id="risk-chart"></div><p class="muted" id="risk-empty" hidden></p></div>
+      <div class="panel"><h2 id="alert-title">Alert</h2><div id="alert-info"></div><div class="chart" id="contrib-chart" style="height:200px"></div></div>
+    </div>
+    <div class="panel"><h2>Predictive-maintenance alerts</h2><div class="scroll" id="device-alerts"></div></div>
     <div class="grid2">
       <div class="panel"><h2>Recent pours</h2><div class="scroll" id="device-pours"></div></div>
       <div class="panel"><h2>Firmware and health</h2><div class="scroll" id="device-health"></div></div>
@@ -80,6 +94,7 @@ export const deviceView: View = (root, id) => {
         { name: 'pours', type: 'line', yAxisIndex: 1, showSymbol: false, data: d.series.map((p) => [p.t, p.pours]) },
       ],
     })
+    riskPanels(root, d)
     root.querySelector('#device-pours')!.innerHTML = table(
       [{ h: 'time' }, { h: 'seq', num: true }, { h: 'ml', num: true }, { h: 'waste ml', num: true }, { h: 'keg left ml', num: true }, { h: '°C', num: true }],
       d.pours.map((p) => [fmtTime(p.ts, true), String(p.seq), fmtNum(p.volumeMl), fmtNum(p.wasteMl), fmtNum(p.kegRemainingMl), fmtNum(p.beverageTempC, 1)]),
@@ -127,4 +142,73 @@ export const deviceView: View = (root, id) => {
   void load()
   const timer = setInterval(() => void load(), 15_000)
   return () => clearInterval(timer)
+}
+
+/** Risk over time per mode with each injected fault shaded from onset to failure, and the alert's top features. */
+function riskPanels(root: HTMLElement, d: DeviceData): void {
+  const { series, alerts, truth } = d.risk
+  const empty = root.querySelector<HTMLElement>('#risk-empty')!
+  empty.hidden = series.length > 0
+  empty.textContent = 'No risk scores in this range: live scoring writes them (tapflow.predictions) while tapflow up runs.'
+  // Upcoming failures (ground truth's, or the alert's expectation) widen the axis by up to half the range: the point
+  // of an alert is that it comes before the failure.
+  const open = alerts.find((a) => a.status !== 'resolved' && a.resolvedAt === null)
+  const ahead = [...truth.map((g) => g.failure), open?.expectedFailureAt ?? null].filter((t): t is number => t !== null && t >= d.to && t <= d.to + (d.to - d.from) / 2)
+  const end = Math.max(d.to, ...ahead.map((t) => t + (d.to - d.from) / 50))
+  const inRange = (t: number | null): t is number => t !== null && t >= d.from && t < end
+  const marks = truth.flatMap((g) => [
+    ...(inRange(g.onset) ? [{ xAxis: g.onset, name: `onset ${g.mode}` }] : []),
+    ...(inRange(g.failure) ? [{ xAxis: g.failure, name: `failure ${g.mode}` }] : []),
+    ...(inRange(g.cleared) ? [{ xAxis: g.cleared, name: `cleared ${g.mode}` }] : []),
+  ])
+  if (open && inRange(open.expectedFailureAt)) marks.push({ xAxis: open.expectedFailureAt, name: 'expected failure (alert)' })
+  const areas = truth
+    .filter((g) => g.onset !== null && g.failure !== null && g.onset < end && g.failure > d.from)
+    .map((g) => [{ xAxis: Math.max(g.onset!, d.from) }, { xAxis: Math.min(g.cleared ?? g.failure!, g.failure!, end) }])
+  chart(root.querySelector<HTMLElement>('#risk-chart')!, {
+    xAxis: { ...axis.time, min: d.from, max: end },
+    yAxis: { ...axis.value('risk'), min: 0, max: 1 },
+    series: [
+      ...series.map((s) => ({ name: s.mode, type: 'line' as const, showSymbol: s.points.length < 3, data: s.points })),
+      {
+        // Ground truth as marks on an empty series, so it shows even before the first score.
+        name: 'ground truth', type: 'line' as const, data: [], color: '#f85149',
+        markLine: { symbol: 'none', label: { formatter: '{b}', color: '#ffa198', position: 'insideEndTop' as const }, lineStyle: { color: '#f85149', type: 'dashed' as const }, data: [
+          ...marks,
+          ...(open ? [{ yAxis: open.threshold, name: `alert threshold ${open.mode}`, lineStyle: { color: '#d29922' }, label: { color: '#d29922' } }] : []),
+        ] },
+        markArea: { itemStyle: { color: 'rgba(248,81,73,0.12)' }, data: areas as never },
+      },
+    ],
+  })
+  const shown = open ?? alerts[0]
+  root.querySelector('#alert-title')!.textContent = shown ? `${open ? 'Open alert' : 'Latest alert (resolved)'}: ${shown.mode}` : 'Alert'
+  root.querySelector('#alert-info')!.innerHTML = shown ? alertInfo(shown) : '<p class="muted">No predictive-maintenance alert for this tap.</p>'
+  const contrib = root.querySelector<HTMLElement>('#contrib-chart')!
+  contrib.hidden = !shown || shown.topFeatures.length === 0
+  if (shown && shown.topFeatures.length > 0) {
+    const f = [...shown.topFeatures].reverse() // largest at the top
+    chart(contrib, {
+      grid: { left: 170, right: 40, top: 10, bottom: 25 },
+      legend: { show: false },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      xAxis: axis.value('contribution'),
+      yAxis: { ...axis.category(f.map((x) => `${x.feature} = ${typeof x.value === 'number' ? fmtNum(x.value, 2) : (x.value ?? '?')}`)) },
+      series: [{ name: 'contribution', type: 'bar', data: f.map((x) => ({ value: x.contribution, itemStyle: { color: x.contribution >= 0 ? '#f85149' : '#3fb950' } })) }],
+    })
+  }
+  root.querySelector('#device-alerts')!.innerHTML = table(
+    [{ h: 'opened' }, { h: 'mode' }, { h: 'risk', num: true }, { h: 'threshold', num: true }, { h: 'status' }, { h: 'expected failure' }, { h: 'resolved' }, { h: 'ticket' }, { h: 'model' }],
+    alerts.map((a) => [fmtTime(a.openedAt, true), esc(a.mode), fmtNum(a.risk * 100, 1) + '%', fmtNum(a.threshold * 100, 1) + '%',
+      badge(a === open ? 'fault' : 'ok', a.status), fmtTime(a.expectedFailureAt, true), a.resolvedAt ? `${fmtTime(a.resolvedAt, true)} ${esc(a.resolution)}` : '—',
+      esc(a.ticketId || '—'), `${esc(a.model)} v${a.version}`]),
+    'no alerts for this tap',
+  )
+}
+
+function alertInfo(a: DeviceAlert): string {
+  return `<p>risk <b>${fmtNum(a.risk * 100, 1)}%</b> (threshold ${fmtNum(a.threshold * 100, 1)}%) · opened ${fmtTime(a.openedAt, true)}` +
+    (a.expectedFailureAt ? ` · failure expected ${fmtTime(a.expectedFailureAt, true)}` : '') +
+    (a.ticketId ? ` · ticket ${esc(a.ticketId)}` : '') + ` · ${esc(a.model)} v${a.version}</p>` +
+    (a.topFeatures.length ? '<p class="muted">What drove the score (contribution of each feature, at its value):</p>' : '<p class="muted">no feature contributions recorded</p>')
 }

@@ -1,10 +1,21 @@
 import { api, badge, esc, fmtNum, fmtTime, kegBar, tile, type View } from './util.js'
-import type { DeviceRow } from '../../api.js'
+import type { DeviceRisk, DeviceRow } from '../../api.js'
 
 
 type Row = { venue: { id: string; name: string; city: string; n: number; bad: number; offline: number } } | { device: DeviceRow }
 
 const ROW_H = 30
+/** The stylesheet's device row with a risk column before the alerts. */
+const DEVICE_COLS = 'grid-template-columns:170px 70px 170px 110px 90px 90px 150px 1fr'
+
+/** Predictive risk: the newest round's highest mode score; an open alert shows as a fault badge naming its modes. */
+function riskCell(r: DeviceRisk | null): string {
+  if (r === null) return '<span class="muted" title="not scored yet">—</span>'
+  const pct = r.score === null ? '' : `${fmtNum(r.score * 100)}%`
+  const title = r.score === null ? 'open alert' : `highest failure-mode risk in the newest scoring round (${fmtTime(r.scoredAt, true)}): ${r.mode ?? ''}`
+  if (r.openAlerts.length > 0) return `<span title="${esc(title)}">${badge('fault', `${pct ? `${pct} ` : ''}${r.openAlerts.join(', ')}`)}</span>`
+  return `<span class="muted" title="${esc(title)}">${pct} ${esc(r.mode ?? '')}</span>`
+}
 
 /** Every device grouped by venue; only the rows in view are in the DOM, so 10,000 devices scroll smoothly. */
 export const fleetView: View = (root) => {
@@ -14,7 +25,7 @@ export const fleetView: View = (root) => {
     <div class="toolbar">
       <input type="search" id="fleet-q" placeholder="Search device, venue, city, beverage…">
       <select id="fleet-status">
-        <option value="all">all devices</option><option value="alert">needs attention</option>
+        <option value="all">all devices</option><option value="alert">needs attention</option><option value="risk">at risk (open alert)</option>
         <option value="fault">faults</option><option value="warn">warnings</option>
         <option value="offline">offline</option><option value="online">online</option><option value="waiting">no frame yet</option>
       </select>
@@ -38,7 +49,7 @@ export const fleetView: View = (root) => {
     const keep = all.filter(
       (d) =>
         (account.value === '' || d.accountId === account.value) &&
-        (st === 'all' || (st === 'alert' ? ['warn', 'fault', 'offline'].includes(d.health) : st === 'online' ? d.online : d.health === st)) &&
+        (st === 'all' || (st === 'risk' ? (d.risk?.openAlerts.length ?? 0) > 0 : st === 'alert' ? ['warn', 'fault', 'offline'].includes(d.health) : st === 'online' ? d.online : d.health === st)) &&
         (text === '' || `${d.deviceId} ${d.venueId} ${d.venueName} ${d.city} ${d.beverage}`.toLowerCase().includes(text)),
     )
     rows = []
@@ -71,10 +82,10 @@ export const fleetView: View = (root) => {
           <span class="counts">${v.n} taps${v.bad ? ` · <span style="color:var(--warn)">${v.bad} need attention</span>` : ''}${v.offline ? ` · ${v.offline} offline` : ''}</span></div>`
       } else {
         const d = r.device
-        html += `<div class="vrow" ${top} data-device="${esc(d.deviceId)}"><span><span class="dot h-${d.health}"></span>${esc(d.deviceId)}</span>
+        html += `<div class="vrow" style="top:${i * ROW_H}px;${DEVICE_COLS}" data-device="${esc(d.deviceId)}"><span><span class="dot h-${d.health}"></span>${esc(d.deviceId)}</span>
           <span class="muted">line ${d.lineId}</span><span>${esc(d.beverage)}</span>${kegBar(d.kegPct)}
           <span class="muted">${d.lineTempC === null ? '—' : `${fmtNum(d.lineTempC, 1)} °C`}</span><span class="muted">${fmtTime(d.lastSeen)}</span>
-          <span>${d.alerts.length ? d.alerts.map((a) => badge(d.health, a)).join('') : badge(d.health)}</span></div>`
+          <span class="risk">${riskCell(d.risk)}</span><span>${d.alerts.length ? d.alerts.map((a) => badge(d.health, a)).join('') : badge(d.health)}</span></div>`
       }
     }
     spacer.innerHTML = html
@@ -99,6 +110,9 @@ export const fleetView: View = (root) => {
         tile('warnings', `<span style="color:var(--warn)">${fmtNum(count('warn'))}</span>`) +
         tile('faults', `<span style="color:var(--fault)">${fmtNum(count('fault'))}</span>`) +
         tile('offline', `<span style="color:var(--offline)">${fmtNum(count('offline'))}</span>`) +
+        tile('at risk', all.some((d) => d.risk !== null)
+          ? `<span style="color:var(--fault)">${fmtNum(all.filter((d) => (d.risk?.openAlerts.length ?? 0) > 0).length)}</span>`
+          : '<span class="muted" style="font-size:14px" title="live scoring writes tapflow.predictions while tapflow up runs">not scored yet</span>', 'fleet-at-risk') +
         (count('waiting') ? tile('no frame yet', `<span style="color:var(--waiting)">${fmtNum(count('waiting'))}</span>`) : '') +
         tile('data as of', `<span style="font-size:16px">${fmtTime(f.now, true)}</span>`)
       filter()

@@ -1,6 +1,7 @@
 import { disposeCharts } from './charts.js'
 import { deviceView } from './device.js'
 import { fleetView } from './fleet.js'
+import { growthView } from './growth.js'
 import { liveView } from './live.js'
 import { loadView } from './load.js'
 import { platformView } from './platform.js'
@@ -8,6 +9,7 @@ import { venueView } from './venue.js'
 import { api, type View } from './util.js'
 
 const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView, platform: platformView }
+VIEWS.growth = growthView
 let cleanup: (() => void) | void
 
 /** Hash routes (#/fleet, #/live, #/device/<id>, #/venue/<id>, #/load/<name>, #/platform): no server routing needed. */
