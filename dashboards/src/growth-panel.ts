@@ -171,15 +171,21 @@ export async function growth(client: ClickHouseClient, from: number, to: number,
   }
 }
 
-/** The newest events (by arrival), for the live stream. */
+/**
+ * The newest events (by arrival), for the live stream: those that arrived within a day of the newest arrival (so the
+ * scan skips old parts), once per uuid, with the properties parsed for the page only.
+ */
 export async function recentEvents(client: ClickHouseClient, limit: number, source: Source | 'all'): Promise<ProductEvent[]> {
   if (!(await hasTable(client, 'product_events'))) return []
   return rows<ProductEvent>(
     client,
     `SELECT uuid, event, distinct_id AS distinctId, session_id AS sessionId, source, toUnixTimestamp64Milli(timestamp) AS timestamp,
             toUnixTimestamp64Milli(received_at) AS receivedAt, ${PAGE} AS page, ${CAMPAIGN} AS campaign, ${CHANNEL} AS channel
-     FROM tapflow.product_events WHERE ({source:String} = 'all' OR source = {source:String})
-     ORDER BY received_at DESC, timestamp DESC LIMIT 1 BY uuid LIMIT {limit:UInt32}`,
+     FROM (SELECT * FROM tapflow.product_events
+           WHERE ({source:String} = 'all' OR source = {source:String})
+             AND received_at >= (SELECT max(received_at) FROM tapflow.product_events) - INTERVAL 1 DAY
+           ORDER BY received_at DESC, timestamp DESC LIMIT 1 BY uuid LIMIT {limit:UInt32})
+     ORDER BY receivedAt DESC, timestamp DESC`,
     { limit, source },
   )
 }

@@ -41,15 +41,20 @@ export const growthView: View = (root) => {
   const sel = (id: string): HTMLSelectElement => root.querySelector<HTMLSelectElement>(`#growth-${id}`)!
   const [range, source, split] = [sel('range'), sel('source'), sel('split')]
   let last: GrowthData | undefined
+  let loading = false
 
   const load = async (): Promise<void> => {
+    // A long range over many events can take longer than the refresh period: never stack requests.
+    if (loading) return
+    loading = true
     try {
       last = await api<GrowthData>('growth', { range: range.value, source: source.value })
+      render(root, last, split.value as keyof typeof SPLITS)
     } catch (err) {
       root.querySelector('#growth-tiles')!.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
-      return
+    } finally {
+      loading = false
     }
-    render(root, last, split.value as keyof typeof SPLITS)
   }
 
   const seen = new Set<string>()
