@@ -183,7 +183,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/growth, /api/growth/events, /api/company, /api/platform, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
     }
   }
 

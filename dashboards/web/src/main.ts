@@ -9,7 +9,6 @@ import { venueView } from './venue.js'
 import { api, type View } from './util.js'
 
 const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView, platform: platformView }
-VIEWS.growth = growthView
 let cleanup: (() => void) | void
 
 /** Hash routes (#/fleet, #/live, #/device/<id>, #/venue/<id>, #/load/<name>, #/platform): no server routing needed. */
@@ -24,6 +23,7 @@ function route(): void {
   cleanup = view(root, arg)
 }
 
+VIEWS.growth = growthView
 window.addEventListener('hashchange', route)
 route()
 
