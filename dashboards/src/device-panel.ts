@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { chTime, rows, tableExists } from './db.js'
+import { chTime, rows } from './db.js'
 import { hasTable } from './fleet-panels.js'
 import { HttpError } from './params.js'
 
@@ -156,7 +156,7 @@ async function riskFor(client: ClickHouseClient, p: { id: string; from: string; 
 }
 
 /** `top_features` JSON, largest contribution first; a malformed value shows as none rather than failing the view. */
-export function contributions(json: string): Contribution[] {
+function contributions(json: string): Contribution[] {
   let parsed: unknown
   try {
     parsed = JSON.parse(json)
@@ -181,14 +181,9 @@ function truthMarks(g: Record<string, unknown>): DeviceRiskPanel['truth'][number
   return { mode: String(g.mode), onset: ms(g.onset), failure: ms(g.failure), cleared: ms(g.cleared) }
 }
 
-const groundTruthSeen = new WeakSet<ClickHouseClient>()
-
 /** Injected faults (migration 3), newest first; FINAL so a cleared fault shows once, with its clearing time. */
 async function groundTruthFor(client: ClickHouseClient, id: string): Promise<Record<string, unknown>[] | null> {
-  if (!groundTruthSeen.has(client)) {
-    if (!(await tableExists(client, 'tapflow', 'ground_truth'))) return null
-    groundTruthSeen.add(client)
-  }
+  if (!(await hasTable(client, 'ground_truth'))) return null
   return rows(
     client,
     `SELECT mode, source, onset_ts AS onset, failure_ts AS failure, cleared_at AS cleared, parameters, record_id AS record

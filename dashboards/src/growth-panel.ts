@@ -13,6 +13,8 @@ import { hasTable } from './fleet-panels.js'
  * A visitor (distinct_id) is attributed first-touch: the campaign and channel of their earliest event that has one,
  * since posthog-js only sees UTM parameters on the landing page.
  * - page: `$pathname`, else the path of `$current_url`.
+ * Visitor totals add the sources up: a real browser's distinct_id (posthog-js's own id) and a simulated visitor's
+ * are assumed never to coincide.
  */
 
 export const PAGE_VIEWS = ['home_viewed', 'pricing_viewed', 'features_viewed', 'demo_viewed'] as const
