@@ -10,9 +10,9 @@ import { hasTable } from './fleet-panels.js'
  * - campaign: `utm_campaign` (what posthog-js records from a landing URL) wins over `campaign` (what the simulated
  *   visitors write); none is '(none)'.
  * - channel: `utm_medium`, else `utm_source`, else `channel`; none is '(direct)'.
+ * - page: `$pathname`, else the path of `$current_url`.
  * A visitor (distinct_id) is attributed first-touch: the campaign and channel of their earliest event that has one,
  * since posthog-js only sees UTM parameters on the landing page.
- * - page: `$pathname`, else the path of `$current_url`.
  * Visitor totals add the sources up: a real browser's distinct_id (posthog-js's own id) and a simulated visitor's
  * are assumed never to coincide.
  */
@@ -26,8 +26,8 @@ export type Source = (typeof SOURCES)[number]
 export type EventKind = 'page view' | 'action' | 'conversion' | 'posthog'
 
 /**
- * The funnel's steps, in order. A visitor reaches step n when they did steps 1…n in this order within the window
- * (ClickHouse's `windowFunnel`, the same strict-order rule as PostHog's funnels).
+ * The funnel's steps, in order. A visitor reaches step n when they did steps 1…n in this order within the window,
+ * other events in between allowed (ClickHouse's `windowFunnel`; PostHog's default, sequential funnels count the same).
  */
 export const FUNNEL: readonly { step: string; events: readonly string[] }[] = [
   { step: 'visited', events: ['$pageview', ...PAGE_VIEWS] },
