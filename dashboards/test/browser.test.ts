@@ -166,6 +166,8 @@ describe.skipIf(!present && !requireBrowser)('dashboard in headless Chromium', (
     expect(await page.locator('.vrow[data-device]').count()).toBe(1)
     expect(await page.textContent(`.vrow[data-device="${device.deviceId}"] .risk`)).toMatch(/80% cooling-failure/)
     expect(await page.textContent('#fleet-at-risk')).toBe('1')
+    expect(await page.textContent(`.vrow[data-venue="${device.venueId}"]`)).toMatch(/1 at risk/)
+    await page.screenshot({ path: join('reports', 'dashboard-e2e-fleet-risk.png') })
 
     await page.click(`.vrow[data-device="${device.deviceId}"]`)
     await page.waitForSelector('#risk-chart canvas')

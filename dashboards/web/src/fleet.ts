@@ -2,7 +2,7 @@ import { api, badge, esc, fmtNum, fmtTime, kegBar, tile, type View } from './uti
 import type { DeviceRisk, DeviceRow } from '../../api.js'
 
 
-type Row = { venue: { id: string; name: string; city: string; n: number; bad: number; offline: number } } | { device: DeviceRow }
+type Row = { venue: { id: string; name: string; city: string; n: number; bad: number; offline: number; atRisk: number } } | { device: DeviceRow }
 
 const ROW_H = 30
 /** The stylesheet's device row with a risk column before the alerts. */
@@ -56,10 +56,11 @@ export const fleetView: View = (root) => {
     let venueRow: Extract<Row, { venue: unknown }> | undefined
     for (const d of keep) {
       if (venueRow?.venue.id !== d.venueId) {
-        venueRow = { venue: { id: d.venueId, name: d.venueName, city: d.city, n: 0, bad: 0, offline: 0 } }
+        venueRow = { venue: { id: d.venueId, name: d.venueName, city: d.city, n: 0, bad: 0, offline: 0, atRisk: 0 } }
         rows.push(venueRow)
       }
       venueRow.venue.n++
+      if ((d.risk?.openAlerts.length ?? 0) > 0) venueRow.venue.atRisk++
       if (d.health === 'offline') venueRow.venue.offline++
       else if (d.health === 'warn' || d.health === 'fault') venueRow.venue.bad++
       rows.push({ device: d })
@@ -79,7 +80,7 @@ export const fleetView: View = (root) => {
       if ('venue' in r) {
         const v = r.venue
         html += `<div class="vrow venue" ${top} data-venue="${esc(v.id)}"><span>${esc(v.name || v.id)} <span class="muted">· ${esc(v.city)} · ${esc(v.id)}</span></span>
-          <span class="counts">${v.n} taps${v.bad ? ` · <span style="color:var(--warn)">${v.bad} need attention</span>` : ''}${v.offline ? ` · ${v.offline} offline` : ''}</span></div>`
+          <span class="counts">${v.n} taps${v.bad ? ` · <span style="color:var(--warn)">${v.bad} need attention</span>` : ''}${v.offline ? ` · ${v.offline} offline` : ''}${v.atRisk ? ` · <span style="color:var(--fault)">${v.atRisk} at risk</span>` : ''}</span></div>`
       } else {
         const d = r.device
         html += `<div class="vrow" style="top:${i * ROW_H}px;${DEVICE_COLS}" data-device="${esc(d.deviceId)}"><span><span class="dot h-${d.health}"></span>${esc(d.deviceId)}</span>
