@@ -15,8 +15,8 @@ const DELAY_FROM_INPUT = 'if(received_at_in = 0, 0, toUnixTimestamp64Milli(recei
  * frames land at their device time, as the seeded history does. Int64 because `ts` is the device's clock, which
  * may be anything in the past (an unset RTC reports 1970): Int32 milliseconds end at 24.8 days.
  *
- * Every reader still sees `received_at` (an ALIAS, so `SELECT *` leaves it out, as it leaves out nothing a reader
- * used here: they name it). The gateway's rows and WAL lines keep the arrival time; the insert names the
+ * Every reader still sees `received_at`, an ALIAS (`SELECT *` leaves an ALIAS out; every reader here names its
+ * columns, and the lake export reads DESCRIBE). The gateway's rows and WAL lines keep the arrival time; the insert names the
  * EPHEMERAL input `received_at_in` for it, and ClickHouse computes the delay. A writer that leaves
  * `received_at_in` out lands the row as arriving at its device time. TTLs cannot name an ALIAS: raw retention ages
  * from `ts + receive_delay_ms`, the same instant. The live stream's skip index `pours_received_at` is rebuilt on
