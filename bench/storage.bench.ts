@@ -149,7 +149,7 @@ console.log(
     results,
     notes:
       `${days} simulated day(s) (from ${new Date(from).toISOString().slice(0, 10)}, seed 42) through seedHistory (simulator → gateway decode → chDB)${seedSeconds > 0 ? ` in ${seedSeconds} s` : ''}, ` +
-      'retention off (the fixed day would age past the TTL), then OPTIMIZE … FINAL. ratio = data_uncompressed_bytes / data_compressed_bytes over active parts; bytes per frame = ' +
+      'retention off (the fixed day would age past the TTL), then OPTIMIZE … FINAL. Seeded frames land at their device time, so receive_delay_ms is 0 (ClickHouse stores it sparse). ratio = data_uncompressed_bytes / data_compressed_bytes over active parts; bytes per frame = ' +
       'bytes_on_disk (data, marks, primary index, checksums) / rows. Per column: on-disk bytes per frame of all three tables, per row of its table, ratio.',
   }),
 )

@@ -72,7 +72,8 @@ export class TelemetryExport {
     const wm = qi(wmCol)
     const src = `${qi(this.db)}.${qi(table)}`
     const ref: TableRef = { namespace: 'raw', name: lakeName }
-    const desc = await this.wh.rows<{ name: string; type: string }>(`DESCRIBE TABLE ${src}`)
+    // An EPHEMERAL column is an insert's input only (received_at_in, migration 10): it has nothing to read.
+    const desc = (await this.wh.rows<{ name: string; type: string; default_type: string }>(`DESCRIBE TABLE ${src}`)).filter((c) => c.default_type !== 'EPHEMERAL')
     const cols: Column[] = desc.map((c) => [c.name, c.type] as const)
     await this.wh.ensure(ref, [...cols, ['_watermark', "DateTime64(3, 'UTC')"]], `toRelativeDayNum(${qi(partCol)})`)
     const [prev] = await this.wh.rows<{ w: string }>(`SELECT toString(max(_watermark)) AS w FROM ${q(ref)}`)

@@ -32,10 +32,12 @@ describe('retention by TTL', () => {
     const ts = Date.now() - ageDays * DAY
     return {
       device_id: DEV, venue_id: 'ven-0001', seq, ts, line_id: 1, beverage_id: 'bev-001', volume_ml: 500, duration_ms: 9000, flow_rate_ml_s: 60,
-      foam_ratio: 0.05, waste_ml: 15, keg_id: `${DEV}-k1`, keg_remaining_ml: 30_000, beverage_temp_c: 4, late: ageDays > 2, received_at: ts,
+      foam_ratio: 0.05, waste_ml: 15, keg_id: `${DEV}-k1`, keg_remaining_ml: 30_000, beverage_temp_c: 4, late: ageDays > 2, received_at_in: ts,
     }
   }
-  const insertPours = (rows: Record<string, unknown>[]): Promise<unknown> => db.ch.client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow' })
+  // The arrival time goes in as the gateway sends it, through the EPHEMERAL input (migration 10), named explicitly.
+  const insertPours = (rows: Record<string, unknown>[]): Promise<unknown> =>
+    db.ch.client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow', columns: Object.keys(rows[0]!) as [string, ...string[]] })
   const rollupPours = async (): Promise<number> => Number((await q<{ n: string }>(`SELECT sum(pour_count) AS n FROM tapflow.device_5m WHERE device_id = '${DEV}'`))[0]!.n)
 
   it('starts with the defaults from migration 7: raw 90 days, rollups two years, dead letters 30 days', async () => {
@@ -47,7 +49,7 @@ describe('retention by TTL', () => {
 
   it('drops raw rows and dead letters past their retention at a merge, and keeps the rollups', async () => {
     // Seq 9 is a 200-day-old frame that landed just now (an outage's backlog): it ages from its arrival.
-    await insertPours([pour(1, 200), pour(2, 95), pour(3, 80), pour(4, 1), { ...pour(9, 200), received_at: Date.now() }])
+    await insertPours([pour(1, 200), pour(2, 95), pour(3, 80), pour(4, 1), { ...pour(9, 200), received_at_in: Date.now() }])
     const dl = (ageDays: number, reason: string): Record<string, unknown> => ({
       received_at: Date.now() - ageDays * DAY, topic: 't', device_id: DEV, reason, detail: '', payload_base64: '',
     })

@@ -19,6 +19,12 @@ describe('table specs against the migrated schema', () => {
     const described = await rs.json<Described>()
     const types = new Map(described.map((c) => [c.name, c.type]))
     expect(Object.fromEntries(spec.columnNames.map((c) => [c, types.get(c)]))).toEqual(spec.columns)
+    // The insert names columns the table takes (an EPHEMERAL input stands for its field), with the field's type.
+    const kinds = new Map(described.map((c) => [c.name, c.default_type]))
+    spec.insertColumns.forEach((c, i) => {
+      expect(types.get(c)).toBe(spec.columns[spec.columnNames[i]!])
+      expect(kinds.get(c)).not.toMatch(/^(ALIAS|MATERIALIZED)$/)
+    })
     const required = described.filter((c) => c.default_type === '').map((c) => c.name)
     expect(required.filter((c) => !(c in spec.columns))).toEqual([])
   })

@@ -130,7 +130,7 @@ export class Batcher {
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now()
       try {
-        await this.insert(this.table, this.spec.columnNames, batch, token)
+        await this.insert(this.table, this.spec.insertColumns, batch, token)
         const ms = performance.now() - t0
         this.stats.rows += rows.length
         this.stats.batches++

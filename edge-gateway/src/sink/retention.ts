@@ -18,15 +18,19 @@ export interface RetentionOptions {
 
 export const DEFAULT_RETENTION: RetentionOptions = { rawDays: 90, rollupDays: 730, deadLetterDays: 30 }
 
+/** A telemetry row's arrival time, as a TTL may write it. */
+const ARRIVAL = 'toDateTime(ts + toIntervalMillisecond(receive_delay_ms))'
+
 /**
  * Every table with a retention, and the time its rows age from. Kept forever on purpose: ground_truth (training
  * labels for every model, a few rows per fault), device_state (one row per device) and the dimensions.
  */
 export const RETENTION_TABLES: readonly { table: string; time: string; keep: keyof RetentionOptions }[] = [
-  // Raw rows age from arrival, so a frame that lands late (an outage's backlog) is kept the full period too.
-  { table: 'pours', time: 'toDateTime(received_at)', keep: 'rawDays' },
-  { table: 'temperatures', time: 'toDateTime(received_at)', keep: 'rawDays' },
-  { table: 'health', time: 'toDateTime(received_at)', keep: 'rawDays' },
+  // Raw rows age from arrival, so a frame that lands late (an outage's backlog) is kept the full period too. The
+  // telemetry tables store arrival as a delay to ts (migration 10), and a TTL cannot name the received_at ALIAS.
+  { table: 'pours', time: ARRIVAL, keep: 'rawDays' },
+  { table: 'temperatures', time: ARRIVAL, keep: 'rawDays' },
+  { table: 'health', time: ARRIVAL, keep: 'rawDays' },
   { table: 'chiller', time: 'toDateTime(received_at)', keep: 'rawDays' },
   { table: 'device_rollup_5m', time: 'bucket', keep: 'rollupDays' },
   { table: 'venue_beverage_1h', time: 'hour', keep: 'rollupDays' },

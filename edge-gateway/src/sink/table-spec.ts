@@ -37,8 +37,13 @@ export interface AnyTableSpec {
   /** `database.table`. */
   readonly name: string
   readonly columns: Columns
-  /** Column names in insert order. */
+  /** Column names in insert order: the record's fields, the row's cells. */
   readonly columnNames: readonly string[]
+  /**
+   * The columns an insert names, cell for cell: `columnNames`, except where the table takes a field through an
+   * input column of another name (an EPHEMERAL column that a stored one is computed from, see migration 10).
+   */
+  readonly insertColumns: readonly string[]
   /** Columns that identify a row: the batch's dedup token and WAL replay's "already there?" check use them. */
   readonly key: readonly string[]
   /** The inverse of `toRow`, for rows read back from the WAL or handed to `onInserted`. */
@@ -66,9 +71,16 @@ export const KEY_SEPARATOR = '\u001f'
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
 
-export function defineTable<const C extends Columns>(def: { name: string; columns: C; key: readonly (keyof C & string)[] }): TableSpec<C> {
+export function defineTable<const C extends Columns>(def: {
+  name: string
+  columns: C
+  key: readonly (keyof C & string)[]
+  /** Fields the insert names differently (field → input column). Default: none. */
+  insertAs?: Partial<Record<keyof C & string, string>>
+}): TableSpec<C> {
   const names = Object.keys(def.columns) as (keyof C & string)[]
-  const bad = names.find((n) => !IDENTIFIER.test(n))
+  const insertColumns = names.map((n) => def.insertAs?.[n] ?? n)
+  const bad = [...names, ...insertColumns].find((n) => !IDENTIFIER.test(n))
   if (bad !== undefined) throw new Error(`${def.name}: column name '${bad}' is not a plain identifier`)
   const keyIdx = def.key.map((k) => names.indexOf(k))
   if (keyIdx.some((i) => i < 0)) throw new Error(`${def.name}: key ${def.key.join(', ')} names a column it does not have`)
@@ -76,6 +88,7 @@ export function defineTable<const C extends Columns>(def: { name: string; column
     name: def.name,
     columns: def.columns,
     columnNames: names,
+    insertColumns,
     key: def.key,
     toRow: compile<(record: RecordOf<C>) => Row>('r', `return [${names.map((n) => `r.${n}`).join(', ')}]`),
     fromRow: compile<(row: readonly unknown[]) => RecordOf<C>>('row', `return { ${names.map((n, i) => `${n}: row[${i}]`).join(', ')} }`),

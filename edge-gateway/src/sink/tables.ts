@@ -21,6 +21,13 @@ const FRAME_TAIL = {
   received_at: "DateTime64(3, 'UTC')",
 } as const
 
+/**
+ * The telemetry tables store the arrival time as its delay to `ts` (migration 10): the insert hands it to the
+ * EPHEMERAL input `received_at_in`, ClickHouse stores `receive_delay_ms`, and readers see `received_at` (an ALIAS).
+ * Rows and WAL lines keep the arrival time itself, so lines logged before the change insert as they are.
+ */
+const FRAME_INSERT_AS = { received_at: 'received_at_in' } as const
+
 export const POURS = defineTable({
   name: 'tapflow.pours',
   columns: {
@@ -38,6 +45,7 @@ export const POURS = defineTable({
     ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
+  insertAs: FRAME_INSERT_AS,
 })
 
 export const TEMPERATURES = defineTable({
@@ -51,6 +59,7 @@ export const TEMPERATURES = defineTable({
     ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
+  insertAs: FRAME_INSERT_AS,
 })
 
 export const HEALTH = defineTable({
@@ -67,6 +76,7 @@ export const HEALTH = defineTable({
     ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
+  insertAs: FRAME_INSERT_AS,
 })
 
 /** Rejected frames with the reason; the key is the whole row but the device (a dead letter has no seq). */
