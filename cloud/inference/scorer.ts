@@ -122,7 +122,7 @@ export class ChampionScorer implements AsyncDisposable {
         return {
           entityId, model: l.info.model, version: l.info.version, features,
           scores: l.info.modes.map((mode) => ({ mode, score: scores[mode]![r]!, threshold: l.info.thresholds[mode] ?? Number.NaN })),
-          featuresHash: createHash('sha256').update(new Uint8Array(vec.buffer, vec.byteOffset, vec.byteLength)).digest().readBigUInt64BE(0),
+          featuresHash: featuresHash(vec),
         }
       })
     })
@@ -132,25 +132,19 @@ export class ChampionScorer implements AsyncDisposable {
    * Named feature rows → the model's row-major input. A name the model does not read, a missing one (unless
    * `allowMissing`), or a non-finite value (NaN allowed as missing with `allowMissing`) is a BadFeaturesError.
    */
-  vectorize(rows: readonly Readonly<Record<string, number>>[], allowMissing = false): Float32Array {
-    const names = this.current.info.features
-    const index = new Map(names.map((n, i) => [n, i]))
-    const x = new Float32Array(rows.length * names.length).fill(Number.NaN)
-    rows.forEach((row, r) => {
-      let n = 0
-      for (const [k, v] of Object.entries(row)) {
-        const c = index.get(k)
-        if (c === undefined) throw new BadFeaturesError(`row ${r}: the model does not read '${k}' (it reads ${names.length} features: ${names.slice(0, 4).join(', ')}, …)`)
-        if (!Number.isFinite(v) && !(allowMissing && Number.isNaN(v))) throw new BadFeaturesError(`row ${r}: ${k} is ${v}${allowMissing ? '' : ' (set allow_missing to pass NaN as a missing value)'}`)
-        x[r * names.length + c] = v
-        n++
-      }
-      if (n < names.length && !allowMissing) {
-        const missing = names.filter((m) => !(m in row))
-        throw new BadFeaturesError(`row ${r}: ${missing.length} feature(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (or set allow_missing)`)
-      }
+  vectorize(rows: readonly SuppliedRow[], allowMissing = false): Float32Array {
+    return vectorize(this.current.info.features, rows, allowMissing)
+  }
+
+  /**
+   * Supplied rows (by name, or every value in info().features order) scored by one champion, which is returned
+   * with the scores: a swap between reading info() and scoring cannot mislabel the version or the columns.
+   */
+  async scoreSupplied(rows: readonly SuppliedRow[], allowMissing = false): Promise<{ info: ChampionInfo; x: Float32Array; scores: Record<string, Float32Array> }> {
+    return this.use(async (l) => {
+      const x = vectorize(l.info.features, rows, allowMissing)
+      return { info: l.info, x, scores: await run(l, x, rows.length) }
     })
-    return x
   }
 
   /** Swaps to the registry's current champion if it changed; true when it did. Never fails a call in flight. */
@@ -202,6 +196,49 @@ export class ChampionScorer implements AsyncDisposable {
     l.sessions = []
   }
 }
+
+/** The first 8 bytes of the sha256 of a float32 vector, big-endian: a UInt64 that changes when any value does. */
+export function featuresHash(vec: Float32Array): bigint {
+  return createHash('sha256').update(new Uint8Array(vec.buffer, vec.byteOffset, vec.byteLength)).digest().readBigUInt64BE(0)
+}
+
+/** A supplied row: features by name, or all values in the model's input order. */
+export type SuppliedRow = Readonly<Record<string, number>> | ArrayLike<number>
+
+function vectorize(names: readonly string[], rows: readonly SuppliedRow[], allowMissing: boolean): Float32Array {
+  const cols = names.length
+  const x = new Float32Array(rows.length * cols).fill(Number.NaN)
+  const check = (r: number, k: string, v: number): void => {
+    if (!Number.isFinite(v) && !(allowMissing && Number.isNaN(v))) throw new BadFeaturesError(`row ${r}: ${k} is ${v}${allowMissing ? '' : ' (set allow_missing to pass NaN as a missing value)'}`)
+  }
+  let index: Map<string, number> | undefined
+  rows.forEach((row, r) => {
+    if (isValues(row)) {
+      if (row.length !== cols) throw new BadFeaturesError(`row ${r}: ${row.length} values, but the model reads ${cols} features`)
+      for (let c = 0; c < cols; c++) {
+        check(r, names[c]!, row[c]!)
+        x[r * cols + c] = row[c]!
+      }
+      return
+    }
+    index ??= new Map(names.map((n, i) => [n, i]))
+    let n = 0
+    for (const [k, v] of Object.entries(row)) {
+      const c = index.get(k)
+      if (c === undefined) throw new BadFeaturesError(`row ${r}: the model does not read '${k}' (it reads ${cols} features: ${names.slice(0, 4).join(', ')}, …)`)
+      check(r, k, v)
+      x[r * cols + c] = v
+      n++
+    }
+    if (n < cols && !allowMissing) {
+      const missing = names.filter((m) => !(m in row))
+      throw new BadFeaturesError(`row ${r}: ${missing.length} feature(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (or set allow_missing)`)
+    }
+  })
+  return x
+}
+
+const isValues = (row: SuppliedRow): row is ArrayLike<number> => typeof (row as { length?: unknown }).length === 'number'
 
 async function champion(registry: ModelRegistry, model: string): Promise<ModelVersion> {
   try {
