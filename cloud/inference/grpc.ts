@@ -43,8 +43,13 @@ export function inferenceServiceClient(): ServiceClientConstructor {
 }
 
 export interface InferenceServerOptions {
-  /** One scorer per served model; the first is the default for requests that name none. Required, not empty. */
-  scorers: readonly ChampionScorer[]
+  /** Served models; the first is the default for requests that name none. Default: ['maintenance']. */
+  models?: readonly string[]
+  /**
+   * Opens a model's scorer (its registry's champion). Called at listen() and then on use and at each reload tick
+   * until it succeeds: a model with no champion yet answers NOT_FOUND until one is trained. Required.
+   */
+  open: (model: string) => Promise<ChampionScorer>
   /** Checks the `Bearer tool:<name>:<token>` credential, as FleetService does. Required. */
   auth: ControlAuthenticator
   /** Default: 127.0.0.1. */
@@ -65,25 +70,27 @@ interface WireScore { mode: string; score: number; threshold: number; alert: boo
 
 const BEARER = /^Bearer (tool:[A-Za-z0-9_.-]{1,64}):([A-Za-z0-9_-]{1,100})$/
 
-/** `tapflow.inference.v1.InferenceService` over champion scorers. It does not own them: close them after. */
+/** `tapflow.inference.v1.InferenceService` over one champion scorer per model, which it opens, reloads and closes. */
 export class InferenceServer implements AsyncDisposable {
   private readonly server: Server
   private readonly log: Logger
-  private readonly byName: Map<string, ChampionScorer>
+  private readonly models: readonly string[]
+  /** Open scorers, and opens in progress (a failed one is dropped, so the next use tries again). */
+  private readonly scorers = new Map<string, Promise<ChampionScorer>>()
   private boundPort = 0
   private timer: NodeJS.Timeout | undefined
   private readonly accepted = new Set<string>()
 
   constructor(private readonly opts: InferenceServerOptions) {
-    if (opts.scorers.length === 0) throw new UnknownModelError('InferenceServer needs at least one model to serve')
+    this.models = opts.models ?? ['maintenance']
+    if (this.models.length === 0) throw new UnknownModelError('InferenceServer needs at least one model to serve')
     this.log = (opts.logger ?? silentLogger).child({ component: 'inference' })
-    this.byName = new Map(opts.scorers.map((s) => [s.info().model, s]))
     this.server = new Server({ interceptors: [this.requireCredentials()] })
     this.server.addService(DEFINITION, {
       Predict: (call: ServerUnaryCall<WirePredict, unknown>, cb: sendUnaryData<unknown>) => void this.answer(cb, () => this.predict(call.request)),
       ModelInfo: (call: ServerUnaryCall<{ model: string }, unknown>, cb: sendUnaryData<unknown>) => void this.answer(cb, async () => {
-        const i = this.scorer(call.request.model).info()
-        return { model: i.model, version: i.version, modes: i.modes, features: i.features, thresholds: i.thresholds, models: [...this.byName.keys()] }
+        const i = (await this.scorer(call.request.model)).info()
+        return { model: i.model, version: i.version, modes: i.modes, features: i.features, thresholds: i.thresholds, models: this.models }
       }),
     })
   }
@@ -102,30 +109,43 @@ export class InferenceServer implements AsyncDisposable {
     })
     const every = this.opts.reloadEveryMs ?? 5_000
     if (every > 0) this.timer = setInterval(() => void this.reload(), every)
-    this.log.info({ address: this.address, models: [...this.byName.keys()] }, 'InferenceService listening')
+    this.log.info({ address: this.address, models: this.models }, 'InferenceService listening')
+    await this.reload()
   }
 
-  /** Every scorer swaps to its registry's current champion if it changed; the models that changed. */
+  /** Opens models not open yet and swaps open ones to their registry's current champion; the models that changed. */
   async reload(): Promise<string[]> {
     const changed: string[] = []
-    for (const [name, s] of this.byName) {
+    for (const name of this.models) {
+      const open = this.scorers.get(name)
       try {
-        if (await s.reload()) changed.push(name)
+        if (open === undefined) {
+          await this.scorer(name)
+          changed.push(name)
+        } else if (await (await open).reload()) changed.push(name)
       } catch (err) {
-        this.log.warn({ model: name, err: errorMessage(err) }, 'champion reload failed; still serving the loaded one')
+        const level = err instanceof UnknownModelError ? 'debug' : 'warn'
+        this.log[level]({ model: name, err: errorMessage(err) }, open === undefined ? 'no champion to serve yet' : 'champion reload failed; still serving the loaded one')
       }
     }
     return changed
   }
 
-  private scorer(model: string): ChampionScorer {
-    const s = model === '' ? this.opts.scorers[0] : this.byName.get(model)
-    if (s === undefined) throw new UnknownModelError(`model '${model}' is not served here (serving: ${[...this.byName.keys()].join(', ')})`)
+  /** A served model's scorer, opened on first use; UnknownModelError for a model not served or with no champion. */
+  scorer(model: string): Promise<ChampionScorer> {
+    const name = model === '' ? this.models[0]! : model
+    if (!this.models.includes(name)) return Promise.reject(new UnknownModelError(`model '${model}' is not served here (serving: ${this.models.join(', ')})`))
+    let s = this.scorers.get(name)
+    if (s === undefined) {
+      s = this.opts.open(name)
+      this.scorers.set(name, s)
+      s.catch(() => this.scorers.get(name) === s && this.scorers.delete(name))
+    }
     return s
   }
 
   private async predict(req: WirePredict): Promise<unknown> {
-    const scorer = this.scorer(req.model)
+    const scorer = await this.scorer(req.model)
     const ids = req.entity_ids
     if (ids.length > 0 && req.rows.length > 0) throw new BadFeaturesError('give entity_ids or rows, not both')
     if (ids.length > 0) {
@@ -190,6 +210,9 @@ export class InferenceServer implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer)
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()))
+    const open = await Promise.allSettled(this.scorers.values())
+    this.scorers.clear()
+    for (const s of open) if (s.status === 'fulfilled') await s.value.close()
   }
 
   [Symbol.asyncDispose](): Promise<void> {

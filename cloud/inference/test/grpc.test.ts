@@ -14,7 +14,6 @@ const dir = mkdtempSync(join(tmpdir(), 'tapflow-inference-grpc-'))
 const authority = new FleetAuthority(randomBytes(32))
 let fx: RegistryFixture | undefined
 let online: LmdbOnlineStore
-let scorer: ChampionScorer
 let server: InferenceServer
 const clients: InferenceClient[] = []
 
@@ -35,15 +34,15 @@ beforeAll(async () => {
   }] as const))
   // Only the online side is used: no ClickHouse behind it.
   const store = new FeatureStore({ clickhouse: undefined as never, online, clock: { now: () => T } })
-  scorer = await ChampionScorer.open({ registry: fx.registry, online: store })
-  server = new InferenceServer({ scorers: [scorer], auth: authority, port: 0, reloadEveryMs: 0 })
+  const registry = fx.registry
+  // churn is served but has no champion: NOT_FOUND until one is trained.
+  server = new InferenceServer({ models: ['maintenance', 'churn'], open: (model) => ChampionScorer.open({ registry, online: store, model }), auth: authority, port: 0, reloadEveryMs: 0 })
   await server.listen()
 }, 120_000)
 
 afterAll(async () => {
   for (const c of clients) c.close()
   await server?.close()
-  await scorer?.close()
   await online?.close()
   await fx?.close()
   rmSync(dir, { recursive: true, force: true })
@@ -54,7 +53,7 @@ describe('InferenceService over gRPC (embedded PostgreSQL, onnxruntime, LMDB)', 
     if (fx === undefined) return ctx.skip()
     const c = client()
     const info = await c.modelInfo()
-    expect(info).toMatchObject({ model: 'maintenance', version: 1, modes: ['cooling', 'seal_leak'], features: FEATURES, models: ['maintenance'] })
+    expect(info).toMatchObject({ model: 'maintenance', version: 1, modes: ['cooling', 'seal_leak'], features: FEATURES, models: ['maintenance', 'churn'] })
     const ds = dataset(5)
     const rows = Array.from({ length: 40 }, (_, r) => Object.fromEntries(FEATURES.map((f, k) => [f, ds.x.values[r * 4 + k]!])))
     const byName = await c.predict({ rows: rows.map((features, i) => ({ entityId: `row-${i}`, features })) })
@@ -89,8 +88,9 @@ describe('InferenceService over gRPC (embedded PostgreSQL, onnxruntime, LMDB)', 
     const c = client()
     const full = { line_temp_slope_24h: 1, flow_rate_drift_24h: 0, pour_count_1h: 3, rssi_dbm: -50 }
     const code = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'OK', (e: { grpcCode: number; message: string }) => e.grpcCode)
-    expect(await code(c.predict({ model: 'churn', rows: [{ features: full }] }))).toBe(status.NOT_FOUND)
+    expect(await code(c.predict({ model: 'nope', rows: [{ features: full }] }))).toBe(status.NOT_FOUND)
     expect(await code(c.modelInfo('nope'))).toBe(status.NOT_FOUND)
+    await expect(c.modelInfo('churn')).rejects.toThrow(/no champion for model 'churn'/)
     expect(await code(c.predict({ entityIds: ['tap-1', 'ghost'] }))).toBe(status.NOT_FOUND)
     await expect(c.predict({ entityIds: ['ghost'] })).rejects.toThrow(/no online features for ghost/)
     expect(await code(c.predict({ rows: [{ features: { line_temp_slope_24h: 1 } }] }))).toBe(status.INVALID_ARGUMENT)
