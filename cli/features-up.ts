@@ -30,6 +30,8 @@ export interface FeaturesUpOptions {
 export interface FeaturesUp {
   /** host:port of FeatureService. */
   readonly url: string
+  /** The store itself: online reads against the simulated clock (the inference service). */
+  readonly store: FeatureStore
   /** For the dashboard: current values and materialization lag. */
   readonly source: FeatureSource
   /** Materialize now, after what is in flight (the day-closed hook; awaitable). */
@@ -118,6 +120,7 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
 
   return {
     url: server.address,
+    store,
     source,
     materialize,
     async close() {
