@@ -22,6 +22,7 @@ bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 
 lint: install ## type-check, lint, and check the architecture (no import cycles, no imports past an index.ts)
 	npx tsc -p tsconfig.json
+	npx tsc -p website/web/tsconfig.json
 	npx eslint .
 	npx depcruise --config .dependency-cruiser.cjs .
 

@@ -51,7 +51,7 @@ export async function startWebsite(o: WebsiteUpOptions): Promise<WebsiteUp> {
     },
   })
   await site.listen()
-  const first = await query("SELECT min(account_id) AS account_id FROM tapflow.devices WHERE account_id != '' AND decommissioned_at IS NULL HAVING count() > 0").catch(() => [])
+  const first = await query("SELECT account_id FROM tapflow.devices WHERE account_id != '' AND decommissioned_at IS NULL ORDER BY account_id LIMIT 1").catch(() => [])
   const accountId = first[0]
   return { site, example: accountId === undefined ? undefined : { accountId, code: siteLoginCode(secret, accountId) }, close: () => site.close() }
 }
