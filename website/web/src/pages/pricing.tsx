@@ -46,7 +46,7 @@ function Calculator({ tiers }: { tiers: PricingTier[] }) {
   const q = quote(tiers, venues, tapsPerVenue)
   const report = useDebounced((v: number, t: number) => {
     const r = quote(tiers, v, t)
-    track('pricing_calculator_used', { tier: r.tier, taps: r.taps, venues: r.venues, taps_per_venue: t, monthly_price: r.monthlyCents / 100, currency: 'USD' })
+    if (r.taps > 0) track('pricing_calculator_used', { tier: r.tier, taps: r.taps, venues: r.venues, taps_per_venue: t, monthly_price: r.monthlyCents / 100, currency: 'USD' })
   }, 700)
   const change = (set: (n: number) => void, which: 'venues' | 'taps') => (e: ChangeEvent<HTMLInputElement>) => {
     const n = Math.max(0, Math.min(999, Math.floor(Number(e.target.value) || 0)))
@@ -63,10 +63,14 @@ function Calculator({ tiers }: { tiers: PricingTier[] }) {
         <input id="calc-taps" name="taps" type="number" min={1} max={999} value={tapsPerVenue} onChange={change(setTapsPerVenue, 'taps')} />
       </form>
       <output htmlFor="calc-venues calc-taps" aria-live="polite" className="quote" id="calc-quote">
-        {q.taps} taps on <strong data-tier={q.tier}>{tierName(q.tier)}</strong> at {formatUsd(q.pricePerTapCents)} per tap:{' '}
-        <strong data-monthly-cents={q.monthlyCents}>{formatUsd(q.monthlyCents)}</strong> per month
+        {q.taps === 0 ? 'Enter your venues and taps for a price.' : (
+          <>
+            {q.taps} taps on <strong data-tier={q.tier}>{tierName(q.tier)}</strong> at {formatUsd(q.pricePerTapCents)} per tap:{' '}
+            <strong data-monthly-cents={q.monthlyCents}>{formatUsd(q.monthlyCents)}</strong> per month
+          </>
+        )}
       </output>
-      <p><Link to={`/signup?tier=${q.tier}`} className="button primary">Start a free trial of {tierName(q.tier)}</Link></p>
+      {q.taps > 0 && <p><Link to={`/signup?tier=${q.tier}`} className="button primary">Start a free trial of {tierName(q.tier)}</Link></p>}
     </section>
   )
 }

@@ -7,13 +7,14 @@ import { usePage } from './page.js'
 
 const TRIAL_DAYS = 14
 
-type Step = { at: 'details' } | { at: 'trial'; venues: number; taps: number } | { at: 'active'; venues: number; taps: number } | { at: 'paid'; venues: number; taps: number }
+type Step = { at: 'details' } | { at: 'trial' | 'active' | 'paid'; venues: number; taps: number }
 
 /** Sign-up: details (signup_started on arrival, signup_completed on submit) → start the trial → upgrade to paid. */
 export function Signup({ tier: asked }: { tier: string | undefined }) {
   const pricing = useJson<Pricing>('/api/pricing')
   const tiers = pricing.data?.tiers ?? []
-  const tier = tiers.find((t) => t.tier === asked)?.tier ?? asked ?? 'starter'
+  const chosen = tiers.find((t) => t.tier === asked)
+  const tier = chosen?.tier ?? asked ?? 'starter'
   usePage('Start your free trial', 'signup_started', { tier })
   const [step, setStep] = useState<Step>({ at: 'details' })
   const heading = useRef<HTMLHeadingElement>(null)
@@ -29,7 +30,8 @@ export function Signup({ tier: asked }: { tier: string | undefined }) {
     const venues = Number(text('venues'))
     const taps = venues * Number(text('taps'))
     identify(text('email'), { email: text('email'), company: text('company') })
-    track('signup_completed', { tier, email: text('email'), company: text('company'), name: text('name'), venues, taps })
+    // The business puts an account on the tier its tap count falls in, whichever card the visitor clicked.
+    track('signup_completed', { tier: quote(tiers, venues, taps / venues).tier, chosen_tier: tier, email: text('email'), company: text('company'), name: text('name'), venues, taps })
     setStep({ at: 'trial', venues, taps })
   }
   const q = step.at === 'details' ? undefined : quote(tiers, step.venues, step.taps / Math.max(1, step.venues))
@@ -37,7 +39,8 @@ export function Signup({ tier: asked }: { tier: string | undefined }) {
   return (
     <section className="narrow">
       <h1 ref={heading} tabIndex={-1}>{step.at === 'details' ? `Start your free trial of ${tierName(tier)}` : step.at === 'paid' ? 'Welcome to TapFlow' : 'Your account is ready'}</h1>
-      {step.at === 'details' && (
+      {step.at === 'details' && pricing.data === undefined && <p aria-busy="true">Loading…</p>}
+      {step.at === 'details' && pricing.data !== undefined && (
         <form className="stack" onSubmit={submit} aria-label="Sign up">
           <label htmlFor="su-name">Your name</label>
           <input id="su-name" name="name" autoComplete="name" required />
@@ -48,15 +51,15 @@ export function Signup({ tier: asked }: { tier: string | undefined }) {
           <label htmlFor="su-venues">Venues</label>
           <input id="su-venues" name="venues" type="number" min={1} max={999} defaultValue={1} required />
           <label htmlFor="su-taps">Taps per venue</label>
-          <input id="su-taps" name="taps" type="number" min={1} max={999} defaultValue={6} required />
+          <input id="su-taps" name="taps" type="number" min={1} max={999} defaultValue={chosen?.minTaps ?? 1} required />
           <button type="submit" className="primary">Create my account</button>
         </form>
       )}
-      {step.at === 'trial' && (
+      {step.at === 'trial' && q !== undefined && (
         <>
           <p>Your {TRIAL_DAYS}-day trial covers {step.taps} taps in {step.venues} {step.venues === 1 ? 'venue' : 'venues'}. Nothing is billed until it ends.</p>
           <button type="button" className="primary" onClick={() => {
-            track('trial_activated', { tier, trial_days: TRIAL_DAYS, taps: step.taps, venues: step.venues })
+            track('trial_activated', { tier: q.tier, trial_days: TRIAL_DAYS, taps: step.taps, venues: step.venues })
             setStep({ ...step, at: 'active' })
           }}>Activate my {TRIAL_DAYS}-day trial</button>
         </>
