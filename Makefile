@@ -3,6 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.tapflow-installed
 GEN := proto/gen/tapflow.js
 WEB := dashboards/web/dist/app.js
+SITE := website/dist/app.js
 PROTOS := $(shell find proto/tapflow -name '*.proto')
 
 .PHONY: up test bench lint typecheck clean install gen peers help
@@ -21,13 +22,14 @@ bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 
 lint: install ## type-check, lint, and check the architecture (no import cycles, no imports past an index.ts)
 	npx tsc -p tsconfig.json
+	npx tsc -p website/web/tsconfig.json
 	npx eslint .
 	npx depcruise --config .dependency-cruiser.cjs .
 
 typecheck: install
 	npx tsc -p tsconfig.json
 
-install: $(NPM_STAMP) $(GEN) $(WEB) ## install npm packages, generate protobuf code, build the dashboard UI
+install: $(NPM_STAMP) $(GEN) $(WEB) $(SITE) ## install npm packages, generate protobuf code, build the dashboard UI and the website
 
 $(NPM_STAMP): package.json package-lock.json
 	@# npm install, not npm ci: chDB lists its engine for other platforms (@chdb/lib-darwin-*, -linux-arm64-gnu)
@@ -40,6 +42,10 @@ $(NPM_STAMP): package.json package-lock.json
 # The dashboard UI, bundled by esbuild into static assets the stack serves (no CDN).
 $(WEB): $(wildcard dashboards/web/src/*.ts) dashboards/web/index.html dashboards/web/style.css dashboards/web/build.mjs $(NPM_STAMP)
 	npm run --silent build:web
+
+# The product website (React + posthog-js), bundled the same way into website/dist.
+$(SITE): $(shell find website/web -name '*.ts*' -o -name '*.css' -o -name '*.html') website/api.ts website/web/build.mjs $(NPM_STAMP)
+	npm run --silent build:site
 
 gen: $(GEN)
 $(GEN): $(PROTOS) proto/build.mjs $(NPM_STAMP)

@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'proto/gen/', 'data/', 'reports/', 'scratch/', 'dashboards/web/dist/', '.tapflow-*', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  { ignores: ['node_modules/', 'proto/gen/', 'data/', 'reports/', 'scratch/', 'dashboards/web/dist/', 'website/dist/', '.tapflow-*', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

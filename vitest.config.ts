@@ -29,6 +29,7 @@ const UNIT = [
   'cloud/models/test/gbdt.test.ts',
   'cloud/models/test/metrics.unit.test.ts',
   'cloud/models/test/labels.test.ts',
+  'website/test/unit.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']

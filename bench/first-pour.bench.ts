@@ -65,7 +65,7 @@ async function trial(dataDir: string): Promise<Trial> {
   if (values.log !== undefined) appendFileSync(values.log, `${JSON.stringify({ time: Date.now(), msg: `bench: spawning tapflow up on ${dataDir}` })}\n`)
   const child = spawn(process.execPath, [
     'cli/bin/tapflow.js', 'up', '--devices', values.devices!, '--history-days', values['history-days']!, '--data-dir', dataDir,
-    '--mqtt-port', String(mqtt), '--web-port', String(web), '--sql-port', String(sql), '--grpc-port', String(grpc), '--opcua-port', String(opcua),
+    '--mqtt-port', String(mqtt), '--web-port', String(web), '--sql-port', String(sql), '--grpc-port', String(grpc), '--opcua-port', String(opcua), '--site-port', '0',
   ], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
   const phases: Record<string, number> = {}
   let tail = ''

@@ -5,6 +5,7 @@ export { openDatabase, parseDatabaseUrl, type Database, type DatabaseOptions } f
 export { startEmbeddedPostgres, freePort, type EmbeddedPostgresOptions, type EmbeddedPostgresHandle } from './business/db/embedded.js'
 export { migrate, MIGRATIONS, type Migration } from './business/migrations/index.js'
 export { DEFAULT_SIM_CONFIG, resolveSimConfig, type SimConfig } from './business/sim/config.js'
+export { TIER_PRICE_CENTS, tierFor } from './business/sim/context.js'
 export { SimulatedFailureSource, type DeviceFailureSource, type DeviceFailure, type VenueTaps, type SimulatedFailureSourceOptions } from './business/sim/failures.js'
 export { Rng } from './business/sim/prng.js'
 export { parseMonth, parseDay } from './business/sim/dates.js'

@@ -16,6 +16,7 @@ import { startFeatures } from '../features-up.js'
 import { demandChampion } from '../models-up.js'
 import { startInference } from '../inference-up.js'
 import { readStackInfo } from '../stack-file.js'
+import { startWebsite, websiteBanner } from '../website-up.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -35,6 +36,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
     .addOption(new Option('--features-port <port>', 'FeatureService (gRPC) port for `tapflow features get`').default(50052).argParser(port))
     .addOption(new Option('--inference-port <port>', 'InferenceService (gRPC) port: the champion models (needs the business, which holds the registry)').default(50053).argParser(port))
+    .addOption(new Option('--site-port <port>', 'product website (React, posthog-js) port').default(3000).argParser(port))
     .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time (and at least every real minute), besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
@@ -76,6 +78,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       company?.onDayClosed((day) => features.materialize(`business day ${day} closed`))
       stack.web.setFeatureSource(features.source)
       const inference = company ? await startInference({ db: company.company.business.db, dataDir: o.dataDir, online: features.store, auth: stack.authority, host: o.host, port: o.inferencePort, logger: log }) : undefined
+      // The product website; TapFlow's capture endpoint plugs in here as `capture: { handler, projectKey }`.
+      const website = await startWebsite({ host: o.host, port: o.sitePort, dataDir: o.dataDir, dashboardUrl: stack.webUrl, client: stack.clickhouse.client, logger: log })
       if (company) {
         // The venue view's demand forecast: the registered champion, looked up again after each simulated day.
         const forecast = async (): Promise<void> => stack.web.setDemandForecast(await demandChampion({ db: company.company.business.db, client: stack.clickhouse.client, dataDir: o.dataDir, logger: log }))
@@ -97,6 +101,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await inference?.close()
         await company?.close()
         await features.close()
+        await website.close()
         await stack.close()
         const { framesLanded, deadLettered, duplicates } = stack.gateway.stats
         log.info({ published: transport.stats.acked, landed: framesLanded, deadLettered, duplicates }, 'stopped: every acknowledged frame is in ClickHouse')
@@ -109,6 +114,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
           lakeBanner(lake, noLake ?? '') +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
+          websiteBanner(website) +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           `  features grpc://${features.url}  (tapflow features get --entity device=${fleet.devices[0]?.deviceId ?? '<tap>'})\n` +
           (inference ? `  inference grpc://${inference.url}  (InferenceService: the registry's champions; tapflow models train, then promote)\n` : '') +
@@ -150,4 +156,5 @@ interface UpOptions extends GatewayStackFlags {
   featuresPort: number
   inferencePort: number
   featuresEvery: number
+  sitePort: number
 }

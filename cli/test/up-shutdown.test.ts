@@ -25,7 +25,7 @@ describe('tapflow up, Ctrl-C with the business running', () => {
     // Run from the data dir: the lake (<data-dir>/lake) must be under the working directory, and Ctrl-C closes it too.
     const child = spawn(process.execPath, [
       join(import.meta.dirname, '../bin/tapflow.js'), 'up', '--devices', '100', '--history-days', '2', '--opcua-chillers', '0', '--data-dir', dataDir,
-      '--mqtt-port', mqtt, '--web-port', web, '--sql-port', sql, '--grpc-port', grpc, '--features-port', '0',
+      '--mqtt-port', mqtt, '--web-port', web, '--sql-port', sql, '--grpc-port', grpc, '--features-port', '0', '--site-port', '0',
     ], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))

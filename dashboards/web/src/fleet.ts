@@ -17,8 +17,11 @@ function riskCell(r: DeviceRisk | null): string {
   return `<span class="muted" title="${esc(title)}">${pct} ${esc(r.mode ?? '')}</span>`
 }
 
-/** Every device grouped by venue; only the rows in view are in the DOM, so 10,000 devices scroll smoothly. */
-export const fleetView: View = (root) => {
+/**
+ * Every device grouped by venue; only the rows in view are in the DOM, so 10,000 devices scroll smoothly.
+ * `#/fleet/<account id>` opens it filtered to one account (the website's login sends customers there).
+ */
+export const fleetView: View = (root, accountId) => {
   root.innerHTML = `
     <h1>Fleet</h1>
     <div class="tiles" id="fleet-tiles"></div>
@@ -99,7 +102,7 @@ export const fleetView: View = (root) => {
       // Accounts to filter by: the business's, when the fleet is its installed base (a synthetic fleet has none).
       const accounts = [...new Set(all.map((d) => d.accountId).filter((a) => a !== ''))].sort()
       if (account.options.length !== accounts.length + 1) {
-        const chosen = account.value
+        const chosen = account.value || (accountId ?? '')
         account.innerHTML = `<option value="">all accounts</option>${accounts.map((a) => `<option${a === chosen ? ' selected' : ''}>${esc(a)}</option>`).join('')}`
         account.hidden = accounts.length === 0
       }
