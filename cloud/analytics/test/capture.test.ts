@@ -142,7 +142,7 @@ describe('capture endpoint: the PostHog protocol posthog-js speaks, into real ch
 
   it('refuses a wrong or missing project key with 401 and dead-letters the payload', async () => {
     open()
-    const bad = { ...phEvent('home_viewed'), properties: { token: 'phc_someone_else', distinct_id: 'x' } }
+    const bad: Record<string, unknown> = { ...phEvent('home_viewed'), properties: { token: 'phc_someone_else', distinct_id: 'x' } }
     const res = await post('/e/', gzipSync(JSON.stringify([bad])))
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({ status: 0, error: 'capture_unauthorized', detail: expect.stringContaining('project key') })
