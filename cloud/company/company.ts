@@ -6,7 +6,7 @@ import { ensureReader } from '../business/db/reader.js'
 import { addDays, daysBetween, msToDay } from '../business/sim/dates.js'
 import type { RunSummary } from '../business/scheduler/daily.js'
 import type { SimConfig } from '../business/sim/config.js'
-import { WebsiteEvents } from '../analytics/website-events.js'
+import { WebsiteEvents } from '../analytics/index.js'
 import { TelemetrySource } from './telemetry-source.js'
 import { readRoster, rosterChange, type RosterChange } from './roster.js'
 

@@ -1,21 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../../edge-gateway/index.js'
+import { migrate, openClickHouse, type ClickHouseClient } from '../../../edge-gateway/index.js'
 import { openBusiness, TelemetryExport, Warehouse, type Business } from '../../index.js'
-import { lakeFixture, type LakeFixture } from '../../lake/test/helpers.js'
 import { startTestServer, type TestServer } from '../../test/pg-server.js'
 import { LeadSink, ProductEventWriter, WebsiteEvents, type ProductEvent } from '../index.js'
 
 const START = '2026-03-01'
 const DAYS = 45
 let server: TestServer | undefined
-let fx: LakeFixture
+/** chDB opens Iceberg files only under the working directory: the test process moves into a fresh temp dir. */
+const fx = { dir: '', prev: process.cwd(), client: undefined as unknown as ClickHouseClient }
 let biz: Business | undefined
 let website: WebsiteEvents
 
 // A business whose DAG emits its website visitors into real chDB, on embedded PostgreSQL.
 beforeAll(async () => {
   server = await startTestServer()
-  fx = await lakeFixture()
+  fx.dir = await mkdtemp(join(tmpdir(), 'tapflow-web-'))
+  process.chdir(fx.dir)
+  fx.client = openClickHouse({ path: join(fx.dir, 'clickhouse') }).client
   await migrate(fx.client)
   if (!server) return
   website = new WebsiteEvents({ client: fx.client })
@@ -27,7 +32,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await website?.close()
   await biz?.close()
-  await fx?.close()
+  await fx.client?.close()
+  process.chdir(fx.prev)
+  if (fx.dir !== '') await rm(fx.dir, { recursive: true, force: true })
   await server?.stop()
 })
 
