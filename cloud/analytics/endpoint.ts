@@ -59,6 +59,9 @@ const FLAGS_PATHS = new Set(['/flags', '/decide'])
 const CONFIG_PATH = /^\/array\/([^/]+)\/config(\.js)?$/
 const OK = JSON.stringify({ status: 1 })
 const NO_FLAGS = JSON.stringify({ flags: {}, featureFlags: {}, featureFlagPayloads: {}, errorsWhileComputingFlags: false })
+const REMOTE_CONFIG = (token: string): object => ({
+  token, supportedCompression: ['gzip-js', 'base64'], autocapture_opt_out: false, sessionRecording: false, heatmaps: false, surveys: false,
+})
 /** Rejected payloads that are dead-lettered; rate-limited and busy ones are not (they would flood the table). */
 const DEAD_LETTERED = new Set<CaptureCode>(['CAPTURE_MALFORMED', 'CAPTURE_TOO_LARGE', 'CAPTURE_UNAUTHORIZED'])
 
@@ -188,29 +191,34 @@ export class CaptureEndpoint implements AsyncDisposable {
       return
     }
     if (token !== this.projectKey) throw new CaptureError('CAPTURE_UNAUTHORIZED', 'unknown project key')
-    // The script form carries site apps and the like: none here. The JSON tells posthog-js it may gzip its batches.
+    // The script form carries site apps and the like: none here. The JSON tells posthog-js it may gzip its batches,
+    // and autocapture starts only once the server has said `autocapture_opt_out: false` (a missing key keeps it off).
     if (script) res.writeHead(200, { 'content-type': 'application/javascript', 'cache-control': 'max-age=300' }).end('')
-    else send(res, 200, { token, supportedCompression: ['gzip-js', 'base64'], sessionRecording: false, heatmaps: false, surveys: false }, { 'cache-control': 'max-age=300' })
+    else send(res, 200, REMOTE_CONFIG(token), { 'cache-control': 'max-age=300' })
   }
 
   /** The body, or undefined when it was too large (answered 413 and dead-lettered here). */
   private async readBody(req: IncomingMessage, res: ServerResponse, where: string): Promise<Buffer | undefined> {
     const declared = Number(req.headers['content-length'] ?? NaN)
     const chunks: Buffer[] = []
-    let size = 0
-    let over = Number.isFinite(declared) && declared > this.maxBody
-    if (!over) {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length
-        chunks.push(chunk)
-        if (size > this.maxBody) {
-          over = true
-          break
+    const over = Number.isFinite(declared) && declared > this.maxBody
+      ? true
+      : await new Promise<boolean>((resolve, reject) => {
+        let size = 0
+        const onData = (chunk: Buffer): void => {
+          size += chunk.length
+          chunks.push(chunk)
+          if (size <= this.maxBody) return
+          // Stop keeping it (its head is the dead letter) but drain the rest, so the answer reaches the client.
+          req.off('data', onData)
+          req.resume()
+          resolve(true)
         }
-      }
-    }
+        req.on('data', onData)
+        req.once('end', () => resolve(false))
+        req.once('error', reject)
+      })
     if (!over) return Buffer.concat(chunks)
-    // Keep what was read (its head is the dead letter), discard the rest, and close the connection after answering.
     req.resume()
     const err = new CaptureError('CAPTURE_TOO_LARGE', `body is larger than ${this.maxBody} bytes`)
     this.writer.deadLetter(`http:${where}`, err.code.toLowerCase(), `${err.message} (content-length ${Number.isFinite(declared) ? declared : 'none'})`, Buffer.concat(chunks), req.socket.remoteAddress)

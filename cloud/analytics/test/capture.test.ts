@@ -82,7 +82,7 @@ describe('capture endpoint: the PostHog protocol posthog-js speaks, into real ch
     const config = await fetch(`${base}/array/${KEY}/config`, { headers: { origin: ORIGIN } })
     expect(config.status).toBe(200)
     expect(config.headers.get('access-control-allow-origin')).toBe(ORIGIN)
-    expect(((await config.json()) as { supportedCompression: string[] }).supportedCompression).toEqual(['gzip-js', 'base64'])
+    expect(await config.json()).toMatchObject({ supportedCompression: ['gzip-js', 'base64'], autocapture_opt_out: false })
     const script = await fetch(`${base}/array/${KEY}/config.js`)
     expect(script.status).toBe(200)
     expect(script.headers.get('content-type')).toContain('javascript')
@@ -165,7 +165,20 @@ describe('capture endpoint: the PostHog protocol posthog-js speaks, into real ch
     const bomb = gzipSync(JSON.stringify(phBatch([phEvent('home_viewed', { pad: 'y'.repeat(200_000) })])))
     expect(bomb.length).toBeLessThan(4096)
     expect((await post('/e/', bomb)).status).toBe(413)
-    expect(await deadLetters('capture_too_large')).toHaveLength(2)
+    // Chunked, with no Content-Length: cut off once past the limit, still answered.
+    const chunks = [Buffer.alloc(3000, 'a'), Buffer.alloc(3000, 'b'), Buffer.alloc(3000, 'c')]
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const next = chunks.shift()
+        if (next === undefined) c.close()
+        else c.enqueue(next)
+      },
+    })
+    const chunked = await fetch(`${base}/e/`, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'text/plain' } } as RequestInit)
+    expect(chunked.status).toBe(413)
+    const dl = await deadLetters('capture_too_large')
+    expect(dl).toHaveLength(3)
+    expect(dl.find((d) => d.detail.includes('content-length none'))?.payload_base64.length).toBeGreaterThan(4096)
   })
 
   it('refuses garbage with 400 and a clear reason, and dead-letters it', async () => {
