@@ -66,9 +66,9 @@ async function importEvents(c: Queryable, events: readonly ImportedEvent[]): Pro
 
 /**
  * Engagement: DAU, WAU, session time and feature usage per account. With a `source` (the website's events in
- * ClickHouse), the day's events from it are imported first, so website visitors count too. Events that arrive late (received today,
- * stamped earlier) make their days stale: the accounts they belong to are recomputed for those days, and the
- * daily totals from the earliest such day on.
+ * ClickHouse), that day's events are imported first, so website visitors count too. Events that arrive late
+ * (received today, stamped earlier) make their days stale: the accounts they belong to are recomputed for those
+ * days, and the daily totals from the earliest such day on.
  */
 export async function runEngagement(c: Queryable, day: string, source?: EngagementEventSource): Promise<{ from: string; to: string }> {
   if (source !== undefined) await importEvents(c, await source.eventsOf(c, day))
