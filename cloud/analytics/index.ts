@@ -4,6 +4,6 @@ export { ProductEventWriter, DEFAULT_EVENT_BATCH, type ProductEventWriterOptions
 export { CaptureError, type CaptureCode } from './errors.js'
 export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.js'
 export { PRODUCT_EVENTS, type ProductEvent, type ProductEventRow, type EventSource } from './table.js'
-export { LeadSink, LeadError, DEMO_REQUEST_PROPERTIES, type LeadSinkOptions } from './leads.js'
+export { LeadSink, LeadError, type LeadSinkOptions } from './leads.js'
 export { WebsiteEvents, type WebsiteEventsOptions } from './website-events.js'
 export { simulatedVisitors, simulatedPrefix } from './visitors.js'

@@ -55,11 +55,6 @@ export class ProductEventWriter implements AsyncDisposable {
     return this.events.pending
   }
 
-  /** Rows inserted so far. */
-  get inserted(): number {
-    return this.events.stats.rows
-  }
-
   /**
    * Buffers `events` for insertion, stamped with `source` and `receivedAt` (default: now). Throws CAPTURE_BUSY when
    * ClickHouse is behind by more than `maxPending` events, so callers push back instead of growing memory.

@@ -4,12 +4,6 @@ import type { Database } from '../business/db/database.js'
 import { SALES_REPS } from '../business/sim/names.js'
 import type { ProductEvent } from './table.js'
 
-/**
- * The properties a `demo_requested` event carries from the website's form. `company` (or, failing it, `email`) is
- * required; `venues` and `taps` size the lead; `campaign` (or `utm_campaign`) credits a running campaign.
- */
-export const DEMO_REQUEST_PROPERTIES = ['email', 'name', 'company', 'venues', 'taps', 'campaign', 'utm_campaign'] as const
-
 /** Taps a venue has when the form gives venues but not taps (the business's tap-count model centres on ~9). */
 const TAPS_PER_VENUE = 8
 
@@ -33,6 +27,10 @@ export interface LeadSinkOptions {
  * 'website' on the business's current day, and the simulation's sales step then works it like any other lead
  * (qualify, demo, negotiate, win or lose). The lead id is derived from the event's uuid, so a retried event does
  * not make a second lead. Use its `onDemandRequest` as the capture endpoint's hook.
+ *
+ * The event's properties, as the website's form sends them: `company` (or, failing it, `email`, whose domain names
+ * the lead) is required; `venues` (× 8 taps) or `taps` size it; `campaign` (or `utm_campaign`) credits a campaign the
+ * business runs. `email` and `name` stay on the event in ClickHouse (the leads table has no contact columns).
  */
 export class LeadSink {
   private readonly db: Pick<Database, 'query'>
