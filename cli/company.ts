@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '../common/index.js'
-import { accountDimensions, openCompany, tapHazards, ticketDimensions, weakPoint, type Company, type RosterChange, type SimConfig } from '../cloud/index.js'
+import { accountDimensions, LeadSink, openCompany, tapHazards, ticketDimensions, weakPoint, type Company, type RosterChange, type SimConfig } from '../cloud/index.js'
 import { writeBusinessDimensions, writeFleetDimensions } from '../dashboards/index.js'
 import { buildRosterFleet, expectedTapPours, type DeviceSpec, type DeviceTransport, type FleetControl, type FleetSpec, type ProfileAssignment, type SimClock } from '../firmware-sim/index.js'
 import { readStackInfo, writeStackInfo } from './stack-file.js'
@@ -33,6 +33,8 @@ export interface CompanyRunOptions {
 /** The business running beside the fleet in `tapflow up`: its roster is the fleet, its DAG runs at simulated midnight. */
 export interface CompanyRun {
   readonly company: Company
+  /** Demo requests from the website into the business's leads: the capture endpoint's `onDemandRequest`. */
+  readonly leads: LeadSink
   /** The live accounts' venues and taps on the start day. */
   readonly fleet: FleetSpec
   readonly accountOf: ReadonlyMap<string, string>
@@ -97,7 +99,7 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
   clickhouse.catch(() => undefined) // a stack that fails to start is reported where it is awaited below
   const company = await openCompany({
     clickhouse, dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, devices: o.devices, startMs: o.start,
-    historyDays: o.historyDays, sim: o.sim, beforeRead: async () => (await stackReady).gateway.flush(), logger: o.logger,
+    historyDays: o.historyDays, sim: o.sim, websiteEvents: true, beforeRead: async () => (await stackReady).gateway.flush(), logger: o.logger,
   })
   try {
     const pending = await company.historyPending()
@@ -118,7 +120,8 @@ export async function startCompany(o: CompanyRunOptions): Promise<CompanyRun> {
     }))
     const accounts = new Set(roster.map((v) => v.accountId)).size
     const summary = `${accounts} accounts own these taps; the business DAG closes each simulated day at midnight (${company.business.db.displayUrl})`
-    return { company, fleet, accountOf, profiles, summary, ...follow(company, { ...o, stack }, log, fleet, accountOf) }
+    const leads = new LeadSink({ db: company.business.db })
+    return { company, leads, fleet, accountOf, profiles, summary, ...follow(company, { ...o, stack }, log, fleet, accountOf) }
   } catch (err) {
     await company.close()
     throw err

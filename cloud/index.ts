@@ -23,6 +23,7 @@ export { readRoster, rosterChange, accountDimensions, ticketDimensions, tapHazar
 export { readOnlyQuery, type ReadOnlyQueryOptions, type ReadOnlyResult } from './business/db/sql-door.js'
 export { ensureReader, READER_ROLE } from './business/db/reader.js'
 export { FAILURE_KINDS, weakPoint, type VenueDay, type DaySource } from './business/sim/failures.js'
+export * from './analytics/index.js'
 export * from './features/index.js'
 export * from './models/index.js'
 export * from './drift/index.js'

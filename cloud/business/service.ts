@@ -8,6 +8,7 @@ import { initState, loadState, type SimState } from './sim/state.js'
 import { DailyScheduler, type RunSummary } from './scheduler/daily.js'
 import { writeReport, type ReportOptions, type ReportResult } from './report/index.js'
 import { runChecks, storeResults, type CheckResult } from './quality/index.js'
+import type { EngagementEventSource } from './pipelines/engagement.js'
 
 export interface BusinessOptions {
   /** postgres:// URL. Default: undefined → embedded PostgreSQL under `<dataDir>/postgres`. */
@@ -33,6 +34,8 @@ export interface BusinessOptions {
   retryDelayMs?: number
   /** Test hook: throw from it to fail a step's attempt. Default: none. */
   faultInjector?: (task: string, day: string, attempt: number) => void
+  /** Events from outside the simulation that the engagement pipeline counts too (the website's). Default: none. */
+  engagementEvents?: EngagementEventSource
   /** Logger; tagged `{component:'business'}`. Default: silent. */
   logger?: Logger
   /** Wall clock for run history and check timestamps. Default: system clock. */
@@ -91,7 +94,7 @@ export async function openBusiness(opts: BusinessOptions = {}): Promise<Business
   const dailyModel = new SimulatedFailureSource({ seed: state.seed, tapFailureRate: state.config.tapFailureRate })
   const source = typeof opts.failureSource === 'function' ? opts.failureSource(dailyModel) : (opts.failureSource ?? dailyModel)
   const scheduler = new DailyScheduler({
-    db, logger, clock, maxAttempts: opts.maxAttempts, retryDelayMs: opts.retryDelayMs, faultInjector: opts.faultInjector, source,
+    db, logger, clock, maxAttempts: opts.maxAttempts, retryDelayMs: opts.retryDelayMs, faultInjector: opts.faultInjector, source, engagementEvents: opts.engagementEvents,
   })
   const positive = (n: number, what: string): number => {
     if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new ConfigError(`${what} must be an integer in 0..100000, got ${n}`)

@@ -6,6 +6,7 @@ import { ensureReader } from '../business/db/reader.js'
 import { addDays, daysBetween, msToDay } from '../business/sim/dates.js'
 import type { RunSummary } from '../business/scheduler/daily.js'
 import type { SimConfig } from '../business/sim/config.js'
+import { WebsiteEvents } from '../analytics/index.js'
 import { TelemetrySource } from './telemetry-source.js'
 import { readRoster, rosterChange, type RosterChange } from './roster.js'
 
@@ -35,6 +36,11 @@ export interface CompanyOptions {
   historyDays?: number
   /** Business volume overrides (e.g. signupsPerDay), applied after the `devices` scaling. Default: none. */
   sim?: Partial<SimConfig>
+  /**
+   * With `clickhouse`: each day's engagement step emits the simulated website visitors into `tapflow.product_events`
+   * and counts that day's website events (real ones too). Default: false.
+   */
+  websiteEvents?: boolean
   /** Called before a measured day is read (flush the gateway). Default: none. */
   beforeRead?: () => Promise<void>
   logger?: Logger
@@ -85,6 +91,7 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
   const startDay = msToDay(o.startMs)
   const historyDays = o.historyDays ?? 90
   const customers = Math.max(1, Math.round((o.devices ?? 2000) / TAPS_PER_CUSTOMER))
+  const website = o.websiteEvents === true && o.clickhouse !== undefined ? new WebsiteEvents({ client: o.clickhouse, logger: o.logger }) : undefined
   const business = await openBusiness({
     dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed ?? 42, startDateIfNew: addDays(startDay, -historyDays),
     sim: { initialCustomers: customers, signupsPerDay: (DEFAULT_SIGNUPS * customers) / DEFAULT_CUSTOMERS, ...o.sim },
@@ -92,7 +99,7 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
       const client = o.clickhouse
       return client === undefined ? dailyModel : new TelemetrySource({ client, seed: o.seed ?? 42, fromMs: o.startMs, fallback: dailyModel, beforeRead: o.beforeRead })
     },
-    logger: o.logger, clock: o.clock,
+    engagementEvents: website, logger: o.logger, clock: o.clock,
   })
   await business.db.query('UPDATE sim_state SET telemetry_from = coalesce(telemetry_from, $1) WHERE id = 1', [startDay])
   const nextDay = async (): Promise<string> => {
@@ -114,6 +121,7 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
   const close = async (): Promise<void> => {
     closing = true
     await lane
+    await website?.close()
     await business.close()
   }
   return {

@@ -11,6 +11,8 @@ export const TELEMETRY_TABLES: Readonly<Record<string, { lake: string; partition
   health: { lake: 'health', partition: 'ts', watermark: 'received_at' },
   ground_truth: { lake: 'ground_truth', partition: 'recorded_at', watermark: 'received_at' },
   dead_letters: { lake: 'dead_letters', partition: 'received_at', watermark: 'received_at' },
+  // The website's PostHog events, real and simulated (cloud/analytics).
+  product_events: { lake: 'product_events', partition: 'timestamp', watermark: 'received_at' },
   // fleet_*: the business database has its own venues, replicated to raw.venues by CDC.
   venues: { lake: 'fleet_venues', partition: 'updated_at', watermark: 'updated_at' },
   devices: { lake: 'fleet_devices', partition: 'updated_at', watermark: 'updated_at' },

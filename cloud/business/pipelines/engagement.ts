@@ -37,15 +37,41 @@ LEFT JOIN LATERAL (SELECT count(*) AS dau, sum(sessions) AS sessions, sum(events
 CROSS JOIN LATERAL (SELECT count(DISTINCT distinct_id) AS wau FROM pipeline_engagement_user_daily
   WHERE day BETWEEN d.day::date - 6 AND d.day::date) w`
 
+/** An event from outside the simulation (the website's, from ClickHouse), as `events` holds it; times in epoch ms. */
+export interface ImportedEvent {
+  /** Negative: the simulation's event counter owns the positive ids. Stable per event, so a re-import is a no-op. */
+  id: number
+  event: string
+  distinct_id: string
+  properties: Record<string, unknown>
+  timestamp: number
+  received_at: number
+}
+
+/** Where a day's events from outside the simulation come from; they are imported into `events` before engagement runs. */
+export interface EngagementEventSource {
+  eventsOf(c: Queryable, day: string): Promise<ImportedEvent[]>
+}
+
+async function importEvents(c: Queryable, events: readonly ImportedEvent[]): Promise<void> {
+  if (events.length === 0) return
+  await c.query(`INSERT INTO events (id, event, distinct_id, properties, timestamp, received_at)
+    SELECT id, event, distinct_id, properties, to_timestamp(timestamp / 1000.0), to_timestamp(received_at / 1000.0)
+    FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, event text, distinct_id text, properties jsonb, timestamp float8, received_at float8)
+    ON CONFLICT (id) DO NOTHING`, [JSON.stringify(events)])
+}
+
 // Float sums are taken as numeric: exact, so they do not depend on the order rows come back in (heap order moves
 // with vacuum timing), and the same seed gives bit-identical metrics.
 
 /**
- * Engagement: DAU, WAU, session time and feature usage per account. Events that arrive late (received today,
- * stamped earlier) make their days stale: the accounts they belong to are recomputed for those days, and the
- * daily totals from the earliest such day on.
+ * Engagement: DAU, WAU, session time and feature usage per account. With a `source` (the website's events in
+ * ClickHouse), that day's events are imported first, so website visitors count too. Events that arrive late
+ * (received today, stamped earlier) make their days stale: the accounts they belong to are recomputed for those
+ * days, and the daily totals from the earliest such day on.
  */
-export async function runEngagement(c: Queryable, day: string): Promise<{ from: string; to: string }> {
+export async function runEngagement(c: Queryable, day: string, source?: EngagementEventSource): Promise<{ from: string; to: string }> {
+  if (source !== undefined) await importEvents(c, await source.eventsOf(c, day))
   // OFFSET 0 keeps the planner on the received_at index.
   const late = await c.query<{ day: string; account_id: string }>(`SELECT DISTINCT ts::date AS day, account_id FROM (
       SELECT timestamp AS ts, properties->>'account_id' AS account_id FROM events

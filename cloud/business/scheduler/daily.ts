@@ -7,7 +7,7 @@ import { loadState, saveState } from '../sim/state.js'
 import type { DeviceFailureSource } from '../sim/failures.js'
 import { runProfit } from '../pipelines/profit.js'
 import { runGrowth } from '../pipelines/growth.js'
-import { runEngagement } from '../pipelines/engagement.js'
+import { runEngagement, type EngagementEventSource } from '../pipelines/engagement.js'
 import { runAggregated } from '../pipelines/aggregated.js'
 import { runChecks, storeResults } from '../quality/index.js'
 import { runDag, type TaskDef, type TaskStatus } from './dag.js'
@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   retryDelayMs?: number
   /** Test hook: called before every attempt; throw to make it fail. Default: none. */
   faultInjector?: (task: string, day: string, attempt: number) => void
+  /** Events from outside the simulation that engagement counts too (the website's). Default: none. */
+  engagementEvents?: EngagementEventSource
 }
 
 export interface RunSummary {
@@ -79,7 +81,7 @@ export class DailyScheduler {
       }) },
       { name: 'profit', deps: ['simulate'], run: wrap('profit', (x) => db.tx((c) => runProfit(c, x.day))) },
       { name: 'growth', deps: ['simulate'], run: wrap('growth', (x) => db.tx((c) => runGrowth(c, x.day))) },
-      { name: 'engagement', deps: ['simulate'], run: wrap('engagement', async (x) => { await db.tx((c) => runEngagement(c, x.day)) }) },
+      { name: 'engagement', deps: ['simulate'], run: wrap('engagement', async (x) => { await db.tx((c) => runEngagement(c, x.day, this.o.engagementEvents)) }) },
       { name: 'aggregated', deps: ['profit', 'growth', 'engagement'], run: wrap('aggregated', async (x) => {
         await db.tx(async (c) => {
           const st = await loadState(c)
