@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { CaptureEndpoint, DEFAULT_PROJECT_KEY, type ProductEvent } from '../cloud/index.js'
 import type { ClickHouseClient } from '../edge-gateway/index.js'
 import type { Logger } from '../common/index.js'
-import { WebsiteServer, type CaptureHandler } from '../website/index.js'
+import { WebsiteServer } from '../website/index.js'
 import { fleetKeyPath } from './stack.js'
 
 export interface WebsiteUpOptions {
@@ -12,10 +13,10 @@ export interface WebsiteUpOptions {
   dataDir: string
   /** Where a signed-in customer goes: the dashboard's fleet view, filtered to their account. */
   dashboardUrl: string
-  /** Accounts are looked up in tapflow.accounts (the business's accounts, copied for the dashboards). */
+  /** Accounts are looked up in tapflow.accounts (the business's accounts, copied for the dashboards); events land in tapflow.product_events. */
   client: ClickHouseClient
-  /** PostHog's capture protocol on the site's origin (cloud/analytics' CaptureEndpoint), and its project key. Default: none. */
-  capture?: { handler: CaptureHandler; projectKey: string }
+  /** A demo request from the site becomes a lead in the business (the company run's LeadSink). Default: none (no business). */
+  onDemandRequest?: (event: ProductEvent) => Promise<void>
   logger: Logger
 }
 
@@ -34,26 +35,38 @@ export function siteLoginCode(secret: Buffer, accountId: string): string {
   return createHmac('sha256', secret).update(`site-login:${accountId}`).digest('hex').slice(0, 8)
 }
 
-/** `tapflow up`'s product website: the React site, its login against the business's accounts, and (once wired) capture. */
+/**
+ * `tapflow up`'s product website: the React site, its login against the business's accounts, and PostHog's capture
+ * protocol on the same origin (cloud/analytics), so the real posthog-js in the browser sends to TapFlow.
+ */
 export async function startWebsite(o: WebsiteUpOptions): Promise<WebsiteUp> {
   const secret = Buffer.from(readFileSync(fleetKeyPath(o.dataDir), 'utf8').trim(), 'hex')
   const query = async (sql: string, id?: string): Promise<string[]> => {
     const rs = await o.client.query({ query: sql, query_params: id === undefined ? {} : { id }, format: 'JSONEachRow' })
     return ((await rs.json()) as { account_id: string }[]).map((r) => r.account_id)
   }
+  const capture = new CaptureEndpoint({ client: o.client, onDemandRequest: o.onDemandRequest, logger: o.logger })
   const site = new WebsiteServer({
     host: o.host, port: o.port, dashboardUrl: o.dashboardUrl, logger: o.logger,
-    capture: o.capture?.handler, projectKey: o.capture?.projectKey,
+    capture, projectKey: DEFAULT_PROJECT_KEY,
     accounts: {
       // tapflow.accounts is copied after each business day; the fleet's devices carry their account from the start.
       exists: async (id) => (await query('SELECT {id:String} AS account_id WHERE {id:String} IN (SELECT account_id FROM tapflow.accounts) OR {id:String} IN (SELECT account_id FROM tapflow.devices)', id)).length > 0,
       codeFor: (id) => siteLoginCode(secret, id),
     },
   })
-  await site.listen()
+  try {
+    await site.listen()
+  } catch (err) {
+    await capture.close()
+    throw err
+  }
   const first = await query("SELECT account_id FROM tapflow.devices WHERE account_id != '' AND decommissioned_at IS NULL ORDER BY account_id LIMIT 1").catch(() => [])
   const accountId = first[0]
-  return { site, example: accountId === undefined ? undefined : { accountId, code: siteLoginCode(secret, accountId) }, close: () => site.close() }
+  return { site, example: accountId === undefined ? undefined : { accountId, code: siteLoginCode(secret, accountId) }, close: async () => {
+    await site.close()
+    await capture.close()
+  } }
 }
 
 /** The banner's site line. */

@@ -78,8 +78,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       company?.onDayClosed((day) => features.materialize(`business day ${day} closed`))
       stack.web.setFeatureSource(features.source)
       const inference = company ? await startInference({ db: company.company.business.db, dataDir: o.dataDir, online: features.store, auth: stack.authority, host: o.host, port: o.inferencePort, logger: log }) : undefined
-      // The product website; TapFlow's capture endpoint plugs in here as `capture: { handler, projectKey }`.
-      const website = await startWebsite({ host: o.host, port: o.sitePort, dataDir: o.dataDir, dashboardUrl: stack.webUrl, client: stack.clickhouse.client, logger: log })
+      const website = await startWebsite({ host: o.host, port: o.sitePort, dataDir: o.dataDir, dashboardUrl: stack.webUrl, client: stack.clickhouse.client, onDemandRequest: company?.leads.onDemandRequest, logger: log })
       if (company) {
         // The venue view's demand forecast: the registered champion, looked up again after each simulated day.
         const forecast = async (): Promise<void> => stack.web.setDemandForecast(await demandChampion({ db: company.company.business.db, client: stack.clickhouse.client, dataDir: o.dataDir, logger: log }))
