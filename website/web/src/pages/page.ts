@@ -14,14 +14,27 @@ export function usePage(title: string, viewed?: TaxonomyEvent, props: Record<str
   }, [])
 }
 
-/** Calls `fn` once `ms` have passed without another call: one event per finished edit, not per keystroke. */
+/**
+ * Calls `fn` once `ms` have passed without another call: one event per finished edit, not per keystroke. Leaving the
+ * page sends the edit still waiting (a visitor who priced and moved on did use the calculator).
+ */
 export function useDebounced<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined)
+  const pending = useRef<A | undefined>(undefined)
   const latest = useRef(fn)
   latest.current = fn
-  useEffect(() => () => clearTimeout(timer.current), [])
+  const fire = (): void => {
+    const args = pending.current
+    pending.current = undefined
+    if (args !== undefined) latest.current(...args)
+  }
+  useEffect(() => () => {
+    clearTimeout(timer.current)
+    fire()
+  }, [])
   return (...args: A) => {
     clearTimeout(timer.current)
-    timer.current = setTimeout(() => latest.current(...args), ms)
+    pending.current = args
+    timer.current = setTimeout(fire, ms)
   }
 }
