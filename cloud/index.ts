@@ -25,4 +25,5 @@ export { FAILURE_KINDS, weakPoint, type VenueDay, type DaySource } from './busin
 export * from './features/index.js'
 export * from './models/index.js'
 export * from './drift/index.js'
+export * from './inference/index.js'
 export * from './live/index.js'

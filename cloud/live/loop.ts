@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { silentLogger, type Clock, type Logger } from '../../common/index.js'
 import { asClickHouseError } from '../../edge-gateway/index.js'
 import { AlertBook, type Alert, type AlertBookOptions, type AlertChange } from './alerts.js'
+import { UnknownEntityError, type EntityScore } from '../inference/index.js'
 import type { ChampionExplainer, LiveScorer } from './champion.js'
 import type { TicketDesk } from './tickets.js'
 
@@ -88,9 +89,9 @@ export class LiveScoring implements AsyncDisposable {
     const batch = this.o.batch ?? 1_000
     for (let i = 0; i < devices.length; i += batch) {
       const chunk = devices.slice(i, i + batch)
-      const scores = await this.o.scorer.scoreEntities(chunk.map((d) => d.device_id))
-      for (const [j, s] of scores.entries()) {
-        const d = chunk[j]!
+      const byId = new Map(chunk.map((d) => [d.device_id, d]))
+      for (const s of await this.score([...byId.keys()])) {
+        const d = byId.get(s.entityId)!
         const row = explainer.row(s.features)
         for (const m of s.scores) {
           predictions.push({ ts: chTs(at), device_id: d.device_id, venue_id: d.venue_id, account_id: d.account_id, model: s.model, version: s.version, mode: m.mode, score: m.score, features_hash: s.featuresHash.toString() })
@@ -122,6 +123,19 @@ export class LiveScoring implements AsyncDisposable {
     this.last = s
     this.log.info({ ...s, at: new Date(at).toISOString() }, 'live scoring round')
     return s
+  }
+
+  /** Scores of the ids the online store knows: a tap installed since the last materialization is scored next round. */
+  private async score(ids: string[]): Promise<EntityScore[]> {
+    try {
+      return await this.o.scorer.scoreEntities(ids)
+    } catch (err) {
+      if (!(err instanceof UnknownEntityError)) throw err
+      const unknown = new Set(err.ids)
+      const known = ids.filter((id) => !unknown.has(id))
+      this.log.debug({ unknown: unknown.size }, 'taps without online features yet: not scored this round')
+      return known.length === 0 ? [] : this.o.scorer.scoreEntities(known)
+    }
   }
 
   /** Devices with open alerts whose fault was cleared (repaired or flashed): the newest clearance per device. */
