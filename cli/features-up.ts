@@ -32,6 +32,8 @@ export interface FeaturesUp {
   readonly url: string
   /** For the dashboard: current values and materialization lag. */
   readonly source: FeatureSource
+  /** Online reads for live scoring (freshness against the stack's clock). */
+  readonly online: FeatureStore
   /** Materialize now, after what is in flight (the day-closed hook; awaitable). */
   materialize(reason: string): Promise<void>
   close(): Promise<void>
@@ -119,6 +121,7 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
   return {
     url: server.address,
     source,
+    online: store,
     materialize,
     async close() {
       closed = true

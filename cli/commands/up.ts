@@ -15,6 +15,7 @@ import { LakeUp, lakeBanner, lakeUnreachable } from '../lake-up.js'
 import { startFeatures } from '../features-up.js'
 import { demandChampion } from '../models-up.js'
 import { readStackInfo } from '../stack-file.js'
+import { startLive } from '../live-up.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -79,6 +80,10 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         void forecast()
         company.onDayClosed(forecast)
       }
+      // Live scoring: the maintenance champion scores every tap; alerts open proactive tickets (after each day: a new champion).
+      const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.online, logger: log }) : undefined
+      if (live) company?.onDayClosed(() => live.dayClosed())
+      stack.web.setModelsSource(live?.source, [`${o.dataDir}/reports`, 'reports'])
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -91,6 +96,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await (await chillersStarting?.catch(() => undefined))?.close()
         await sim.close()
         await lake?.close()
+        await live?.close()
         await company?.close()
         await features.close()
         await stack.close()
@@ -103,7 +109,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
-          lakeBanner(lake, noLake ?? '') +
+          lakeBanner(lake, noLake ?? '') + (live?.banner() ?? '') +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           `  features grpc://${features.url}  (tapflow features get --entity device=${fleet.devices[0]?.deviceId ?? '<tap>'})\n` +
