@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +8,7 @@ import { Gateway, migrate, openClickHouse, type ClickHouseHandle, type FrameSour
 import { SimClock, Simulator, buildRosterFleet, type DeviceTransport, type Frame, type TransportStats } from '../../../firmware-sim/index.js'
 import {
   ChampionExplainer, ChampionScorer, FeatureStore, LiveScoring, LmdbOnlineStore, ModelRegistry, PROACTIVE_CATEGORY, gbdtToOnnx, liveReport, maintenanceFeatures,
-  openCompany, readAlerts, readGroundTruth, trainGbdt, type Company,
+  openCompany, readAlerts, readGroundTruth, readLiveReport, trainGbdt, type Company,
 } from '../../index.js'
 import { startTestServer, type TestServer } from '../../test/pg-server.js'
 
@@ -170,6 +170,13 @@ describe('the closed loop: a failing tap → features → champion → alert →
     expect(Number(p?.rounds)).toBeGreaterThanOrEqual(19)
     const report = liveReport({ alerts, truth: await readGroundTruth(ch.client, 0, UNTIL + H), asOf: UNTIL, from: START, modes: ['cooling-failure'] })
     expect(report.total).toMatchObject({ prevented: 1, caught: 0, missed: 0, falseAlarms: 0, recall: 1, precision: 1 })
+    expect((await readLiveReport(ch.client))?.total).toMatchObject({ prevented: 1, missed: 0, falseAlarms: 0 })
+    // The investor report: once the alert's day is closed by the DAG, its month counts the proactive ticket.
+    const day = new Date(alert.openedAt).toISOString().slice(0, 10)
+    await company.closeDay(day)
+    const investor = await company.business.report({ month: day.slice(0, 7), outDir: join(dir, 'report') })
+    expect(investor.model.metrics.proactiveTickets).toBe(1)
+    expect(readFileSync(investor.markdownPath, 'utf8')).toMatch(/Proactive maintenance.*1 tickets from model alerts; failures foreseen \d+, without one \d+/)
     await registry.close()
   }, 600_000)
 })
