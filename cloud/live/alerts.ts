@@ -51,6 +51,11 @@ export interface AlertBookOptions {
   resolveRatio?: number
   /** An open alert is rewritten when its risk moved by at least this since the last write. Default: 0.05. */
   updateDelta?: number
+  /**
+   * Rounds in a row the risk must stay below the line before the alert resolves (hysteresis in time: tree models score
+   * in steps, and a keg's compressor cycle can dip one round below). Default: 3.
+   */
+  resolveRounds?: number
 }
 
 const key = (deviceId: string, mode: string): string => `${deviceId}\u0000${mode}`
@@ -58,13 +63,16 @@ const key = (deviceId: string, mode: string): string => `${deviceId}\u0000${mode
 /**
  * Alerts per device and mode. Pure: observations in, changes out (the caller writes them). An alert opens when the
  * risk reaches the threshold and the pair is armed; while it is open, further rounds only update it (deduplicated).
- * It resolves when the risk falls below the hysteresis line, or when the tap is repaired. After a repair the pair is
+ * It resolves when the risk stays below the hysteresis line for `resolveRounds` rounds, or when the tap is repaired. After a repair the pair is
  * disarmed until its risk is seen below the line again: the features still carry the fault's last day, and that must
  * not reopen the alert the technician just closed.
  */
 export class AlertBook {
   private readonly resolveRatio: number
   private readonly updateDelta: number
+  private readonly resolveRounds: number
+  /** Rounds in a row below the line, per open alert. */
+  private readonly below = new Map<string, number>()
   private readonly openAlerts = new Map<string, Alert>()
   /** Pairs that may not open until their risk falls below the line. */
   private readonly disarmed = new Set<string>()
@@ -74,6 +82,8 @@ export class AlertBook {
   constructor(o: AlertBookOptions = {}) {
     this.resolveRatio = o.resolveRatio ?? 0.8
     this.updateDelta = o.updateDelta ?? 0.05
+    this.resolveRounds = o.resolveRounds ?? 3
+    if (!(Number.isInteger(this.resolveRounds) && this.resolveRounds >= 1)) throw new RangeError(`resolveRounds must be a positive integer, got ${this.resolveRounds}`)
     if (!(this.resolveRatio > 0 && this.resolveRatio <= 1)) throw new RangeError(`resolveRatio must be in (0, 1], got ${this.resolveRatio}`)
   }
 
@@ -107,7 +117,9 @@ export class AlertBook {
       return { kind: 'opened', alert: { ...alert } }
     }
     current.risk = o.risk
-    if (o.risk < line) return this.resolve(k, current, o.at, 'risk-fell')
+    const below = o.risk < line ? (this.below.get(current.alertId) ?? 0) + 1 : 0
+    this.below.set(current.alertId, below)
+    if (below >= this.resolveRounds) return this.resolve(k, current, o.at, 'risk-fell')
     if (Math.abs(o.risk - (this.written.get(current.alertId) ?? 0)) < this.updateDelta) return undefined
     // Model, version and threshold stay those the alert opened with: a promotion does not rewrite history.
     current.topFeatures = o.topFeatures()
@@ -135,6 +147,7 @@ export class AlertBook {
   private resolve(k: string, a: Alert, at: number, resolution: 'risk-fell' | 'repaired'): AlertChange {
     this.openAlerts.delete(k)
     this.written.delete(a.alertId)
+    this.below.delete(a.alertId)
     if (resolution === 'repaired') this.disarmed.add(k)
     const done: Alert = { ...a, status: 'resolved', resolvedAt: at, resolution, updatedAt: Math.max(a.updatedAt + 1, at) }
     return { kind: 'resolved', alert: done }

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { asClickHouseError } from '../../edge-gateway/index.js'
-import { DEFAULT_HORIZON_MS, isPredictable, readGroundTruth, type GroundTruthRecord } from '../models/index.js'
+import { DEFAULT_HORIZON_MS, isPredictable, type GroundTruthRecord } from '../models/index.js'
 import type { Alert } from './alerts.js'
 import { readAlerts } from './loop.js'
 
@@ -114,6 +114,8 @@ export function liveReport(i: LiveReportInput): LiveReport {
       leadHours: leads.length === 0 ? null : { median: median(leads), min: leads[0]!, max: leads[leads.length - 1]! },
     }
   }
+  // An alert that caught one fault is not late for another (an older, still uncleared record of the same tap).
+  for (const id of used) late.delete(id)
   const lateOf = (mode: string): number => i.alerts.filter((a) => a.mode === mode && late.has(a.alertId)).length
   return {
     asOf: i.asOf, from: i.from, horizonMs: h, events,
@@ -144,6 +146,25 @@ export async function readLiveReport(client: ClickHouseClient, o: { horizonMs?: 
     throw asClickHouseError(err, 'reading tapflow.predictions')
   }
   if (stat === undefined || Number(stat.n) === 0) return undefined
-  const [alerts, truth] = await Promise.all([readAlerts(client), readGroundTruth(client, 0, 8.64e15)])
+  const [alerts, truth] = await Promise.all([readAlerts(client), readTruth(client)])
   return liveReport({ alerts, truth, asOf: Number(stat.last), from: Number(stat.first), modes: stat.modes, horizonMs: o.horizonMs })
+}
+
+/**
+ * Every ground-truth record. Times come as strings: a running stack's read-only SQL port refuses the output setting
+ * (output_format_json_quote_64bit_integers) that cloud/models' reader sets.
+ */
+async function readTruth(client: ClickHouseClient): Promise<GroundTruthRecord[]> {
+  const ms = (col: string): string => `toString(toUnixTimestamp64Milli(${col}))`
+  try {
+    const rs = await client.query({
+      query: `SELECT device_id, mode, source, ${ms('onset_ts')} AS onset, ${ms('failure_ts')} AS failure, if(cleared_at IS NULL, NULL, ${ms('assumeNotNull(cleared_at)')}) AS cleared
+        FROM tapflow.ground_truth FINAL ORDER BY device_id, onset_ts`,
+      format: 'JSONEachRow',
+    })
+    const rows = await rs.json<{ device_id: string; mode: string; source: string; onset: string; failure: string; cleared: string | null }>()
+    return rows.map((r) => ({ deviceId: r.device_id, mode: r.mode, source: r.source, onsetMs: Number(r.onset), failureMs: Number(r.failure), clearedMs: r.cleared === null ? null : Number(r.cleared) }))
+  } catch (err) {
+    throw asClickHouseError(err, 'reading tapflow.ground_truth')
+  }
 }

@@ -12,8 +12,8 @@ function obs(risk: number, at: number, o: Partial<Observation> = {}): Observatio
 }
 
 describe('the alert book', () => {
-  it('opens above the threshold, dedups while open, and resolves only below the hysteresis line', () => {
-    const book = new AlertBook({ resolveRatio: 0.8, updateDelta: 0.05 })
+  it('opens above the threshold, dedups while open, and resolves only below the hysteresis line, rounds in a row', () => {
+    const book = new AlertBook({ resolveRatio: 0.8, updateDelta: 0.05, resolveRounds: 2 })
     expect(book.observe(obs(0.49, 0))).toBeUndefined()
     const opened = book.observe(obs(0.6, H))
     expect(opened?.kind).toBe('opened')
@@ -27,9 +27,13 @@ describe('the alert book', () => {
     const up = book.observe(obs(0.9, 4 * H))
     expect(up?.kind).toBe('updated')
     expect(up?.alert.alertId).toBe(opened?.alert.alertId)
-    const resolved = book.observe(obs(0.39, 5 * H))
+    // One dip below the line is not enough; back above resets the count; two rounds in a row resolve.
+    expect(book.observe(obs(0.39, 5 * H))?.kind).toBe('updated')
+    expect(book.observe(obs(0.9, 5.5 * H))?.kind).toBe('updated')
+    expect(book.observe(obs(0.39, 5.7 * H))?.kind).toBe('updated')
+    const resolved = book.observe(obs(0.38, 5.8 * H))
     expect(resolved?.kind).toBe('resolved')
-    expect(resolved?.alert).toMatchObject({ status: 'resolved', resolution: 'risk-fell', resolvedAt: 5 * H })
+    expect(resolved?.alert).toMatchObject({ status: 'resolved', resolution: 'risk-fell', resolvedAt: 5.8 * H })
     expect(book.open()).toHaveLength(0)
     // Risk back up: a new alert, with a new id.
     expect(book.observe(obs(0.7, 6 * H))?.alert.alertId).toBe(`d1:cooling-failure:${6 * H}`)
@@ -59,6 +63,7 @@ describe('the alert book', () => {
     expect(again.open().map((x) => x.ticketId)).toEqual(['PTK_1'])
     expect(again.observe(obs(0.95, 2 * H))?.kind).toBe('updated') // continues, does not open a second alert
     expect(() => new AlertBook({ resolveRatio: 1.5 })).toThrow(RangeError)
+    expect(() => new AlertBook({ resolveRounds: 0 })).toThrow(RangeError)
   })
 })
 
@@ -124,6 +129,9 @@ describe('the live report', () => {
   it('counts an alert from the onset of a long progression, and says null with nothing to measure', () => {
     const r = liveReport({ alerts: [alert('d1', 'cooling-failure', 10 * H)], truth: [gt('d1', 'cooling-failure', 5 * H, 80 * H)], asOf: 20 * H, from: 0 })
     expect(r.modes[0]).toMatchObject({ caught: 1, missed: 0, recall: 1, precision: 1, leadHours: { median: 70, min: 70, max: 70 } })
+    // An older record of the same tap, failed and never cleared: the alert caught the new fault, it is not late.
+    const two = liveReport({ alerts: [alert('d1', 'cooling-failure', 10 * H)], truth: [gt('d1', 'cooling-failure', 0, 2 * H), gt('d1', 'cooling-failure', 5 * H, 30 * H)], asOf: 40 * H, from: 0 })
+    expect(two.modes[0]).toMatchObject({ caught: 1, late: 0, falseAlarms: 0, missed: 1 })
     const empty = liveReport({ alerts: [], truth: [], asOf: 0, from: 0, modes: ['valve-leak'] })
     expect(empty.modes[0]).toMatchObject({ precision: null, recall: null, leadHours: null })
   })
