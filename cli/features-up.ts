@@ -30,10 +30,10 @@ export interface FeaturesUpOptions {
 export interface FeaturesUp {
   /** host:port of FeatureService. */
   readonly url: string
+  /** The store itself: online reads against the simulated clock (the inference service). */
+  readonly store: FeatureStore
   /** For the dashboard: current values and materialization lag. */
   readonly source: FeatureSource
-  /** Online reads for live scoring (freshness against the stack's clock). */
-  readonly online: FeatureStore
   /** Materialize now, after what is in flight (the day-closed hook; awaitable). */
   materialize(reason: string): Promise<void>
   close(): Promise<void>
@@ -120,8 +120,8 @@ export async function startFeatures(o: FeaturesUpOptions): Promise<FeaturesUp> {
 
   return {
     url: server.address,
+    store,
     source,
-    online: store,
     materialize,
     async close() {
       closed = true

@@ -8,6 +8,7 @@ import { registerGateway } from './commands/gateway.js'
 import { registerLake } from './commands/lake.js'
 import { registerLoad } from './commands/load.js'
 import { registerModels } from './commands/models.js'
+import { registerServe } from './commands/serve.js'
 import { registerSim } from './commands/sim.js'
 import { registerSql } from './commands/sql.js'
 import { registerUp } from './commands/up.js'
@@ -32,6 +33,7 @@ registerDevices(program)
 registerLake(program, deps)
 registerFeatures(program)
 registerModels(program, deps)
+registerServe(program, deps)
 
 try {
   await program.parseAsync(process.argv)

@@ -12,6 +12,8 @@ export interface StackInfo {
   businessUrl?: string
   /** host:port of the feature store's FeatureService (gRPC), for `tapflow features get`. */
   featuresUrl?: string
+  /** host:port of InferenceService (gRPC). */
+  inferenceUrl?: string
 }
 
 const FILE = 'stack.json'

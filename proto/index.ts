@@ -32,3 +32,5 @@ export const GROUND_TRUTH_TOPIC = 'tapflow/sim/v1/ground_truth'
 export { grpcService } from './grpc.js'
 // Feature serving (proto/tapflow/features/v1): static codecs for FeatureService's hot path.
 export const FeaturesV1 = tapflow.features.v1
+// Inference (proto/tapflow/inference/v1): static codecs for InferenceService's hot path.
+export const InferenceV1 = tapflow.inference.v1

@@ -14,6 +14,7 @@ import { startStackAndCompany } from '../company.js'
 import { LakeUp, lakeBanner, lakeUnreachable } from '../lake-up.js'
 import { startFeatures } from '../features-up.js'
 import { demandChampion } from '../models-up.js'
+import { startInference } from '../inference-up.js'
 import { readStackInfo } from '../stack-file.js'
 import { startLive } from '../live-up.js'
 
@@ -34,6 +35,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--opcua-chillers <n>', 'run a cellar-chiller OPC-UA server for each of the first n venues and bridge it into tapflow.chiller (0: none)').default(3).argParser(int(0, 200)))
     .addOption(new Option('--opcua-port <port>', 'port of the first chiller; the others follow').default(4840).argParser(port))
     .addOption(new Option('--features-port <port>', 'FeatureService (gRPC) port for `tapflow features get`').default(50052).argParser(port))
+    .addOption(new Option('--inference-port <port>', 'InferenceService (gRPC) port: the champion models (needs the business, which holds the registry)').default(50053).argParser(port))
     .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time (and at least every real minute), besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
@@ -74,6 +76,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const features = await startFeatures({ stack, clock, dataDir: o.dataDir, businessUrl: company && readStackInfo(o.dataDir)?.businessUrl, everyMs: o.featuresEvery, host: o.host, port: o.featuresPort, logger: log })
       company?.onDayClosed((day) => features.materialize(`business day ${day} closed`))
       stack.web.setFeatureSource(features.source)
+      const inference = company ? await startInference({ db: company.company.business.db, dataDir: o.dataDir, online: features.store, auth: stack.authority, host: o.host, port: o.inferencePort, logger: log }) : undefined
       if (company) {
         // The venue view's demand forecast: the registered champion, looked up again after each simulated day.
         const forecast = async (): Promise<void> => stack.web.setDemandForecast(await demandChampion({ db: company.company.business.db, client: stack.clickhouse.client, dataDir: o.dataDir, logger: log }))
@@ -81,7 +84,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         company.onDayClosed(forecast)
       }
       // Live scoring: the maintenance champion scores every tap; alerts open proactive tickets (after each day: a new champion).
-      const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.online, logger: log }) : undefined
+      const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.store, logger: log }) : undefined
       if (live) company?.onDayClosed(() => live.dayClosed())
       stack.web.setModelsSource(live?.source, [`${o.dataDir}/reports`, 'reports'])
       const progress = setInterval(() => {
@@ -97,6 +100,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await sim.close()
         await lake?.close()
         await live?.close()
+        await inference?.close()
         await company?.close()
         await features.close()
         await stack.close()
@@ -113,6 +117,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
           `  features grpc://${features.url}  (tapflow features get --entity device=${fleet.devices[0]?.deviceId ?? '<tap>'})\n` +
+          (inference ? `  inference grpc://${inference.url}  (InferenceService: the registry's champions; tapflow models train, then promote)\n` : '') +
           (stack.tls ? `  MQTTS    ${stack.tls.url}  (CA ${stack.tls.caPath})\n` : '') +
           (o.opcuaChillers > 0 ? `  OPC-UA   ${Math.min(o.opcuaChillers, fleet.venues.length)} cellar chillers from opc.tcp://127.0.0.1:${o.opcuaPort}/tapflow → tapflow.chiller (they start once frames flow)\n` : '') +
           `  MQTT     ${stack.mqttUrl}\n  status   ${stack.webUrl}/status   metrics ${stack.webUrl}/metrics\n` +
@@ -149,5 +154,6 @@ interface UpOptions extends GatewayStackFlags {
   opcuaChillers: number
   opcuaPort: number
   featuresPort: number
+  inferencePort: number
   featuresEvery: number
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import * as ort from 'onnxruntime-node'
+import onnxProto from 'onnx-proto'
 import { errorMessage, silentLogger, type Logger } from '../../common/index.js'
 import type { OnlineRow } from '../features/index.js'
 import { ModelNotFoundError, type ModelRegistry, type ModelVersion } from '../models/index.js'
@@ -58,15 +59,18 @@ interface Manifest {
 
 interface Loaded {
   info: ChampionInfo
-  sessions: { mode: string; session: ort.InferenceSession; binary: boolean }[]
+  /** One session for every mode: their graphs side by side on the shared input (see merge). */
+  session: ort.InferenceSession | undefined
+  /** Per mode, in info.modes order: the output to read and whether it is a classifier's [N, 2] probabilities. */
+  outputs: { mode: string; name: string; binary: boolean }[]
   inflight: number
   retired: boolean
 }
 
 /**
- * Scores with the registry's `<model>@champion`: one onnxruntime session per mode, features from the online store
- * or supplied. reload() swaps to a newly promoted champion; calls already running finish on the sessions they
- * started with, which are released after the last of them.
+ * Scores with the registry's `<model>@champion`: one onnxruntime session for every mode, features from the online store
+ * or supplied. reload() swaps to a newly promoted champion; calls already running finish on the session they
+ * started with, which is released after the last of them.
  */
 export class ChampionScorer implements AsyncDisposable {
   private current: Loaded
@@ -122,7 +126,7 @@ export class ChampionScorer implements AsyncDisposable {
         return {
           entityId, model: l.info.model, version: l.info.version, features,
           scores: l.info.modes.map((mode) => ({ mode, score: scores[mode]![r]!, threshold: l.info.thresholds[mode] ?? Number.NaN })),
-          featuresHash: createHash('sha256').update(new Uint8Array(vec.buffer, vec.byteOffset, vec.byteLength)).digest().readBigUInt64BE(0),
+          featuresHash: featuresHash(vec),
         }
       })
     })
@@ -132,25 +136,19 @@ export class ChampionScorer implements AsyncDisposable {
    * Named feature rows → the model's row-major input. A name the model does not read, a missing one (unless
    * `allowMissing`), or a non-finite value (NaN allowed as missing with `allowMissing`) is a BadFeaturesError.
    */
-  vectorize(rows: readonly Readonly<Record<string, number>>[], allowMissing = false): Float32Array {
-    const names = this.current.info.features
-    const index = new Map(names.map((n, i) => [n, i]))
-    const x = new Float32Array(rows.length * names.length).fill(Number.NaN)
-    rows.forEach((row, r) => {
-      let n = 0
-      for (const [k, v] of Object.entries(row)) {
-        const c = index.get(k)
-        if (c === undefined) throw new BadFeaturesError(`row ${r}: the model does not read '${k}' (it reads ${names.length} features: ${names.slice(0, 4).join(', ')}, …)`)
-        if (!Number.isFinite(v) && !(allowMissing && Number.isNaN(v))) throw new BadFeaturesError(`row ${r}: ${k} is ${v}${allowMissing ? '' : ' (set allow_missing to pass NaN as a missing value)'}`)
-        x[r * names.length + c] = v
-        n++
-      }
-      if (n < names.length && !allowMissing) {
-        const missing = names.filter((m) => !(m in row))
-        throw new BadFeaturesError(`row ${r}: ${missing.length} feature(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (or set allow_missing)`)
-      }
+  vectorize(rows: readonly SuppliedRow[], allowMissing = false): Float32Array {
+    return vectorize(this.current.info.features, rows, allowMissing)
+  }
+
+  /**
+   * Supplied rows (by name, or every value in info().features order) scored by one champion, which is returned
+   * with the scores: a swap between reading info() and scoring cannot mislabel the version or the columns.
+   */
+  async scoreSupplied(rows: readonly SuppliedRow[], allowMissing = false): Promise<{ info: ChampionInfo; x: Float32Array; scores: Record<string, Float32Array> }> {
+    return this.use(async (l) => {
+      const x = vectorize(l.info.features, rows, allowMissing)
+      return { info: l.info, x, scores: await run(l, x, rows.length) }
     })
-    return x
   }
 
   /** Swaps to the registry's current champion if it changed; true when it did. Never fails a call in flight. */
@@ -198,10 +196,53 @@ export class ChampionScorer implements AsyncDisposable {
   }
 
   private release(l: Loaded): void {
-    for (const s of l.sessions) s.session.release().catch((err: unknown) => this.o.logger.warn({ err: errorMessage(err) }, 'onnxruntime session release failed'))
-    l.sessions = []
+    l.session?.release().catch((err: unknown) => this.o.logger.warn({ err: errorMessage(err) }, 'onnxruntime session release failed'))
+    l.session = undefined
   }
 }
+
+/** The first 8 bytes of the sha256 of a float32 vector, big-endian: a UInt64 that changes when any value does. */
+export function featuresHash(vec: Float32Array): bigint {
+  return createHash('sha256').update(new Uint8Array(vec.buffer, vec.byteOffset, vec.byteLength)).digest().readBigUInt64BE(0)
+}
+
+/** A supplied row: features by name, or all values in the model's input order. */
+export type SuppliedRow = Readonly<Record<string, number>> | ArrayLike<number>
+
+function vectorize(names: readonly string[], rows: readonly SuppliedRow[], allowMissing: boolean): Float32Array {
+  const cols = names.length
+  const x = new Float32Array(rows.length * cols).fill(Number.NaN)
+  const check = (r: number, k: string, v: number): void => {
+    if (!Number.isFinite(v) && !(allowMissing && Number.isNaN(v))) throw new BadFeaturesError(`row ${r}: ${k} is ${v}${allowMissing ? '' : ' (set allow_missing to pass NaN as a missing value)'}`)
+  }
+  let index: Map<string, number> | undefined
+  rows.forEach((row, r) => {
+    if (isValues(row)) {
+      if (row.length !== cols) throw new BadFeaturesError(`row ${r}: ${row.length} values, but the model reads ${cols} features`)
+      for (let c = 0; c < cols; c++) {
+        check(r, names[c]!, row[c]!)
+        x[r * cols + c] = row[c]!
+      }
+      return
+    }
+    index ??= new Map(names.map((n, i) => [n, i]))
+    let n = 0
+    for (const [k, v] of Object.entries(row)) {
+      const c = index.get(k)
+      if (c === undefined) throw new BadFeaturesError(`row ${r}: the model does not read '${k}' (it reads ${cols} features: ${names.slice(0, 4).join(', ')}, …)`)
+      check(r, k, v)
+      x[r * cols + c] = v
+      n++
+    }
+    if (n < cols && !allowMissing) {
+      const missing = names.filter((m) => !(m in row))
+      throw new BadFeaturesError(`row ${r}: ${missing.length} feature(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (or set allow_missing)`)
+    }
+  })
+  return x
+}
+
+const isValues = (row: SuppliedRow): row is ArrayLike<number> => typeof (row as { length?: unknown }).length === 'number'
 
 async function champion(registry: ModelRegistry, model: string): Promise<ModelVersion> {
   try {
@@ -212,22 +253,36 @@ async function champion(registry: ModelRegistry, model: string): Promise<ModelVe
   }
 }
 
-/** A version's model.json (sha256-verified) and one session per target. */
+/** A version's model.json and every target's ONNX (each sha256-verified), in one session. */
 async function load(o: ChampionScorerOptions & { model: string }, v: ModelVersion): Promise<Loaded> {
   const ref = `${v.name}@${v.version}`
   const manifest = JSON.parse(Buffer.from(await o.registry.loadArtifact(ref, 'model.json')).toString('utf8')) as Manifest
-  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: o.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential' }
-  const sessions: Loaded['sessions'] = []
-  try {
-    for (const [mode, t] of Object.entries(manifest.targets)) {
-      sessions.push({ mode, session: await ort.InferenceSession.create(await o.registry.loadArtifact(ref, t.onnx), opts), binary: t.objective === 'binary' })
-    }
-  } catch (err) {
-    await Promise.all(sessions.map((s) => s.session.release()))
-    throw err
-  }
-  const thresholds = Object.fromEntries(Object.entries(manifest.targets).map(([m, t]) => [m, t.threshold ?? Number.NaN]))
-  return { info: { model: v.name, version: v.version, modes: sessions.map((s) => s.mode), features: manifest.featureNames, thresholds }, sessions, inflight: 0, retired: false }
+  const targets = Object.entries(manifest.targets)
+  if (targets.length === 0) throw new UnknownModelError(`${ref} has no target to score`)
+  const graphs = await Promise.all(targets.map(async ([, t]) => o.registry.loadArtifact(ref, t.onnx)))
+  const session = await ort.InferenceSession.create(merge(graphs), { intraOpNumThreads: o.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential' })
+  const outputs = targets.map(([mode, t], i) => ({ mode, name: `${t.objective === 'binary' ? 'probabilities' : 'variable'}__${i}`, binary: t.objective === 'binary' }))
+  const thresholds = Object.fromEntries(targets.map(([m, t]) => [m, t.threshold ?? Number.NaN]))
+  return { info: { model: v.name, version: v.version, modes: outputs.map((x) => x.mode), features: manifest.featureNames, thresholds }, session, outputs, inflight: 0, retired: false }
+}
+
+/**
+ * The targets' graphs as one model: their nodes side by side on the shared input `features`, outputs suffixed
+ * `__<i>`. One run then scores every mode (one call into onnxruntime, not one per mode: on a single row the call
+ * costs more than the trees). Nodes and opsets are the exporter's, unchanged.
+ */
+function merge(graphs: readonly Uint8Array[]): Uint8Array {
+  const { onnx } = onnxProto
+  const models = graphs.map((g) => onnx.ModelProto.decode(g))
+  const first = models[0]!
+  const node: onnxProto.onnx.INodeProto[] = []
+  const output: onnxProto.onnx.IValueInfoProto[] = []
+  models.forEach((m, i) => {
+    for (const n of m.graph?.node ?? []) node.push({ ...n, name: `${n.name ?? 'node'}__${i}`, output: (n.output ?? []).map((x) => `${x}__${i}`) })
+    for (const x of m.graph?.output ?? []) output.push({ ...x, name: `${x.name ?? ''}__${i}` })
+  })
+  const graph = onnx.GraphProto.create({ name: 'champion', node, input: first.graph?.input ?? [], output })
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: first.irVersion, producerName: 'tapflow', opsetImport: first.opsetImport, graph })).finish()
 }
 
 async function run(l: Loaded, x: Float32Array, rows: number): Promise<Record<string, Float32Array>> {
@@ -240,18 +295,19 @@ async function run(l: Loaded, x: Float32Array, rows: number): Promise<Record<str
     for (const m of l.info.modes) out[m] = new Float32Array(0)
     return out
   }
-  const input = new ort.Tensor('float32', x, [rows, cols])
-  await Promise.all(l.sessions.map(async (s) => {
-    const res = await s.session.run({ features: input })
-    const data = (s.binary ? res.probabilities : res.variable)?.data as Float32Array
-    if (!s.binary) {
-      out[s.mode] = data
-      return
+  const session = l.session
+  if (session === undefined) throw new UnknownModelError(`${l.info.model}@${l.info.version} was released`)
+  const res = await session.run({ features: new ort.Tensor('float32', x, [rows, cols]) }, l.outputs.map((o) => o.name))
+  for (const o of l.outputs) {
+    const data = res[o.name]?.data as Float32Array
+    if (!o.binary) {
+      out[o.mode] = data
+      continue
     }
     // probabilities is [N, 2]: class 1 is the odd column.
     const p = new Float32Array(rows)
     for (let r = 0; r < rows; r++) p[r] = data[2 * r + 1]!
-    out[s.mode] = p
-  }))
+    out[o.mode] = p
+  }
   return out
 }

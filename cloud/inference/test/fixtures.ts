@@ -16,6 +16,8 @@ export function dataset(seed = 1): ReturnType<typeof syntheticMaintenance> {
 }
 
 export interface RegistryFixture {
+  /** The registry database's postgres:// URL. */
+  url: string
   db: Database
   registry: ModelRegistry
   dir: string
@@ -30,11 +32,12 @@ export interface RegistryFixture {
 export async function registryFixture(name: string): Promise<RegistryFixture | undefined> {
   const server: TestServer | undefined = await startTestServer()
   if (server === undefined) return undefined
-  const db = await openDatabase({ databaseUrl: await server.createDatabase(name), logger: silentLogger })
+  const url = await server.createDatabase(name)
+  const db = await openDatabase({ databaseUrl: url, logger: silentLogger })
   const dir = mkdtempSync(join(tmpdir(), `tapflow-${name}-`))
   const registry = await ModelRegistry.open({ db, artifactsDir: dir })
   return {
-    db, registry, dir,
+    url, db, registry, dir,
     async train(seed = 1) {
       const r = await trainModel({ kind: 'maintenance', dataset: dataset(seed), registry, params: { iterations: 25, earlyStoppingRounds: 5, minSamplesLeaf: 10 }, codeVersion: 'git:test' })
       return r.version.version
