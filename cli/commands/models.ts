@@ -16,6 +16,7 @@ import { checkDataDir } from '../data-dir.js'
 import { duration, instant, int } from '../options.js'
 import { addModelTrainingCommands } from './models-train.js'
 import { registerDrift } from './drift.js'
+import { registerLiveReport } from './models-live.js'
 
 const H = 3_600_000
 const D = 24 * H
@@ -189,6 +190,7 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
     })
   addModelTrainingCommands(models, deps)
   registerDrift(models)
+  registerLiveReport(models)
   return models
 }
 

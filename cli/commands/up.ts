@@ -17,6 +17,7 @@ import { demandChampion } from '../models-up.js'
 import { startInference } from '../inference-up.js'
 import { readStackInfo } from '../stack-file.js'
 import { startWebsite, websiteBanner } from '../website-up.js'
+import { startLive } from '../live-up.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -85,6 +86,10 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         void forecast()
         company.onDayClosed(forecast)
       }
+      // Live scoring: the maintenance champion scores every tap; alerts open proactive tickets (after each day: a new champion).
+      const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.store, logger: log }) : undefined
+      if (live) company?.onDayClosed(() => live.dayClosed())
+      stack.web.setModelsSource(live?.source, [`${o.dataDir}/reports`, 'reports'])
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -97,6 +102,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await (await chillersStarting?.catch(() => undefined))?.close()
         await sim.close()
         await lake?.close()
+        await live?.close()
         await inference?.close()
         await company?.close()
         await features.close()
@@ -111,7 +117,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
-          lakeBanner(lake, noLake ?? '') +
+          lakeBanner(lake, noLake ?? '') + (live?.banner() ?? '') +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           websiteBanner(website) +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +

@@ -9,6 +9,7 @@ import type { SimConfig } from '../business/sim/config.js'
 import { WebsiteEvents } from '../analytics/index.js'
 import { TelemetrySource } from './telemetry-source.js'
 import { readRoster, rosterChange, type RosterChange } from './roster.js'
+import { openProactiveTicket, type ProactiveTicketRequest, type TicketOutcome } from '../live/tickets.js'
 
 /** Mean taps per customer of the business's tap-count model (lognormal around 9, clamped to 2..60). */
 export const TAPS_PER_CUSTOMER = 10.5
@@ -83,6 +84,8 @@ export interface Company extends AsyncDisposable {
    * installed base. Undefined when that day was simulated before (the data dir ran ahead of this fleet).
    */
   closeDay(day: string): Promise<RosterChange | undefined>
+  /** A model's alert → a proactive maintenance ticket for the tap's account, in the DAG's lane (cloud/live/tickets.ts). */
+  openProactiveTicket(t: ProactiveTicketRequest): Promise<TicketOutcome | undefined>
   close(): Promise<void>
 }
 
@@ -160,6 +163,7 @@ export async function openCompany(o: CompanyOptions): Promise<Company> {
       log.info({ day, ms: Math.round(performance.now() - t0), failedSteps: s.failedDays.length, installed: change.installed.length, decommissioned: change.decommissioned.length }, 'business day closed')
       return change
     }),
+    openProactiveTicket: (t) => exclusive(() => business.db.tx((c) => openProactiveTicket(c, t))),
     close,
     [Symbol.asyncDispose]: close,
   }

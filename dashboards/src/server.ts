@@ -15,6 +15,7 @@ import { HttpError, Params } from './params.js'
 import { platform, type PlatformStatus } from './platform-panel.js'
 import { serveStatic } from './static.js'
 import type { DemandForecast } from './demand.js'
+import { DRIFT_REPORT_PATH, models, serveDriftReport, type ModelsSource } from './models-panel.js'
 
 export interface DashboardServerOptions {
   /** A read-only ClickHouse session of its own (chDB keeps settings per session). */
@@ -64,6 +65,7 @@ export class DashboardServer {
   private company: (() => CompanyStatus) | undefined
   private platformStatus: (() => Promise<PlatformStatus>) | undefined
   private features: FeatureSource | undefined
+  private models: { source?: ModelsSource; dirs: string[] } = { dirs: ['reports'] }
 
   constructor(private readonly opts: DashboardServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dashboard' })
@@ -83,6 +85,11 @@ export class DashboardServer {
   /** The feature store (`tapflow up`) reports in late too: current values and materialization lag. */
   setFeatureSource(source: FeatureSource): void {
     this.features = source
+  }
+
+  /** The Models view: live scoring (`tapflow up`) and the folders drift reports are looked for in. */
+  setModelsSource(source: ModelsSource | undefined, reportDirs: string[]): void {
+    this.models = { source, dirs: reportDirs }
   }
 
   get url(): string {
@@ -108,6 +115,7 @@ export class DashboardServer {
       if (path === '/metrics') return await this.metrics(res)
       if (path === '/status' || path === '/healthz') return json(res, this.opts.status?.() ?? { ok: true })
       if (path === '/api/live/stream') return this.stream(req, res)
+      if (path === DRIFT_REPORT_PATH) return serveDriftReport(this.models.dirs, res)
       if (path.startsWith('/api/')) return json(res, await this.api(path, new Params(url.searchParams)))
       serveStatic(this.opts.webDir ?? DEFAULT_WEB_DIR, path, res)
     } catch (err) {
@@ -174,6 +182,8 @@ export class DashboardServer {
         return currentFeatures(this.features, p)
       case '/api/features/views':
         return featureViews(this.features, p)
+      case '/api/models':
+        return models(this.models.source, this.models.dirs, p)
       case '/api/live':
         return this.live.snapshot(p.only('limit').int('limit', 50, 1, 500))
       case '/api/load':
@@ -183,7 +193,7 @@ export class DashboardServer {
         p.only('name')
         return readLoadReport(reports, p.text('name', 120))
       default:
-        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/features, /api/features/views, /api/live, /api/live/stream, /api/load`)
+        throw new HttpError(404, `no endpoint ${path}; see /api/overview, /api/fleet, /api/venues, /api/venue, /api/device, /api/company, /api/platform, /api/features, /api/features/views, /api/models, /api/live, /api/live/stream, /api/load`)
     }
   }
 

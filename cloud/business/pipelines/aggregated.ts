@@ -44,6 +44,10 @@ export interface InvestorMetrics {
   trialsStarted: number
   ticketsOpened: number
   deviceFailures: number
+  /** Maintenance tickets a model's alert opened (cloud/live), in the month. */
+  proactiveTickets: number
+  /** Device failures of the month whose tap had a proactive ticket opened by that day and not solved before it. */
+  failuresForeseen: number
 }
 
 const cents = (v: unknown): number => Math.round(Number(v ?? 0)) / 100
@@ -67,7 +71,11 @@ export async function computeInvestorMetrics(c: Queryable, month: string, throug
       (SELECT count(*) FROM leads WHERE created_day BETWEEN $1 AND $2) AS leads,
       (SELECT count(*) FROM trials WHERE started_day BETWEEN $1 AND $2) AS trials,
       (SELECT count(*) FROM support_tickets WHERE opened_day BETWEEN $1 AND $2) AS tickets,
-      (SELECT count(*) FROM device_failures WHERE failure_day BETWEEN $1 AND $2) AS failures`, [ms, asOf])).rows[0]
+      (SELECT count(*) FROM device_failures WHERE failure_day BETWEEN $1 AND $2) AS failures,
+      (SELECT count(*) FROM support_tickets WHERE category = 'proactive_maintenance' AND opened_day BETWEEN $1 AND $2) AS proactive,
+      (SELECT count(*) FROM device_failures f WHERE f.failure_day BETWEEN $1 AND $2 AND EXISTS (SELECT 1 FROM support_tickets t
+        WHERE t.device_id = f.device_id AND t.category = 'proactive_maintenance' AND t.opened_day <= f.failure_day
+          AND (t.resolved_day IS NULL OR t.resolved_day >= f.failure_day))) AS foreseen`, [ms, asOf])).rows[0]
   const mrr = cents(g.end_mrr_cents)
   const customers = Number(g.end_customers ?? 0)
   const revenue = cents(p.net_revenue_cents)
@@ -95,7 +103,7 @@ export async function computeInvestorMetrics(c: Queryable, month: string, throug
     runwayMonths: burn > 0 ? cash / burn : null, cac, arpa, ltv, ltvToCac: ltv !== null && cac ? ltv / cac : null,
     dauAvg: Number(eng?.dau ?? 0), wauEnd: Number(eng?.wau ?? 0), avgSessionMinutes: Number(eng?.mins ?? 0),
     leads: Number(ops?.leads ?? 0), trialsStarted: Number(ops?.trials ?? 0), ticketsOpened: Number(ops?.tickets ?? 0),
-    deviceFailures: Number(ops?.failures ?? 0),
+    deviceFailures: Number(ops?.failures ?? 0), proactiveTickets: Number(ops?.proactive ?? 0), failuresForeseen: Number(ops?.foreseen ?? 0),
   }
 }
 

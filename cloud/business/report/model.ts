@@ -66,5 +66,7 @@ export function operations(m: InvestorMetrics): Row[] {
     { label: 'Average DAU / WAU at month end', value: `${num(m.dauAvg)} / ${num(m.wauEnd)}` },
     { label: 'Average session', value: `${num(m.avgSessionMinutes, 1)} min` },
     { label: 'Device failures / support tickets', value: `${num(m.deviceFailures)} / ${num(m.ticketsOpened)}` },
+    // Months stored before live scoring existed have no proactive counts.
+    { label: 'Proactive maintenance', value: `${num(m.proactiveTickets ?? 0)} tickets from model alerts; failures foreseen ${num(m.failuresForeseen ?? 0)}, without one ${num(m.deviceFailures - (m.failuresForeseen ?? 0))}` },
   ]
 }

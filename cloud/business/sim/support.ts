@@ -13,6 +13,8 @@ export async function runSupport(ctx: DayContext, source: DeviceFailureSource): 
       continue
     }
     solved.push([t.id, 'solved', ctx.day])
+    // It was open for part of the day: that day's failure of the tap is this case, not a new reactive one.
+    if (t.deviceId !== null) openOn.add(t.deviceId)
     const a = ctx.world.byId.get(t.accountId)
     if (a) a.openTickets = Math.max(0, a.openTickets - 1)
   }

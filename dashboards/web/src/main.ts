@@ -4,11 +4,12 @@ import { fleetView } from './fleet.js'
 import { growthView } from './growth.js'
 import { liveView } from './live.js'
 import { loadView } from './load.js'
+import { modelsView } from './models.js'
 import { platformView } from './platform.js'
 import { venueView } from './venue.js'
 import { api, type View } from './util.js'
 
-const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView, platform: platformView }
+const VIEWS: Record<string, View> = { fleet: fleetView, live: liveView, device: deviceView, venue: venueView, load: loadView, platform: platformView, models: modelsView }
 let cleanup: (() => void) | void
 
 /** Hash routes (#/fleet, #/live, #/device/<id>, #/venue/<id>, #/load/<name>, #/platform): no server routing needed. */

@@ -1,0 +1,117 @@
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ServerResponse } from 'node:http'
+import { HttpError, type Params } from './params.js'
+
+/**
+ * The "Models" view: champion and challenger (the registry), live scoring's state, its precision and recall against
+ * ground truth so far (cloud/live's live report), drift and the newest drift report. `tapflow up` supplies the model
+ * side through `DashboardServer.setModelsSource` (dashboards/ does not import cloud/); drift reports are read from disk.
+ */
+
+export interface ModelCard {
+  name: string
+  version: number
+  createdAt: string
+  /** The registry's metrics per target (e.g. pr_auc, precision, recall, lead_median_h). */
+  metrics: Record<string, unknown>
+}
+
+/** One mode's (or all modes') live record, as `tapflow models live-report` prints it. */
+export interface LiveModeRow {
+  mode: string
+  caught: number
+  prevented: number
+  missed: number
+  pending: number
+  falseAlarms: number
+  late: number
+  precision: number | null
+  recall: number | null
+  leadHours: { median: number; min: number; max: number } | null
+}
+
+export interface OpenAlertView {
+  deviceId: string
+  mode: string
+  risk: number
+  threshold: number
+  openedAt: number
+  expectedFailureAt: number | null
+  ticketId: string
+  topFeatures: { feature: string; value: number; contribution: number }[]
+}
+
+export interface ModelsState {
+  champion: ModelCard | null
+  challenger: ModelCard | null
+  scoring: {
+    state: 'running' | 'no-champion' | 'off'
+    /** One line for the banner, e.g. why nothing is scored. */
+    note: string
+    everyMs: number | null
+    lastRound: { at: number; devices: number; opened: number; resolved: number; ms: number } | null
+  }
+  live: { asOf: number; from: number; modes: LiveModeRow[]; total: LiveModeRow } | null
+  openAlerts: OpenAlertView[]
+}
+
+export interface ModelsSource {
+  state(): Promise<ModelsState>
+}
+
+export interface DriftSummary {
+  generatedAt: string
+  datasetDrift: boolean
+  drifted: number
+  columns: number
+  share: number
+  /** Drifted columns, most drifted first (up to 10). */
+  driftedColumns: string[]
+  file: string
+  /** Where the dashboard serves the HTML report. */
+  url: string
+}
+
+const OFF: ModelsState = {
+  champion: null, challenger: null, openAlerts: [], live: null,
+  scoring: { state: 'off', note: 'live scoring runs in tapflow up', everyMs: null, lastRound: null },
+}
+
+export const DRIFT_REPORT_PATH = '/api/models/drift-report'
+
+/** `/api/models`: everything the view shows. */
+export async function models(src: ModelsSource | undefined, dirs: readonly string[], p: Params): Promise<ModelsState & { drift: DriftSummary | null }> {
+  p.only()
+  return { ...(src === undefined ? OFF : await src.state()), drift: newestDrift(dirs) }
+}
+
+/** The newest `drift-<stamp>.json` in any of `dirs` (its stamp sorts by time), with its HTML beside it. */
+export function newestDrift(dirs: readonly string[]): DriftSummary | null {
+  let best: { file: string; name: string } | undefined
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue
+    for (const name of readdirSync(dir)) {
+      if (/^drift-\d{8}T\d{6}Z\.json$/.test(name) && (best === undefined || name > best.name)) best = { file: join(dir, name), name }
+    }
+  }
+  if (best === undefined) return null
+  try {
+    const r = JSON.parse(readFileSync(best.file, 'utf8')) as { generatedAt: string; datasetDrift: boolean; drifted: number; share: number; columns: { column: string; drifted: boolean; score: number }[] }
+    return {
+      generatedAt: r.generatedAt, datasetDrift: r.datasetDrift, drifted: r.drifted, columns: r.columns.length, share: r.share,
+      driftedColumns: r.columns.filter((c) => c.drifted).sort((a, b) => b.score - a.score).slice(0, 10).map((c) => c.column), file: best.file, url: DRIFT_REPORT_PATH,
+    }
+  } catch {
+    return null // a report being written, or not ours
+  }
+}
+
+/** The newest drift report's HTML (self-contained: its charts are inline SVG). */
+export function serveDriftReport(dirs: readonly string[], res: ServerResponse): void {
+  const d = newestDrift(dirs)
+  const html = d?.file.replace(/\.json$/, '.html')
+  if (html === undefined || !existsSync(html)) throw new HttpError(404, 'no drift report yet: run `tapflow models drift`')
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' })
+  createReadStream(html).pipe(res)
+}

@@ -1,0 +1,78 @@
+import { api, badge, esc, fmtNum, fmtTime, table, tile, type View } from './util.js'
+import type { DriftSummary, LiveModeRow, ModelCard, ModelsState } from '../../src/models-panel.js'
+
+const REFRESH_MS = 5_000
+
+const pct = (x: number | null): string => (x === null ? '—' : `${fmtNum(x * 100, 1)} %`)
+const lead = (m: LiveModeRow): string => (m.leadHours === null ? '—' : `${fmtNum(m.leadHours.median, 1)} h <span class="muted">(${fmtNum(m.leadHours.min, 1)}–${fmtNum(m.leadHours.max, 1)})</span>`)
+
+/** A registry version's headline metric per target (PR-AUC, precision and recall at its threshold, median lead). */
+function card(title: string, c: ModelCard | null): string {
+  if (c === null) return `<div class="panel"><h2>${esc(title)}</h2><p class="muted">none registered</p></div>`
+  const rows = Object.entries(c.metrics).map(([target, m]) => {
+    const x = (m ?? {}) as Record<string, number | string | null | undefined>
+    const n = (k: string): string => (typeof x[k] === 'number' ? fmtNum(x[k], 3) : '—')
+    return [esc(target), n('pr_auc'), n('precision'), n('recall'), n('threshold'), typeof x.lead_median_h === 'number' ? `${fmtNum(x.lead_median_h, 1)} h` : '—']
+  })
+  return `<div class="panel"><h2>${esc(title)} <span class="muted">${esc(c.name)}@${c.version}, ${esc(c.createdAt.slice(0, 16).replace('T', ' '))}</span></h2>
+    <div class="scroll">${table([{ h: 'target' }, { h: 'PR-AUC', num: true }, { h: 'precision', num: true }, { h: 'recall', num: true }, { h: 'threshold', num: true }, { h: 'lead median', num: true }], rows)}</div></div>`
+}
+
+function drift(d: DriftSummary | null): string {
+  if (d === null) return '<div class="panel"><h2>Drift</h2><p class="muted">No drift report yet: <code>tapflow models drift</code> writes one.</p></div>'
+  return `<div class="panel"><h2>Drift <span class="muted">${esc(d.generatedAt.slice(0, 16).replace('T', ' '))}</span></h2>
+    <p>${badge(d.datasetDrift ? 'fault' : 'ok', d.datasetDrift ? 'dataset drift' : 'no dataset drift')} ${fmtNum(d.drifted)} of ${fmtNum(d.columns)} features drifted (${pct(d.share)}).
+    <a href="${esc(d.url)}" target="_blank" rel="noopener">Open the report</a></p>
+    ${d.driftedColumns.length === 0 ? '' : `<p class="muted">Drifted: ${d.driftedColumns.map((c) => `<code>${esc(c)}</code>`).join(' ')}</p>`}</div>`
+}
+
+function render(s: ModelsState & { drift: DriftSummary | null }): string {
+  const t = s.live?.total
+  const sc = s.scoring
+  const tiles = [
+    tile('Live scoring', badge(sc.state === 'running' ? 'ok' : 'waiting', sc.state === 'running' ? 'running' : sc.state === 'no-champion' ? 'no champion' : 'off')),
+    tile('Open alerts', fmtNum(s.openAlerts.length)),
+    tile('Precision so far', pct(t?.precision ?? null)),
+    tile('Recall so far', pct(t?.recall ?? null)),
+    tile('Caught / missed', t === undefined ? '—' : `${fmtNum(t.caught + t.prevented)} / ${fmtNum(t.missed)}`),
+    tile('Last round', sc.lastRound === null ? '—' : `${fmtTime(sc.lastRound.at, true)} <span class="muted">${fmtNum(sc.lastRound.devices)} taps, ${fmtNum(sc.lastRound.ms)} ms</span>`),
+  ].join('')
+  const modes = s.live === null ? '<p class="muted">Nothing scored yet.</p>' : table(
+    [{ h: 'mode' }, { h: 'caught', num: true }, { h: 'prevented', num: true }, { h: 'missed', num: true }, { h: 'pending', num: true }, { h: 'false alarms', num: true }, { h: 'precision', num: true }, { h: 'recall', num: true }, { h: 'lead median (min–max)', num: true }],
+    [...s.live.modes, s.live.total].map((m) => [esc(m.mode), fmtNum(m.caught), fmtNum(m.prevented), fmtNum(m.missed), fmtNum(m.pending), fmtNum(m.falseAlarms), pct(m.precision), pct(m.recall), lead(m)]),
+  )
+  const alerts = table(
+    [{ h: 'tap' }, { h: 'mode' }, { h: 'risk', num: true }, { h: 'opened' }, { h: 'expected failure' }, { h: 'ticket' }, { h: 'top features' }],
+    s.openAlerts.map((a) => [
+      `<a href="#/device/${encodeURIComponent(a.deviceId)}">${esc(a.deviceId)}</a>`, esc(a.mode), `${fmtNum(a.risk, 2)} <span class="muted">≥ ${fmtNum(a.threshold, 2)}</span>`,
+      fmtTime(a.openedAt, true), fmtTime(a.expectedFailureAt, true), a.ticketId === '' ? '—' : `<code>${esc(a.ticketId)}</code>`,
+      a.topFeatures.map((f) => `<code>${esc(f.feature)}</code> ${fmtNum(f.value, 2)}`).join(', '),
+    ]),
+    'no open alert',
+  )
+  return `<p class="muted">${esc(sc.note)}</p><div class="tiles">${tiles}</div>
+    <div class="panel"><h2>Open alerts <span class="muted">each opened a proactive maintenance ticket</span></h2><div class="scroll">${alerts}</div></div>
+    <div class="panel"><h2>Live against ground truth ${s.live === null ? '' : `<span class="muted">failures due ${fmtTime(s.live.from, true)} → ${fmtTime(s.live.asOf, true)}</span>`}</h2><div class="scroll">${modes}</div></div>
+    ${card('Champion', s.champion)}${card('Challenger', s.challenger)}${drift(s.drift)}`
+}
+
+/** Models: champion and challenger, live scoring with precision and recall so far, open alerts, drift. */
+export const modelsView: View = (root) => {
+  root.innerHTML = '<h1>Models</h1><div id="models-body"><p class="muted">Loading…</p></div>'
+  const body = root.querySelector<HTMLElement>('#models-body')!
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let stopped = false
+  const refresh = async (): Promise<void> => {
+    try {
+      body.innerHTML = render(await api<ModelsState & { drift: DriftSummary | null }>('models'))
+    } catch (err) {
+      body.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
+    }
+    if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS)
+  }
+  void refresh()
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+  }
+}
