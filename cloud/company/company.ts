@@ -9,7 +9,7 @@ import type { SimConfig } from '../business/sim/config.js'
 import { WebsiteEvents } from '../analytics/index.js'
 import { TelemetrySource } from './telemetry-source.js'
 import { readRoster, rosterChange, type RosterChange } from './roster.js'
-import { openProactiveTicket, type ProactiveTicketRequest, type TicketOutcome } from '../live/tickets.js'
+import { openProactiveTicket, type ProactiveTicketRequest, type TicketOutcome } from '../live/index.js'
 
 /** Mean taps per customer of the business's tap-count model (lognormal around 9, clamped to 2..60). */
 export const TAPS_PER_CUSTOMER = 10.5

@@ -23,6 +23,7 @@ export {
   buildMaintenanceDataset, maintenanceRows, maintenanceFeatures, writeMaintenanceDataset, splitDays, labelColumn, DEFAULT_SPLIT,
   type MaintenanceDatasetOptions, type MaintenanceRows, type SplitShares,
 } from './dataset.js'
+export { syntheticMaintenance, SYNTHETIC_START } from './synthetic.js'
 export { simulateHistory, type HistoryOptions, type HistoryResult } from './history/simulate.js'
 export { summarizeHistory, type HistorySummary } from './history/summary.js'
 export { readGroundTruth, type GroundTruthRecord } from './history/ground-truth.js'

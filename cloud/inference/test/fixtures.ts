@@ -4,8 +4,7 @@ import { join } from 'node:path'
 import { silentLogger } from '../../../common/index.js'
 import { openDatabase, type Database } from '../../index.js'
 import { startTestServer, type TestServer } from '../../test/pg-server.js'
-import { GbdtModel, ModelRegistry, trainModel, type GbdtJson } from '../../models/index.js'
-import { syntheticMaintenance } from '../../models/test/eval-fixtures.js'
+import { GbdtModel, ModelRegistry, syntheticMaintenance, trainModel, type GbdtJson } from '../../models/index.js'
 
 /** Real device feature names (three views), so online reads go through the feature store's registry. */
 export const FEATURES = ['line_temp_slope_24h', 'flow_rate_drift_24h', 'pour_count_1h', 'rssi_dbm']
