@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js'
 import { PipelineError } from '../errors.js'
 import { addDays, daysBetween } from '../sim/dates.js'
 import { simulateDay } from '../sim/day.js'
+import { nextWorld, type World } from '../sim/world.js'
 import { loadState, saveState } from '../sim/state.js'
 import type { DeviceFailureSource } from '../sim/failures.js'
 import { runProfit } from '../pipelines/profit.js'
@@ -49,6 +50,12 @@ export class DailyScheduler {
   private readonly history: RunHistory
   private readonly log: Logger
   private readonly attempts = new Map<string, number>()
+  /**
+   * The world the last committed simulate step left, kept for the next day of the same run (reading it back each
+   * day was a tenth of a year's run). Dropped at the start of every run, since others may write between runs, and
+   * whenever a simulate step fails, since the world it mutated never committed.
+   */
+  private carried: { day: string; world: World } | undefined
 
   constructor(private readonly o: SchedulerOptions) {
     this.history = new RunHistory(o.db)
@@ -66,16 +73,21 @@ export class DailyScheduler {
     }
     return [
       { name: 'simulate', deps: [], run: wrap('simulate', async (x) => {
-        await db.tx(async (c) => {
+        const world = await db.tx(async (c) => {
           const st = await loadState(c)
           if (!st) throw new Error('simulation state missing')
           const expected = st.lastDay === null ? st.startDate : addDays(st.lastDay, 1)
           if (expected !== x.day) throw new Error(`cannot simulate ${x.day}: next day is ${expected}`)
-          const r = await simulateDay(c, st, x.day, this.o.source)
+          const prev = this.carried
+          this.carried = undefined
+          const world = prev !== undefined && prev.day === st.lastDay ? await nextWorld(c, prev.world, x.day) : undefined
+          const r = await simulateDay(c, st, x.day, this.o.source, world)
           await saveState(c, st)
           if (x.pipelinesLater) await c.query('INSERT INTO backfill_pending (day) VALUES ($1) ON CONFLICT DO NOTHING', [x.day])
           x.rows += r.rowsWritten
+          return r.world
         })
+        this.carried = { day: x.day, world }
       }) },
       { name: 'profit', deps: ['simulate'], run: wrap('profit', (x) => db.tx((c) => runProfit(c, x.day))) },
       { name: 'growth', deps: ['simulate'], run: wrap('growth', (x) => db.tx((c) => runGrowth(c, x.day))) },
@@ -121,6 +133,7 @@ export class DailyScheduler {
    */
   async run(days: number, progress: boolean | 'auto' = 'auto', simulateOnly = false): Promise<RunSummary> {
     const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
+    this.carried = undefined
     for (const inc of await this.history.incomplete()) {
       if (!inc.done.has('simulate')) continue
       this.log.info({ day: inc.day }, 'resuming incomplete day')

@@ -11,20 +11,25 @@ import { decommissionAccount } from './installs.js'
 import { runUsage } from './usage.js'
 import { runBilling } from './billing.js'
 import { runCosts, INITIAL_TEAMS } from './costs.js'
-import { loadWorld } from './world.js'
+import { loadWorld, type World } from './world.js'
 import type { SimState } from './state.js'
 import type { DeviceFailureSource } from './failures.js'
 
 export interface DayResult {
   day: string
+  /** The world as the day left it: the next day can start from it once this day has committed (`nextWorld`). */
+  world: World
   rowsWritten: number
   events: number
   failures: number
 }
 
-/** Simulate one day inside the caller's transaction. Mutates `state` (counters, lastDay) only on success. */
-export async function simulateDay(c: Queryable, state: SimState, day: string, source: DeviceFailureSource): Promise<DayResult> {
-  const world = await loadWorld(c, day)
+/**
+ * Simulate one day inside the caller's transaction. Mutates `state` (counters, lastDay) only on success. `world`
+ * defaults to reading it (`loadWorld`); a world passed in is mutated, and is unusable if the transaction fails.
+ */
+export async function simulateDay(c: Queryable, state: SimState, day: string, source: DeviceFailureSource, world?: World): Promise<DayResult> {
+  world ??= await loadWorld(c, day)
   const counters = { ...state.counters }
   const ctx = new DayContext(day, state.seed, state.config, counters, world)
   ctx.daySource = source.sourceOf?.(day) ?? 'simulated_daily'
@@ -46,7 +51,7 @@ export async function simulateDay(c: Queryable, state: SimState, day: string, so
   if (ctx.decommissioned.length > 0) await c.query('UPDATE devices SET decommissioned_day = $1 WHERE device_id = ANY($2)', [day, ctx.decommissioned])
   state.counters = counters
   state.lastDay = day
-  return { day, rowsWritten, events, failures: failures.length }
+  return { day, world, rowsWritten, events, failures: failures.length }
 }
 
 /** The book of business that exists before the first simulated day. */
