@@ -28,10 +28,12 @@ const ALLOWED = new Set(['none->trial', 'trial->active', 'trial->churned', 'acti
 
 /** Missing status transitions: each change must start where the previous one ended, along an allowed edge. */
 export async function checkStatusTransitions(c: Queryable, s: CheckScope): Promise<CheckResult> {
+  // Only accounts with a change in scope need their history walked (the daily run checks one day of a growing table).
   const r = await c.query(`SELECT account_id, previous_status, new_status, change_day, prev_new FROM (
       SELECT account_id, previous_status, new_status, change_day,
              lag(new_status) OVER (PARTITION BY account_id ORDER BY change_day, id) AS prev_new
-      FROM account_status_changes) x
+      FROM account_status_changes
+      WHERE $3 OR account_id IN (SELECT account_id FROM account_status_changes WHERE change_day BETWEEN $1 AND $2)) x
     WHERE ($3 OR change_day BETWEEN $1 AND $2)
       AND ((prev_new IS NULL AND previous_status <> 'none') OR prev_new <> previous_status)`, [s.from, s.to, s.full])
   const gaps = r.rows.map((x) => ({ account: x.account_id, expected: x.prev_new ?? 'none', got: `${x.previous_status}->${x.new_status}`, day: x.change_day }))

@@ -1,9 +1,10 @@
-import type { Clock, Logger } from '../../../common/index.js'
+import { errorMessage, type Clock, type Logger } from '../../../common/index.js'
 import type { Database } from '../db/database.js'
 import { PipelineError } from '../errors.js'
 import { addDays, daysBetween } from '../sim/dates.js'
-import { simulateDay } from '../sim/day.js'
-import { loadState, saveState } from '../sim/state.js'
+import { computeDay, writeDay, type ComputedDay } from '../sim/day.js'
+import { loadWorld, nextWorld, type World } from '../sim/world.js'
+import { loadState, saveState, type SimState } from '../sim/state.js'
 import type { DeviceFailureSource } from '../sim/failures.js'
 import { runProfit } from '../pipelines/profit.js'
 import { runGrowth } from '../pipelines/growth.js'
@@ -51,6 +52,15 @@ export class DailyScheduler {
   private readonly history: RunHistory
   private readonly log: Logger
   private readonly attempts = new Map<string, number>()
+  /**
+   * The world the last committed simulate step left, kept for the next day of the same run (reading it back each
+   * day was a tenth of a year's run). Dropped at the start of every run, since others may write between runs, and
+   * whenever a simulate step fails, since the world it mutated never committed.
+   */
+  private carried: { day: string; world: World } | undefined
+  /** The day after the current one, when the run goes on to it: simulated in memory while this day's pipelines run. */
+  private nextInRun: string | undefined
+  private ahead: Promise<ComputedDay | undefined> | undefined
 
   constructor(private readonly o: SchedulerOptions) {
     this.history = new RunHistory(o.db)
@@ -68,16 +78,28 @@ export class DailyScheduler {
     }
     return [
       { name: 'simulate', deps: [], run: wrap('simulate', async (x) => {
-        await db.tx(async (c) => {
+        const ahead = await this.ahead
+        this.ahead = undefined
+        const { world, state } = await db.tx(async (c) => {
           const st = await loadState(c)
           if (!st) throw new Error('simulation state missing')
           const expected = st.lastDay === null ? st.startDate : addDays(st.lastDay, 1)
           if (expected !== x.day) throw new Error(`cannot simulate ${x.day}: next day is ${expected}`)
-          const r = await simulateDay(c, st, x.day, this.o.source)
+          let day = ahead?.day === x.day && ahead.after === st.lastDay ? ahead : undefined
+          if (day === undefined) {
+            const prev = this.carried
+            this.carried = undefined
+            const w = prev !== undefined && prev.day === st.lastDay ? await nextWorld(c, prev.world, x.day) : await loadWorld(c, x.day)
+            day = await computeDay(st, x.day, this.o.source, w)
+          }
+          const r = await writeDay(c, st, day)
           await saveState(c, st)
           if (x.pipelinesLater) await c.query('INSERT INTO backfill_pending (day) VALUES ($1) ON CONFLICT DO NOTHING', [x.day])
           x.rows += r.rowsWritten
+          return { world: r.world, state: st }
         })
+        this.carried = { day: x.day, world }
+        if (this.nextInRun !== undefined) this.ahead = this.computeAhead(this.nextInRun, state)
       }) },
       { name: 'profit', deps: ['simulate'], run: wrap('profit', (x) => db.tx((c) => runProfit(c, x.day))) },
       { name: 'growth', deps: ['simulate'], run: wrap('growth', (x) => db.tx((c) => runGrowth(c, x.day))) },
@@ -96,6 +118,24 @@ export class DailyScheduler {
         })
       }) },
     ]
+  }
+
+  /**
+   * Simulate `day` in memory from the world the committed day before it left, while that day's pipelines run (they
+   * never read what the simulation reads, and the rows are only written once they are done). Undefined if there is
+   * no such world or it fails: the simulate step then reads the world back and starts over.
+   */
+  private async computeAhead(day: string, state: SimState): Promise<ComputedDay | undefined> {
+    const prev = this.carried
+    this.carried = undefined
+    if (prev === undefined) return undefined
+    try {
+      const world = await this.o.db.tx((c) => nextWorld(c, prev.world, day))
+      return await computeDay(state, day, this.o.source, world)
+    } catch (err) {
+      this.log.debug({ day, err: errorMessage(err) }, 'simulating ahead failed; the day starts over')
+      return undefined
+    }
   }
 
   /** Run one day's DAG (or only its simulate step), recording history. */
@@ -123,6 +163,9 @@ export class DailyScheduler {
    */
   async run(days: number, progress: boolean | 'auto' = 'auto', simulateOnly = false): Promise<RunSummary> {
     const summary: RunSummary = { days: 0, firstDay: null, lastDay: null, failedDays: [], rowsWritten: 0 }
+    this.carried = undefined
+    this.ahead = undefined
+    this.nextInRun = undefined
     for (const inc of await this.history.incomplete()) {
       if (!inc.done.has('simulate')) continue
       this.log.info({ day: inc.day }, 'resuming incomplete day')
@@ -135,6 +178,7 @@ export class DailyScheduler {
     const bar = createProgress(days, progress, 'simulating')
     try {
       for (let i = 0; i < days; i++, day = addDays(day, 1)) {
+        this.nextInRun = i + 1 < days ? addDays(day, 1) : undefined
         const r = await this.runDay(day, 'daily', new Set(), simulateOnly)
         summary.rowsWritten += r.rows
         if (r.statuses.get('simulate') !== 'succeeded') throw new PipelineError('simulate', day, 'gave up after retries; state left at the previous day')
@@ -146,6 +190,11 @@ export class DailyScheduler {
       }
     } finally {
       bar.stop()
+      // Nothing runs past the run: a day simulated ahead that the run did not reach is dropped.
+      this.nextInRun = undefined
+      await this.ahead
+      this.ahead = undefined
+      this.carried = undefined
     }
     return summary
   }

@@ -3,8 +3,16 @@ import { ConfigError } from '../../../common/index.js'
 /** Simulated days are 'YYYY-MM-DD' strings in UTC; months are 'YYYY-MM'. All arithmetic is calendar-exact. */
 const DAY_MS = 86_400_000
 
+// The last day parsed: the simulation asks for the same day thousands of times in a row (tsInDay per event).
+let lastDay = ''
+let lastMs = NaN
+
 export function dayToMs(day: string): number {
-  return Date.parse(`${day}T00:00:00Z`)
+  if (day !== lastDay) {
+    lastMs = Date.parse(`${day}T00:00:00Z`)
+    lastDay = day
+  }
+  return lastMs
 }
 
 export function msToDay(ms: number): string {
@@ -47,9 +55,15 @@ export function weekday(day: string): number {
   return new Date(dayToMs(day)).getUTCDay()
 }
 
-/** A timestamp inside a day, `seconds` after midnight UTC. */
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
+
+/** A timestamp inside a day, `seconds` after midnight UTC (as toISOString writes it; outside the day, by it). */
 export function tsInDay(day: string, seconds: number): string {
-  return new Date(dayToMs(day) + Math.floor(seconds * 1000)).toISOString()
+  const ms = Math.floor(seconds * 1000)
+  if (ms < 0 || ms >= DAY_MS || day.length !== 10) return new Date(dayToMs(day) + ms).toISOString()
+  const s = Math.floor(ms / 1000)
+  const milli = ms - s * 1000
+  return `${day}T${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`
 }
 
 export function parseDay(s: string, what: string): string {
@@ -65,8 +79,22 @@ export function parseMonth(s: string, what = 'month'): string {
   return s
 }
 
+// addMonthsToDay is asked, for every account every day, whether its contract renews today: a few thousand
+// distinct questions a run.
+const monthsLater = new Map<string, string>()
+
 /** Same day-of-month n months later, clamped to the month's end (Jan 31 + 1 → Feb 28). */
 export function addMonthsToDay(day: string, n: number): string {
+  const key = `${day}|${n}`
+  let out = monthsLater.get(key)
+  if (out === undefined) {
+    if (monthsLater.size > 100_000) monthsLater.clear()
+    monthsLater.set(key, (out = computeMonthsLater(day, n)))
+  }
+  return out
+}
+
+function computeMonthsLater(day: string, n: number): string {
   const m = addMonths(monthOf(day), n)
   const end = monthEnd(m)
   const d = `${m}-${day.slice(8, 10)}`

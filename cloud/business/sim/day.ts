@@ -11,22 +11,36 @@ import { decommissionAccount } from './installs.js'
 import { runUsage } from './usage.js'
 import { runBilling } from './billing.js'
 import { runCosts, INITIAL_TEAMS } from './costs.js'
-import { loadWorld } from './world.js'
+import type { World } from './world.js'
 import type { SimState } from './state.js'
 import type { DeviceFailureSource } from './failures.js'
 
 export interface DayResult {
   day: string
+  /** The world as the day left it: the next day can start from it once this day has committed (`nextWorld`). */
+  world: World
   rowsWritten: number
   events: number
   failures: number
 }
 
-/** Simulate one day inside the caller's transaction. Mutates `state` (counters, lastDay) only on success. */
-export async function simulateDay(c: Queryable, state: SimState, day: string, source: DeviceFailureSource): Promise<DayResult> {
-  const world = await loadWorld(c, day)
-  const counters = { ...state.counters }
-  const ctx = new DayContext(day, state.seed, state.config, counters, world)
+/** A day simulated in memory, its rows not yet written. */
+export interface ComputedDay {
+  day: string
+  /** The state's lastDay the day was computed from. */
+  after: string | null
+  ctx: DayContext
+  events: number
+  failures: number
+}
+
+/**
+ * The day's simulation, without writing anything: `world` (as the previous day left it) is mutated, and the rows go
+ * to the returned day's batch. Reads nothing but `world` and the source, so it can run ahead of the previous day's
+ * pipelines.
+ */
+export async function computeDay(state: SimState, day: string, source: DeviceFailureSource, world: World): Promise<ComputedDay> {
+  const ctx = new DayContext(day, state.seed, state.config, { ...state.counters }, world)
   ctx.daySource = source.sourceOf?.(day) ?? 'simulated_daily'
   ctx.batch.insert('sim_days', [day, ctx.daySource])
   if (state.lastDay === null) bootstrap(ctx)
@@ -41,12 +55,19 @@ export async function simulateDay(c: Queryable, state: SimState, day: string, so
   runBilling(ctx)
   runCosts(ctx)
   persistEntities(ctx)
+  return { day, after: state.lastDay, ctx, events, failures: failures.length }
+}
+
+/** Write a computed day inside the caller's transaction; `state` (at the day it was computed from) moves on to it. */
+export async function writeDay(c: Queryable, state: SimState, d: ComputedDay): Promise<DayResult> {
+  if (state.lastDay !== d.after) throw new Error(`${d.day} was simulated after ${d.after ?? 'nothing'}, but the state is at ${state.lastDay ?? 'nothing'}`)
+  const { ctx, day } = d
   const rowsWritten = await ctx.batch.flush(c)
   // Taps leave service with their account (churn by any route) or by contraction: never counted as faults again.
   if (ctx.decommissioned.length > 0) await c.query('UPDATE devices SET decommissioned_day = $1 WHERE device_id = ANY($2)', [day, ctx.decommissioned])
-  state.counters = counters
+  state.counters = ctx.counters
   state.lastDay = day
-  return { day, rowsWritten, events, failures: failures.length }
+  return { day, world: ctx.world, rowsWritten, events: d.events, failures: d.failures }
 }
 
 /** The book of business that exists before the first simulated day. */

@@ -1,15 +1,18 @@
 import type { DayContext } from './context.js'
 import type { DeviceFailure, DeviceFailureSource, VenueTaps } from './failures.js'
+import type { OpenTicket } from './world.js'
 
 /** Device failures (from the injected source) open tickets; open tickets get solved at their own pace. */
 export async function runSupport(ctx: DayContext, source: DeviceFailureSource): Promise<DeviceFailure[]> {
   const rng = ctx.rng('support')
   const solved: unknown[][] = []
   const openOn = new Set<string>()
+  const stillOpen: OpenTicket[] = []
   for (const t of ctx.world.tickets) {
     const p = Math.max(0.03, (0.35 / t.difficulty) * (t.priority === 'high' ? 1.3 : 1))
     if (!rng.chance(p)) {
       if (t.deviceId !== null) openOn.add(t.deviceId)
+      stillOpen.push(t)
       continue
     }
     solved.push([t.id, 'solved', ctx.day])
@@ -19,6 +22,8 @@ export async function runSupport(ctx: DayContext, source: DeviceFailureSource): 
     if (a) a.openTickets = Math.max(0, a.openTickets - 1)
   }
   ctx.batch.update('support_tickets', ['ticket_id', 'text'], [['status', 'text'], ['resolved_day', 'date']], solved)
+  // From here on the list is the day's end state, which the next day starts from (tickets opened below join it).
+  ctx.world.tickets = stillOpen
 
   const failures = await source.failuresOn(ctx.day, liveVenues(ctx))
   const measured = ctx.daySource === 'measured'
@@ -57,7 +62,9 @@ function openTicket(ctx: DayContext, accountId: string, venueId: string | null, 
   faultKind: string | null, source: string | null): void {
   const rng = ctx.rng('tickets')
   const difficulty = Math.exp(rng.normal(0, 0.6))
-  ctx.batch.insert('support_tickets', [ctx.id('ticket', 'TCK_', 7), accountId, venueId, deviceId, category, priority, 'open', ctx.day, difficulty, faultKind, source])
+  const id = ctx.id('ticket', 'TCK_', 7)
+  ctx.batch.insert('support_tickets', [id, accountId, venueId, deviceId, category, priority, 'open', ctx.day, difficulty, faultKind, source])
+  ctx.world.tickets.push({ id, accountId, deviceId, openedDay: ctx.day, priority, difficulty })
   const a = ctx.world.byId.get(accountId)
   if (a) {
     a.openTickets++

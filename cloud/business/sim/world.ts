@@ -101,18 +101,20 @@ export interface Team {
   salaryPerHeadCents: number
 }
 
-/** Everything the day's steps read, loaded in id order so the simulation is deterministic. */
+/** Everything the day's steps read, in id order so the simulation is deterministic. */
 export interface World {
   accounts: Account[]
   byId: Map<string, Account>
   leads: Lead[]
   campaigns: Campaign[]
   trialsEnding: Array<{ trialId: string; accountId: string }>
+  /** Open tickets at the start of the day; the support step leaves those still open at its end, new ones last. */
   tickets: OpenTicket[]
   invoicesDue: OpenInvoice[]
   teams: Team[]
 }
 
+/** Everything the day's steps read, from the database. */
 export async function loadWorld(c: Queryable, day: string): Promise<World> {
   const acc = await c.query(`
     SELECT a.account_id, a.customer_id, a.status, a.created_day, a.sales_rep, a.engagement, a.usage_score, a.adoption, a.failure_score,
@@ -146,12 +148,52 @@ export async function loadWorld(c: Queryable, day: string): Promise<World> {
   const tickets: OpenTicket[] = tk.rows.map((r) => ({
     id: r.ticket_id, accountId: r.account_id, deviceId: r.device_id, openedDay: r.opened_day, priority: r.priority, difficulty: r.difficulty,
   }))
+  countOpenTickets(byId, tickets)
+  const teams = (await c.query('SELECT team_id, team_name, function, headcount, salary_per_head_cents FROM teams ORDER BY team_id')).rows.map((r) => ({
+    id: r.team_id, name: r.team_name, fn: r.function, headcount: r.headcount, salaryPerHeadCents: r.salary_per_head_cents,
+  }))
+  return { accounts, byId, tickets, teams, ...(await loadDaily(c, day)) }
+}
+
+/**
+ * The world for `day` from the one the previous day left in memory once its transaction committed: the same as
+ * `loadWorld` would read, without re-reading accounts, venues, users, open tickets and teams (the simulation writes
+ * every change to those through to the database, and nothing else writes them during a run). The lists that depend
+ * on the day are read again.
+ */
+export async function nextWorld(c: Queryable, prev: World, day: string): Promise<World> {
+  const accounts = prev.accounts.filter((a) => a.status !== 'churned')
+  for (const a of accounts) {
+    a.failuresToday = 0
+    a.openTickets = 0
+    a.oldestOpenTicket = null
+    if (a.sub) a.sub.dirty = false
+    for (const v of a.venues) v.dirty = false
+    // The database's order (by id): a new account's users were created _1, _2 … _10, which sorts _1, _10, _2 ….
+    a.venues.sort(byIdOrder)
+    a.users.sort(byIdOrder)
+  }
+  const byId = new Map(accounts.map((a) => [a.id, a]))
+  countOpenTickets(byId, prev.tickets)
+  // Teams too: the first day creates them in INITIAL_TEAMS order.
+  return { accounts, byId, tickets: prev.tickets, teams: prev.teams.sort(byIdOrder), ...(await loadDaily(c, day)) }
+}
+
+function byIdOrder(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+function countOpenTickets(byId: ReadonlyMap<string, Account>, tickets: readonly OpenTicket[]): void {
   for (const t of tickets) {
     const a = byId.get(t.accountId)
     if (!a) continue
     a.openTickets++
     if (a.oldestOpenTicket === null || t.openedDay < a.oldestOpenTicket) a.oldestOpenTicket = t.openedDay
   }
+}
+
+/** Open leads, running campaigns, trials ending and invoices due: small, and read fresh every day. */
+async function loadDaily(c: Queryable, day: string): Promise<Pick<World, 'leads' | 'campaigns' | 'trialsEnding' | 'invoicesDue'>> {
   const leads = (await c.query(`SELECT lead_id, campaign_id, source, company_name, expected_taps, stage, owner FROM leads
     WHERE stage NOT IN ('won', 'lost') ORDER BY lead_id`)).rows.map((r) => ({
     id: r.lead_id, campaignId: r.campaign_id, source: r.source, companyName: r.company_name, expectedTaps: r.expected_taps, stage: r.stage, owner: r.owner,
@@ -166,8 +208,5 @@ export async function loadWorld(c: Queryable, day: string): Promise<World> {
     WHERE status = 'open' AND next_payment_attempt < ($1::date + 1) ORDER BY id`, [day])).rows.map((r) => ({
     id: r.id, accountId: r.customer, amountDue: r.amount_due, attemptCount: r.attempt_count,
   }))
-  const teams = (await c.query('SELECT team_id, team_name, function, headcount, salary_per_head_cents FROM teams ORDER BY team_id')).rows.map((r) => ({
-    id: r.team_id, name: r.team_name, fn: r.function, headcount: r.headcount, salaryPerHeadCents: r.salary_per_head_cents,
-  }))
-  return { accounts, byId, leads, campaigns, trialsEnding, tickets, invoicesDue, teams }
+  return { leads, campaigns, trialsEnding, invoicesDue }
 }
