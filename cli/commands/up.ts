@@ -15,6 +15,8 @@ import { LakeUp, lakeBanner, lakeUnreachable } from '../lake-up.js'
 import { startFeatures } from '../features-up.js'
 import { demandChampion } from '../models-up.js'
 import { startInference } from '../inference-up.js'
+import { ModelBootstrap } from '../models-bootstrap.js'
+import { DriftUp } from '../drift-up.js'
 import { readStackInfo } from '../stack-file.js'
 import { startWebsite, websiteBanner } from '../website-up.js'
 import { startLive } from '../live-up.js'
@@ -38,6 +40,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--features-port <port>', 'FeatureService (gRPC) port for `tapflow features get`').default(50052).argParser(port))
     .addOption(new Option('--inference-port <port>', 'InferenceService (gRPC) port: the champion models (needs the business, which holds the registry)').default(50053).argParser(port))
     .addOption(new Option('--site-port <port>', 'product website (React, posthog-js) port').default(3000).argParser(port))
+    .addOption(new Option('--no-models', 'do not train a maintenance model in the background when the registry has no champion, nor check drift after each simulated day'))
     .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time (and at least every real minute), besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
       const log = deps.logger
@@ -90,6 +93,10 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.store, logger: log }) : undefined
       if (live) company?.onDayClosed(() => live.dayClosed())
       stack.web.setModelsSource(live?.source, [`${o.dataDir}/reports`, 'reports'])
+      // The maintenance champion, trained in the background when there is none; drift against it after each day.
+      const models = company && o.models ? await ModelBootstrap.start({ db: company.company.business.db, dataDir: o.dataDir, seed: o.seed, logger: log }) : undefined
+      const drift = company && o.models ? new DriftUp({ db: company.company.business.db, client: stack.clickhouse.client, dataDir: o.dataDir, clock, logger: log }) : undefined
+      if (drift) company?.onDayClosed((day) => drift.dayClosed(day))
       const progress = setInterval(() => {
         log.info({ published: transport.stats.acked, landed: stack.gateway.stats.framesLanded, pending: stack.gateway.pendingRows, simTime: new Date(clock.now()).toISOString() }, 'progress')
       }, 10_000)
@@ -104,6 +111,8 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         await lake?.close()
         await live?.close()
         await inference?.close()
+        await models?.close()
+        await drift?.close()
         await company?.close()
         await features.close()
         await website.close()
@@ -117,7 +126,7 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
       process.stderr.write(
         `\nTapFlow is up: ${fleet.devices.length} taps in ${fleet.venues.length} venues, speed ${String(o.speed)}\n` +
           (company ? `  business ${company.summary}\n           tapflow business sql "SELECT * FROM support_tickets ORDER BY opened_day DESC LIMIT 10"\n` : `  fleet is synthetic (no business behind it)\n`) +
-          lakeBanner(lake, noLake ?? '') + (live?.banner() ?? '') +
+          lakeBanner(lake, noLake ?? '') + (live?.banner() ?? '') + (models?.banner() ?? '') +
           `  dashboard ${stack.webUrl}   (in a terminal: tapflow watch)\n` +
           websiteBanner(website) +
           `  fleet    grpc://${control.url}  (tapflow fleet ls | flash | set-profile)\n` +
@@ -162,4 +171,5 @@ interface UpOptions extends GatewayStackFlags {
   inferencePort: number
   featuresEvery: number
   sitePort: number
+  models: boolean
 }

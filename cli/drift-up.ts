@@ -1,0 +1,172 @@
+import { copyFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { errorMessage, type Clock, type Logger } from '../common/index.js'
+import {
+  FeatureStore, ModelNotFoundError, ModelRegistry, buildMaintenanceDataset, detectDrift, driftSummary, readFeatureWindow, writeDriftReport,
+  type Database,
+} from '../cloud/index.js'
+import type { ClickHouseClient } from '../edge-gateway/index.js'
+import { readDriftReference } from './models-bootstrap-reference.js'
+import { runModelChild, type ChildReady, type ChildRun } from './models-bootstrap.js'
+import { writeDatasetFile } from './models-bootstrap-child.js'
+
+const H = 3_600_000
+const D = 24 * H
+/** The fewest days a maintenance dataset splits into train, validation and test (see DEFAULT_BOOTSTRAP_SIZE). */
+const MIN_RETRAIN_DAYS = 9
+
+export interface DriftUpOptions {
+  /** The registry's database (the business's). */
+  db: Database
+  /** The stack's ClickHouse: the live features. */
+  client: ClickHouseClient
+  dataDir: string
+  /** Simulated time. */
+  clock: Clock
+  /** Sample each tap every this long in the current window. Default: 6 h (as `tapflow models drift`). */
+  everyMs?: number
+  /** A challenger trains on at most this many recent days (at least 9 must exist). Default: 14. */
+  retrainDays?: number
+  logger: Logger
+}
+
+export interface DriftStatus {
+  /** When the latest check ran (simulated), its verdict and report. */
+  at: number
+  champion: string
+  datasetDrift: boolean
+  drifted: number
+  columns: number
+  html: string
+  json: string
+  /** The challenger retrain the drift started: running, registered, or why not. */
+  challenger?: string
+}
+
+/** Where the reports go: `<data-dir>/reports/drift/`, the newest also as `latest.html` and `latest.json`. */
+export function driftReportDir(dataDir: string): string {
+  return join(dataDir, 'reports', 'drift')
+}
+
+/**
+ * Drift on a schedule in `tapflow up` (Evidently's role): after each simulated day, the champion's reference (a
+ * sample of its training rows, models-bootstrap-reference.ts) against the day's live device features, with
+ * DataDriftPreset's rules. When the dataset drifts, a challenger is retrained on recent live data in a child process
+ * and registered as `challenger`; nothing is promoted.
+ */
+export class DriftUp implements AsyncDisposable {
+  private running: Promise<void> | undefined
+  private retrain: ChildRun | undefined
+  private last: DriftStatus | undefined
+  private readonly log: Logger
+  private warnedNoReference = -1
+
+  constructor(private readonly o: DriftUpOptions) {
+    this.log = o.logger.child({ component: 'drift' })
+  }
+
+  /** The challenger retrain a drift started, while it runs. */
+  get retraining(): Promise<ChildReady> | undefined {
+    return this.retrain?.done
+  }
+
+  /** The latest check, for the dashboard. */
+  status(): DriftStatus | undefined {
+    return this.last
+  }
+
+  /** Starts a check of the day that just closed, unless one is running; returns at once (the DAG's lane moves on). */
+  dayClosed(day: string): void {
+    if (this.running !== undefined) return
+    const parsed = Date.parse(`${day}T00:00:00Z`)
+    const to = Number.isNaN(parsed) ? this.o.clock.now() : Math.min(parsed + D, this.o.clock.now())
+    this.running = this.check(to)
+      .then(() => undefined, (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'drift check failed; tried again after the next day'))
+      .finally(() => (this.running = undefined))
+  }
+
+  /** One check over the day ending at `to`; resolves with its status (undefined when there is no champion or reference). */
+  async check(to: number): Promise<DriftStatus | undefined> {
+    const registry = await ModelRegistry.open({ db: this.o.db, artifactsDir: join(this.o.dataDir, 'models') })
+    let champion
+    try {
+      champion = await registry.getVersion('maintenance@champion')
+    } catch (err) {
+      if (err instanceof ModelNotFoundError) return undefined
+      throw err
+    } finally {
+      await registry.close()
+    }
+    const name = `maintenance@${champion.version}`
+    const reference = await readDriftReference(champion.artifactDir)
+    if (reference === undefined) {
+      if (this.warnedNoReference !== champion.version) this.log.info({ champion: name }, 'no drift reference beside the champion (trained outside tapflow up): no drift checks')
+      this.warnedNoReference = champion.version
+      return undefined
+    }
+    const from = to - D
+    const store = new FeatureStore({ clickhouse: this.o.client, writable: true, clock: { now: () => Math.max(this.o.clock.now(), to) } })
+    const rs = await this.o.client.query({ query: `SELECT DISTINCT id FROM (${store.entityIdsSql('device')}) ORDER BY id`, format: 'JSONEachRow' })
+    const ids = (await rs.json<{ id: string }>()).map((r) => r.id)
+    if (ids.length === 0) return undefined
+    const current = await readFeatureWindow({ store, ids, from, to, everyMs: this.o.everyMs ?? 6 * H, features: reference.ref.featureNames })
+    const result = detectDrift({ reference: reference.table, current: current.table })
+    const iso = (t: number): string => new Date(t).toISOString()
+    const dir = driftReportDir(this.o.dataDir)
+    await mkdir(dir, { recursive: true })
+    const out = writeDriftReport({
+      result, dir,
+      meta: {
+        reference: `${name}'s training rows (${reference.ref.columns[0]?.length ?? 0} sampled), ${iso(reference.ref.window.from)} → ${iso(reference.ref.window.to)}`,
+        current: `live device features ${iso(from)} → ${iso(to)}`,
+        note: `tapflow up, after the simulated day; every tap sampled every ${(this.o.everyMs ?? 6 * H) / H} h`,
+      },
+    })
+    // A stable name for the dashboard's link: copied, so a reader never sees a half-written file.
+    await copyFile(out.html, join(dir, 'latest.html'))
+    await copyFile(out.json, join(dir, 'latest.json'))
+    this.last = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json }
+    this.log.info({ champion: name, drift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, report: out.html }, 'drift checked')
+    if (result.datasetDrift) {
+      this.log.warn({ summary: driftSummary(result).split('\n')[0] }, 'the live features drifted from the champion\'s training data: retraining a challenger')
+      this.last.challenger = await this.startChallenger(to)
+    }
+    return this.last
+  }
+
+  /** A challenger on the recent live data, trained in a child process; returns what happened, for the status. */
+  private async startChallenger(to: number): Promise<string> {
+    if (this.retrain !== undefined) return 'a challenger is already training'
+    const rs = await this.o.client.query({ query: 'SELECT toString(toUnixTimestamp64Milli(min(ts))) AS first FROM tapflow.health', format: 'JSONEachRow' })
+    const first = Number((await rs.json<{ first: string }>())[0]?.first ?? to)
+    const from = Math.max(Math.floor(first / D) * D, to - (this.o.retrainDays ?? 14) * D)
+    if (to - from < MIN_RETRAIN_DAYS * D) {
+      const why = `not retrained: ${Math.floor((to - from) / D)} whole days of live data, ${MIN_RETRAIN_DAYS} needed`
+      this.log.info(why)
+      return why
+    }
+    const ds = await buildMaintenanceDataset({ client: this.o.client, from, to, step: 3 * H, writable: true })
+    const file = join(this.o.dataDir, 'training', 'challenger-dataset.json')
+    await mkdir(join(this.o.dataDir, 'training'), { recursive: true })
+    await writeDatasetFile(file, ds)
+    const run = runModelChild({ kind: 'challenger', dataDir: this.o.dataDir, datasetFile: file, iterations: 100 }, this.o.db.url)
+    this.retrain = run
+    void run.done.then(
+      (r) => {
+        this.log.info({ version: r.version, aliases: r.aliases, seconds: Math.round(r.seconds) }, `challenger maintenance@${r.version} registered (not promoted: tapflow models promote maintenance@challenger)`)
+        if (this.last !== undefined) this.last.challenger = `maintenance@${r.version} registered as challenger`
+      },
+      (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'challenger retrain failed'),
+    ).finally(() => (this.retrain = undefined))
+    return `training on ${ds.rows.length} rows from ${new Date(from).toISOString().slice(0, 10)}`
+  }
+
+  async close(): Promise<void> {
+    await this.retrain?.close()
+    await this.running
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
