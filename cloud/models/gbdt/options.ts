@@ -33,6 +33,12 @@ export interface GbdtOptions {
   validation?: { x: Matrix; y: Float32Array }
   /** Rounds without a validation improvement before stopping. Default 10. */
   earlyStoppingRounds?: number
+  /**
+   * Threads that build histograms: 1, or 2 (this one and a worker thread, each over half the features). The trees
+   * are the same either way. Default: 2 when the machine has two or more CPUs and the training matrix holds at
+   * least 1M values (below that, starting the worker costs more than it saves).
+   */
+  threads?: number
   /** Called after every tree, for progress bars. `total` is `iterations` (early stopping may end sooner). */
   onProgress?: (treesDone: number, total: number) => void
 }

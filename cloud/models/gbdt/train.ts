@@ -1,9 +1,11 @@
-import { Rng } from '../../../common/index.js'
+import { availableParallelism } from 'node:os'
+import { OptionError, Rng } from '../../../common/index.js'
 import type { Matrix } from '../types.js'
 import { binMatrix, findBinEdges } from './binning.js'
 import { GbdtDataError } from './errors.js'
 import { GbdtModel, type GbdtJson, type GbdtTreeJson } from './model.js'
 import { resolveGbdtOptions, type GbdtOptions, type ResolvedGbdtOptions } from './options.js'
+import { HistogramWorker } from './threads.js'
 import { growTree, type GrowContext } from './tree.js'
 
 /**
@@ -19,19 +21,21 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   const cols = train.x.cols
   const yt = train.y
 
+  const threads = options.threads ?? (availableParallelism() >= 2 && n * cols >= 1 << 20 ? 2 : 1)
+  if (threads !== 1 && threads !== 2) throw new OptionError('GbdtOptions.threads', `must be 1 or 2, got ${threads}`)
+  // With a worker, what it reads lives on shared memory.
+  const shared = threads === 2
   const edges = findBinEdges(train.x, o.maxBins, o.seed)
-  const bins = binMatrix(train.x, edges)
+  const bins = binMatrix(train.x, edges, shared)
   const weight = new Float64Array(n).fill(1)
   if (o.positiveWeight !== 1) for (let i = 0; i < n; i++) if (yt[i] === 1) weight[i] = o.positiveWeight
   const baseScore = Math.fround(initialScore(yt, weight, o))
 
-  const raw = new Float64Array(n).fill(baseScore)
-  const vraw = valid === undefined ? undefined : new Float64Array(valid.x.rows).fill(baseScore)
-  const vweight = valid === undefined ? undefined : valid.y.map((v) => (v === 1 ? o.positiveWeight : 1))
-  const gh = new Float64Array(2 * n)
+  const gh = new Float64Array(shared ? new SharedArrayBuffer(2 * n * 8) : new ArrayBuffer(2 * n * 8))
   const gain = new Float64Array(cols)
-  const order = new Uint32Array(n)
-  const rng = new Rng(o.seed ^ 0x5bd1e995)
+  const order = new Uint32Array(shared ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4))
+  const sharedFeatures = shared ? new Int32Array(new SharedArrayBuffer(cols * 4)) : null
+  const worker = sharedFeatures === null ? null : HistogramWorker.start({ bins: bins.rows, cols, gh, order, feats: sharedFeatures }) ?? null
   const ctx: GrowContext = {
     cols,
     bins: bins.rows,
@@ -51,8 +55,35 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
     learningRate: o.learningRate,
     gain,
     pool: [],
+    worker,
+    sharedFeatures,
     rootCounts: null,
   }
+  try {
+    return boost(ctx, { y: yt, valid, o, options, edges, baseScore, weight })
+  } finally {
+    worker?.close()
+  }
+}
+
+interface BoostInput {
+  y: Float32Array
+  valid: { x: Matrix; y: Float32Array } | undefined
+  o: ResolvedGbdtOptions
+  options: GbdtOptions
+  edges: ReturnType<typeof findBinEdges>
+  baseScore: number
+  weight: Float64Array
+}
+
+/** The boosting rounds, with early stopping on validation. */
+function boost(ctx: GrowContext, b: BoostInput): GbdtModel {
+  const { y: yt, valid, o, options, edges, baseScore, weight } = b
+  const { rows: n, cols, gh, order, gain } = ctx
+  const raw = new Float64Array(n).fill(baseScore)
+  const vraw = valid === undefined ? undefined : new Float64Array(valid.x.rows).fill(baseScore)
+  const vweight = valid === undefined ? undefined : valid.y.map((v) => (v === 1 ? o.positiveWeight : 1))
+  const rng = new Rng(o.seed ^ 0x5bd1e995)
   const inSample = o.subsample < 1 ? new Uint8Array(n) : undefined
 
   const trees: GbdtTreeJson[] = []
@@ -62,7 +93,10 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   for (let it = 0; it < o.iterations; it++) {
     gradients(raw, yt, weight, gh, o)
     ctx.size = sampleRows(order, n, o.subsample, rng, inSample)
-    if (o.featureFraction < 1) ctx.features = sampleFeatures(cols, o.featureFraction, rng)
+    if (o.featureFraction < 1) {
+      ctx.features = sampleFeatures(cols, o.featureFraction, rng)
+      ctx.sharedFeatures?.set(ctx.features)
+    }
 
     const grown = growTree(ctx)
     for (const leaf of grown.leaves) {
@@ -72,7 +106,7 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
       }
     }
     if (inSample !== undefined) {
-      for (let i = 0; i < n; i++) if (inSample[i] === 0) raw[i] = raw[i]! + binnedValue(grown.tree, grown.binThreshold, bins.rows, i * cols, edges.bins)
+      for (let i = 0; i < n; i++) if (inSample[i] === 0) raw[i] = raw[i]! + binnedValue(grown.tree, grown.binThreshold, ctx.bins, i * cols, edges.bins)
     }
     trees.push(grown.tree)
 

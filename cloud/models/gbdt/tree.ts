@@ -1,4 +1,6 @@
+import { fillHistogram } from './histogram.js'
 import type { GbdtTreeJson } from './model.js'
+import type { HistogramWorker } from './threads.js'
 
 /** Bins per feature in a histogram: 255 values + NaN. */
 const BINS = 256
@@ -35,10 +37,17 @@ export interface GrowContext {
   /** Reused histogram buffers. */
   pool: Hist[]
   /**
+   * A second thread for histograms, when training is big enough; `bins`, `gh`, `order` and `sharedFeatures` are then
+   * on shared memory. Null: one thread.
+   */
+  worker: HistogramWorker | null
+  /** `features` copied onto shared memory, for the worker (with feature sampling). */
+  sharedFeatures: Int32Array | null
+  /**
    * Per-bin row counts of all rows, filled by the first tree whose root holds every row. Bins never change, so
    * later such roots copy them and accumulate only gradients (a third less work on half the histogram rows).
    */
-  rootCounts: Uint32Array | null
+  rootCounts: Float64Array | null
 }
 
 export interface GrownTree {
@@ -49,10 +58,15 @@ export interface GrownTree {
   leaves: { start: number; end: number; value: number }[]
 }
 
-/** Per feature and bin: gradient and hessian sums (interleaved) and row counts (exact, for minSamplesLeaf). */
+/**
+ * Per feature and bin, four slots: gradient sum, hessian sum, row count (exact in a float64, for minSamplesLeaf)
+ * and padding, so one bin's update touches one cache line (measured ~15 % faster than counts in an array of their
+ * own). Bin b of feature f starts at `((f << 8) + b) << 2`.
+ */
 interface Hist {
-  gh: Float64Array
-  count: Uint32Array
+  /** The worker's handle of a shared histogram; -1 otherwise. */
+  id: number
+  v: Float64Array
 }
 
 interface Leaf {
@@ -97,11 +111,16 @@ export function growTree(c: GrowContext): GrownTree {
   const root: Leaf = newLeaf(addNode(), 0, c.size, 0, g, h)
   root.hist = takeHist(c)
   if (c.size === c.rows && c.features.length === c.cols && c.rootCounts !== null) {
-    root.hist.count.set(c.rootCounts)
+    const v = root.hist.v
+    const counts = c.rootCounts
+    for (let j = 0; j < counts.length; j++) v[(j << 2) + 2] = counts[j]!
     buildHistogram(c, root.hist, root.start, root.end, false)
   } else {
     buildHistogram(c, root.hist, root.start, root.end, true)
-    if (c.size === c.rows && c.features.length === c.cols) c.rootCounts = root.hist.count.slice()
+    if (c.size === c.rows && c.features.length === c.cols) {
+      const v = root.hist.v
+      c.rootCounts = Float64Array.from({ length: v.length >> 2 }, (_, j) => v[(j << 2) + 2]!)
+    }
   }
   findSplit(c, root)
   const leaves: Leaf[] = [root]
@@ -149,9 +168,8 @@ function newLeaf(node: number, start: number, end: number, depth: number, g: num
 }
 
 function takeHist(c: GrowContext): Hist {
-  const h = c.pool.pop() ?? { gh: new Float64Array(c.cols * BINS * 2), count: new Uint32Array(c.cols * BINS) }
-  h.gh.fill(0)
-  h.count.fill(0)
+  const h = c.pool.pop() ?? c.worker?.newHist(c.cols) ?? { id: -1, v: new Float64Array(c.cols * BINS * 4) }
+  h.v.fill(0)
   return h
 }
 
@@ -161,107 +179,16 @@ function release(c: GrowContext, l: Leaf): void {
 }
 
 function subtract(from: Hist, h: Hist): void {
-  const a = from.gh
-  const b = h.gh
+  const a = from.v
+  const b = h.v
   for (let i = 0; i < a.length; i++) a[i] = a[i]! - b[i]!
-  const ac = from.count
-  const bc = h.count
-  for (let i = 0; i < ac.length; i++) ac[i] = ac[i]! - bc[i]!
 }
 
-/**
- * One pass over the leaf's rows fills every feature's histogram. Two rows per step: their updates are independent,
- * which roughly halves the time per update in V8 (measured).
- */
+/** Fills the leaf's histogram: on this thread, or shared out between this one and a worker (threads.ts). */
 function buildHistogram(c: GrowContext, hist: Hist, start: number, end: number, counts: boolean): void {
-  if (!counts && c.features.length === c.cols) {
-    gradientsOnly(c, hist.gh, start, end)
-    return
-  }
-  const { bins, cols, gh, order, features } = c
-  const hg = hist.gh
-  const hc = hist.count
-  const all = features.length === cols
-  let k = start
-  for (; k + 1 < end; k += 2) {
-    const i0 = order[k]!
-    const i1 = order[k + 1]!
-    const g0 = gh[i0 << 1]!
-    const h0 = gh[(i0 << 1) + 1]!
-    const g1 = gh[i1 << 1]!
-    const h1 = gh[(i1 << 1) + 1]!
-    const r0 = i0 * cols
-    const r1 = i1 * cols
-    if (all) {
-      for (let f = 0, off = 0; f < cols; f++, off += BINS) {
-        const b0 = off + bins[r0 + f]!
-        hg[b0 << 1] = hg[b0 << 1]! + g0
-        hg[(b0 << 1) + 1] = hg[(b0 << 1) + 1]! + h0
-        hc[b0] = hc[b0]! + 1
-        const b1 = off + bins[r1 + f]!
-        hg[b1 << 1] = hg[b1 << 1]! + g1
-        hg[(b1 << 1) + 1] = hg[(b1 << 1) + 1]! + h1
-        hc[b1] = hc[b1]! + 1
-      }
-    } else {
-      for (let q = 0; q < features.length; q++) {
-        const f = features[q]!
-        const off = f * BINS
-        const b0 = off + bins[r0 + f]!
-        hg[b0 << 1] = hg[b0 << 1]! + g0
-        hg[(b0 << 1) + 1] = hg[(b0 << 1) + 1]! + h0
-        hc[b0] = hc[b0]! + 1
-        const b1 = off + bins[r1 + f]!
-        hg[b1 << 1] = hg[b1 << 1]! + g1
-        hg[(b1 << 1) + 1] = hg[(b1 << 1) + 1]! + h1
-        hc[b1] = hc[b1]! + 1
-      }
-    }
-  }
-  if (k < end) {
-    const i = order[k]!
-    const g = gh[i << 1]!
-    const h = gh[(i << 1) + 1]!
-    for (let q = 0; q < features.length; q++) {
-      const f = features[q]!
-      const b = f * BINS + bins[i * cols + f]!
-      hg[b << 1] = hg[b << 1]! + g
-      hg[(b << 1) + 1] = hg[(b << 1) + 1]! + h
-      hc[b] = hc[b]! + 1
-    }
-  }
-}
-
-/** `buildHistogram` over every feature without the counts (the caller has them). */
-function gradientsOnly(c: GrowContext, hg: Float64Array, start: number, end: number): void {
-  const { bins, cols, gh, order } = c
-  let k = start
-  for (; k + 1 < end; k += 2) {
-    const i0 = order[k]!
-    const i1 = order[k + 1]!
-    const g0 = gh[i0 << 1]!
-    const h0 = gh[(i0 << 1) + 1]!
-    const g1 = gh[i1 << 1]!
-    const h1 = gh[(i1 << 1) + 1]!
-    const r0 = i0 * cols
-    const r1 = i1 * cols
-    for (let f = 0, off = 0; f < cols; f++, off += BINS << 1) {
-      const j0 = off + (bins[r0 + f]! << 1)
-      hg[j0] = hg[j0]! + g0
-      hg[j0 + 1] = hg[j0 + 1]! + h0
-      const j1 = off + (bins[r1 + f]! << 1)
-      hg[j1] = hg[j1]! + g1
-      hg[j1 + 1] = hg[j1 + 1]! + h1
-    }
-  }
-  if (k < end) {
-    const i = order[k]!
-    for (let f = 0; f < cols; f++) {
-      const j = ((f * BINS + bins[i * cols + f]!) << 1)
-      hg[j] = hg[j]! + gh[i << 1]!
-      hg[j + 1] = hg[j + 1]! + gh[(i << 1) + 1]!
-    }
-  }
+  const all = c.features.length === c.cols
+  if (c.worker !== null) return c.worker.build(hist, start, end, c.features.length, !all, counts)
+  fillHistogram(c.bins, c.cols, c.gh, c.order, start, end, all ? null : c.features, 0, c.features.length, hist.v, counts)
 }
 
 /**
@@ -269,8 +196,7 @@ function gradientsOnly(c: GrowContext, hg: Float64Array, start: number, end: num
  * feature without NaN in the leaf sends future NaN to the child with more rows.
  */
 function findSplit(c: GrowContext, l: Leaf): void {
-  const hg = l.hist!.gh
-  const hc = l.hist!.count
+  const hv = l.hist!.v
   const { l2, minSamplesLeaf: msl } = c
   const G = l.g
   const H = l.h
@@ -282,17 +208,17 @@ function findSplit(c: GrowContext, l: Leaf): void {
     const nb = c.nBins[f]!
     const off = f * BINS
     const m = off + nb
-    const gm = hg[m << 1]!
-    const hm = hg[(m << 1) + 1]!
-    const cm = hc[m]!
+    const gm = hv[m << 2]!
+    const hm = hv[(m << 2) + 1]!
+    const cm = hv[(m << 2) + 2]!
     let gl = 0
     let hl = 0
     let cl = 0
     for (let b = 0; b < nb; b++) {
       const j = off + b
-      gl += hg[j << 1]!
-      hl += hg[(j << 1) + 1]!
-      cl += hc[j]!
+      gl += hv[j << 2]!
+      hl += hv[(j << 2) + 1]!
+      cl += hv[(j << 2) + 2]!
       // NaN rows right.
       let cr = C - cl
       if (cl >= msl && cr >= msl && hl >= MIN_HESSIAN && H - hl >= MIN_HESSIAN) {

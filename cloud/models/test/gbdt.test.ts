@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { OptionError, Rng } from '../../../common/index.js'
 import { GbdtDataError, GbdtModel, trainGbdt, type GbdtJson } from '../gbdt/index.js'
+import { radixSort } from '../gbdt/binning.js'
 import { rocAuc } from '../metrics.js'
 import type { Matrix } from '../types.js'
 
@@ -152,5 +153,35 @@ describe('trainGbdt (regression)', () => {
     }
     expect(mse / base).toBeLessThan(0.15)
     expect(m.objective).toBe('regression')
+  })
+})
+
+describe('trainGbdt on two threads', () => {
+  // 30K rows × 12: the root's histogram (360K updates) and large leaves are shared with the worker.
+  const big = dataset(30_000, 12, 5, (r, rng) => (Math.sin(2 * r[0]!) + r[1]! * r[2]! + (r[3]! > 1 ? 1 : 0) > 0.8 ? (rng.chance(0.9) ? 1 : 0) : rng.chance(0.1) ? 1 : 0))
+  for (let i = 0; i < 30_000; i += 7) big.x.values[i * 12 + 4] = Number.NaN
+
+  it('grows exactly the trees one thread grows, with and without row and feature sampling', () => {
+    for (const extra of [{}, { subsample: 0.7, featureFraction: 0.5, seed: 3 }]) {
+      const one = trainGbdt(big.x, big.y, { objective: 'binary', iterations: 8, threads: 1, ...extra })
+      const two = trainGbdt(big.x, big.y, { objective: 'binary', iterations: 8, threads: 2, ...extra })
+      expect(two.toJSON()).toEqual(one.toJSON())
+      expect(one.treeCount).toBe(8)
+    }
+  })
+
+  it('rejects a thread count other than 1 or 2', () => {
+    expect(() => trainGbdt(big.x, big.y, { objective: 'binary', iterations: 1, threads: 3 })).toThrow(OptionError)
+  })
+})
+
+describe('radixSort', () => {
+  it('orders float32 values bit for bit as the built-in sort does (-0 before +0, infinities at the ends)', () => {
+    const rng = new Rng(9)
+    for (const n of [0, 1, 2, 3, 1_000, 50_000]) {
+      const a = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? -0 : i % 11 === 0 ? 0 : i % 17 === 0 ? (i % 2 ? Infinity : -Infinity) : i % 5 === 0 ? Math.round(rng.normal()) : rng.normal() * 10 ** Math.floor(rng.next() * 40 - 20)))
+      const expected = new Uint32Array(a.slice().sort().buffer)
+      expect(new Uint32Array(radixSort(a).buffer)).toEqual(expected)
+    }
   })
 })
