@@ -22,6 +22,13 @@ export interface LiveUpOptions {
   everyMs?: number
   /** Least real time between two scheduled rounds: at --speed max simulated hours fly by. Default: 5 s. */
   minGapRealMs?: number
+  /**
+   * Most real time between two rounds: at --speed 1 a simulated hour is a real one, and the online features move
+   * every real minute (features-up). Default: 60 s.
+   */
+  maxGapRealMs?: number
+  /** What is being done about a missing champion (the background training's progress), for the Models view. Default: none. */
+  waiting?: () => string | undefined
   logger: Logger
 }
 
@@ -46,6 +53,7 @@ export async function startLive(o: LiveUpOptions): Promise<LiveUp> {
   const log = o.logger.child({ component: 'live' })
   const everyMs = o.everyMs ?? 3_600_000
   const minGap = o.minGapRealMs ?? 5_000
+  const maxGap = o.maxGapRealMs ?? 60_000
   const registry = await ModelRegistry.open({ db: o.company.business.db, artifactsDir: join(o.dataDir, 'models') })
   let scorer: ChampionScorer | undefined
   let loop: LiveScoring | undefined
@@ -100,7 +108,8 @@ export async function startLive(o: LiveUpOptions): Promise<LiveUp> {
   await attach()
   const timer = setInterval(() => {
     const now = o.clock.now()
-    if (running || now < next || performance.now() - lastRealStart < minGap) return
+    const sinceReal = performance.now() - lastRealStart
+    if (running || sinceReal < minGap || (now < next && sinceReal < maxGap)) return
     next = now + everyMs
     void round('schedule')
   }, WATCH_MS)
@@ -122,7 +131,7 @@ export async function startLive(o: LiveUpOptions): Promise<LiveUp> {
       const last = loop?.lastRound()
       return {
         champion, challenger,
-        scoring: { state: loop === undefined ? 'no-champion' : 'running', note, everyMs, lastRound: last === undefined ? null : { at: last.at, devices: last.devices, opened: last.opened, resolved: last.resolved, ms: last.ms } },
+        scoring: { state: loop === undefined ? 'no-champion' : 'running', note: (loop === undefined ? o.waiting?.() : undefined) ?? note, everyMs, lastRound: last === undefined ? null : { at: last.at, devices: last.devices, opened: last.opened, resolved: last.resolved, ms: last.ms } },
         live: report === undefined ? null : { asOf: report.asOf, from: report.from, modes: report.modes, total: report.total },
         openAlerts: open.sort((a, b) => b.risk - a.risk).slice(0, 50).map((a) => ({
           deviceId: a.deviceId, mode: a.mode, risk: a.risk, threshold: a.threshold, openedAt: a.openedAt, expectedFailureAt: a.expectedFailureAt, ticketId: a.ticketId, topFeatures: a.topFeatures,

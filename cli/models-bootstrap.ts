@@ -155,6 +155,14 @@ export class ModelBootstrap implements AsyncDisposable {
     return this.current
   }
 
+  /** While a champion is being trained: what the Models view says instead of "no champion". */
+  waiting(): string | undefined {
+    const s = this.status()
+    if (s.state === 'training') return `no maintenance champion yet: training one in the background (${s.stage}); live scoring starts within a minute of it`
+    if (s.state === 'failed') return `no maintenance champion: background training failed (${s.error}); train one with 'tapflow models train'`
+    return undefined
+  }
+
   /** One banner line. */
   banner(): string {
     const s = this.current

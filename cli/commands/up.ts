@@ -89,12 +89,12 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
         void forecast()
         company.onDayClosed(forecast)
       }
-      // Live scoring: the maintenance champion scores every tap; alerts open proactive tickets (after each day: a new champion).
-      const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.store, logger: log }) : undefined
-      if (live) company?.onDayClosed(() => live.dayClosed())
-      stack.web.setModelsSource(live?.source, [`${o.dataDir}/reports`, 'reports'])
       // The maintenance champion, trained in the background when there is none; drift against it after each day.
       const models = company && o.models ? await ModelBootstrap.start({ db: company.company.business.db, dataDir: o.dataDir, seed: o.seed, logger: log }) : undefined
+      // Live scoring: the maintenance champion scores every tap; alerts open proactive tickets (after each day: a new champion).
+      const live = company ? await startLive({ stack, clock, dataDir: o.dataDir, company: company.company, online: features.store, waiting: () => models?.waiting(), logger: log }) : undefined
+      if (live) company?.onDayClosed(() => live.dayClosed())
+      stack.web.setModelsSource(live?.source, [`${o.dataDir}/reports/drift`, `${o.dataDir}/reports`, 'reports'])
       const drift = company && o.models ? new DriftUp({ db: company.company.business.db, client: stack.clickhouse.client, dataDir: o.dataDir, clock, logger: log }) : undefined
       if (drift) company?.onDayClosed((day) => drift.dayClosed(day))
       const progress = setInterval(() => {
