@@ -30,6 +30,8 @@ const UNIT = [
   'cloud/models/test/metrics.unit.test.ts',
   'cloud/models/test/labels.test.ts',
   'website/test/unit.test.ts',
+  'cloud/models/gbdt/test/binning.test.ts',
+  'cloud/live/test/live.unit.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openBusiness, type Business } from '../../index.js'
-import { startTestServer, type TestServer } from '../../test/pg-server.js'
+import { openBusiness, type Business } from '../index.js'
+import { startTestServer, type TestServer } from './pg-server.js'
 
 let server: TestServer | undefined
 
