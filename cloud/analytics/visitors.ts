@@ -125,8 +125,9 @@ export async function simulatedVisitors(c: Queryable, seed: number, day: string)
   }
   for (const w of won) {
     const account = { account_id: w.account_id, tier: w.tier, taps: w.licences }
+    // A won lead comes back to sign up (often weeks after the demo): prices its taps again, then signs up.
     session(`sim-${w.lead_id}`, { campaign: w.campaign_id, channel: w.channel }, [
-      ['pricing_viewed', 'pricing'], ['signup_started', 'signup'], ['signup_completed', 'signup', account], ['trial_activated', 'app', account],
+      ['pricing_viewed', 'pricing'], ['pricing_calculator_used', 'pricing', { taps: w.licences }], ['signup_started', 'signup'], ['signup_completed', 'signup', account], ['trial_activated', 'app', account],
     ])
   }
   for (const u of upgrades) {
