@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os'
 import { OptionError, Rng } from '../../../common/index.js'
 import type { Matrix } from '../types.js'
 import { binMatrix, findBinEdges } from './binning.js'
@@ -21,7 +20,7 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   const cols = train.x.cols
   const yt = train.y
 
-  const threads = options.threads ?? (availableParallelism() >= 2 && n * cols >= 1 << 20 ? 2 : 1)
+  const threads = options.threads ?? 1
   if (threads !== 1 && threads !== 2) throw new OptionError('GbdtOptions.threads', `must be 1 or 2, got ${threads}`)
   // With a worker, what it reads lives on shared memory.
   const shared = threads === 2
