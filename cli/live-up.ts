@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { errorMessage, type Clock, type Logger } from '../common/index.js'
 import {
-  ChampionExplainer, ChampionScorer, LiveScoring, ModelNotFoundError, ModelRegistry, UnknownModelError, readAlerts, readLiveReport,
+  ChampionExplainer, ChampionScorer, LiveScoring, MIN_ALERT_PRECISION, ModelNotFoundError, ModelRegistry, UnknownModelError, readAlerts, readLiveReport,
   type Company, type ModelVersion, type OnlineFeatureReader, type RoundSummary,
 } from '../cloud/index.js'
 import type { ModelCard, ModelsSource, ModelsState } from '../dashboards/index.js'
@@ -68,13 +68,17 @@ export async function startLive(o: LiveUpOptions): Promise<LiveUp> {
   const attach = async (): Promise<void> => {
     try {
       if (scorer !== undefined) {
-        if (await scorer.reload()) log.info({ champion: scorer.info().version }, 'new champion: live scoring follows it')
-        return
+        if (!(await scorer.reload())) return
+        log.info({ champion: scorer.info().version }, 'new champion: live scoring follows it')
+      } else {
+        scorer = await ChampionScorer.open({ registry, online: o.online, model: MODEL, logger: o.logger })
+        loop = new LiveScoring({ clickhouse: o.stack.clickhouse.client, scorer, explainer: explain, clock: o.clock, logger: o.logger, tickets: (t) => o.company.openProactiveTicket(t) })
+        log.info({ champion: scorer.info().version, modes: scorer.info().modes }, 'live scoring started')
       }
-      scorer = await ChampionScorer.open({ registry, online: o.online, model: MODEL, logger: o.logger })
-      loop = new LiveScoring({ clickhouse: o.stack.clickhouse.client, scorer, explainer: explain, clock: o.clock, logger: o.logger, tickets: (t) => o.company.openProactiveTicket(t) })
-      note = `${MODEL}@${scorer.info().version} scores every live tap every ${everyMs / 3_600_000} h simulated`
-      log.info({ champion: scorer.info().version, modes: scorer.info().modes }, 'live scoring started')
+      const muted = (await explain(MODEL, scorer.info().version)).muted()
+      if (muted.length > 0) log.warn({ muted }, 'modes whose test precision is below the alert floor are scored but raise no alerts')
+      note = `${MODEL}@${scorer.info().version} scores every live tap every ${everyMs / 3_600_000} h simulated` +
+        (muted.length === 0 ? '' : `; no alerts for ${muted.map((m) => `${m.mode} (test precision ${m.precision.toFixed(2)} < ${MIN_ALERT_PRECISION})`).join(', ')}`)
     } catch (err) {
       if (!(err instanceof UnknownModelError)) log.warn({ err: errorMessage(err) }, 'champion not loaded; live scoring waits')
     }
@@ -142,7 +146,7 @@ export async function startLive(o: LiveUpOptions): Promise<LiveUp> {
 
   return {
     source,
-    banner: () => `  live     ${note}\n           tapflow models live-report\n`,
+    banner: () => `  live     ${(loop === undefined ? o.waiting?.() : undefined) ?? note}\n           tapflow models live-report\n`,
     round,
     dayClosed: async () => {
       await round('business day closed')

@@ -95,6 +95,7 @@ export class LiveScoring implements AsyncDisposable {
         const row = explainer.row(s.features)
         for (const m of s.scores) {
           predictions.push({ ts: chTs(at), device_id: d.device_id, venue_id: d.venue_id, account_id: d.account_id, model: s.model, version: s.version, mode: m.mode, score: m.score, features_hash: s.featuresHash.toString() })
+          if (!explainer.alerts(m.mode)) continue
           const lead = explainer.leadMs(m.mode)
           const c = this.book.observe({
             deviceId: d.device_id, venueId: d.venue_id, accountId: d.account_id, mode: m.mode, model: s.model, version: s.version,
