@@ -29,7 +29,7 @@ export type GroundTruth = tapflow.fleet.v1.GroundTruth
 export type GroundTruthInit = tapflow.fleet.v1.GroundTruth.$Properties
 /** The simulator's own topic, outside any device's prefix: a real device cannot know its own fault. */
 export const GROUND_TRUTH_TOPIC = 'tapflow/sim/v1/ground_truth'
-export { grpcService } from './grpc.js'
+export { grpcService, staticUnary, type StaticType } from './grpc.js'
 // Feature serving (proto/tapflow/features/v1): static codecs for FeatureService's hot path.
 export const FeaturesV1 = tapflow.features.v1
 // Inference (proto/tapflow/inference/v1): static codecs for InferenceService's hot path.

@@ -1,32 +1,12 @@
 import {
-  Server, ServerCredentials, ServerInterceptingCall, makeClientConstructor, status,
-  type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceClientConstructor, type ServiceDefinition, type sendUnaryData,
+  Server, ServerCredentials, makeClientConstructor, status,
+  type ServerUnaryCall, type ServiceClientConstructor, type ServiceDefinition, type sendUnaryData,
 } from '@grpc/grpc-js'
 import { errorMessage, silentLogger, type Logger } from '../../common/index.js'
-import { FeaturesV1 } from '../../proto/index.js'
+import { FeaturesV1, staticUnary, type StaticType } from '../../proto/index.js'
+import { requireControlCredentials, type ControlAuthenticator } from './grpc-auth.js'
 import { FeatureInputError } from './errors.js'
 import type { FeatureStore, OnlineValue } from './store.js'
-
-/** What both sides see: snake_case fields, 64-bit ints as numbers, enums as names, oneof names, defaults filled. */
-const TO_OBJECT = { longs: Number, enums: String, defaults: true, oneofs: true } as const
-
-interface StaticType<T> {
-  encode(m: T): { finish(): Uint8Array }
-  decode(b: Uint8Array): T
-  toObject(m: T, o: typeof TO_OBJECT): Record<string, unknown>
-}
-
-function unary<Req, Res>(method: string, req: StaticType<Req>, res: StaticType<Res>): ServiceDefinition[string] {
-  const bytes = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength)
-  return {
-    path: `/tapflow.features.v1.FeatureService/${method}`, requestStream: false, responseStream: false,
-    requestSerialize: (m: Req) => bytes(req.encode(m).finish()),
-    requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), TO_OBJECT),
-    responseSerialize: (m: Res) => bytes(res.encode(m).finish()),
-    responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), TO_OBJECT),
-    originalName: method,
-  }
-}
 
 /**
  * FeatureService (proto/tapflow/features/v1/features.proto) with the static protobufjs codecs of proto/gen rather
@@ -34,8 +14,8 @@ function unary<Req, Res>(method: string, req: StaticType<Req>, res: StaticType<R
  * 50 map entries per call (measured: a third of a lookup's CPU).
  */
 const DEFINITION: ServiceDefinition = {
-  GetOnlineFeatures: unary('GetOnlineFeatures', FeaturesV1.GetOnlineFeaturesRequest as StaticType<unknown>, FeaturesV1.GetOnlineFeaturesResponse as StaticType<unknown>),
-  ListFeatures: unary('ListFeatures', FeaturesV1.ListFeaturesRequest as StaticType<unknown>, FeaturesV1.ListFeaturesResponse as StaticType<unknown>),
+  GetOnlineFeatures: staticUnary('tapflow.features.v1.FeatureService', 'GetOnlineFeatures', FeaturesV1.GetOnlineFeaturesRequest as StaticType<unknown>, FeaturesV1.GetOnlineFeaturesResponse as StaticType<unknown>),
+  ListFeatures: staticUnary('tapflow.features.v1.FeatureService', 'ListFeatures', FeaturesV1.ListFeaturesRequest as StaticType<unknown>, FeaturesV1.ListFeaturesResponse as StaticType<unknown>),
 }
 let clientCtor: ServiceClientConstructor | undefined
 
@@ -45,11 +25,6 @@ export function featureServiceClient(): ServiceClientConstructor {
 }
 
 const FRESHNESS = { fresh: FeaturesV1.Freshness.FRESH, stale: FeaturesV1.Freshness.STALE, missing: FeaturesV1.Freshness.MISSING } as const
-
-/** What the server needs from the fleet's authority (edge-gateway's FleetAuthority fits). */
-export interface ControlAuthenticator {
-  checkControl(username: string | undefined, password: string | undefined): { ok: true } | { ok: false; reason: string }
-}
 
 export interface FeatureServerOptions {
   /** The store it serves; needs an online store. Required. */
@@ -63,18 +38,16 @@ export interface FeatureServerOptions {
   logger?: Logger
 }
 
-const BEARER = /^Bearer (tool:[A-Za-z0-9_.-]{1,64}):([A-Za-z0-9_-]{1,100})$/
 
 /** `tapflow.features.v1.FeatureService` over the feature store's online side. */
 export class FeatureServer implements AsyncDisposable {
   private readonly server: Server
   private readonly log: Logger
   private boundPort = 0
-  private readonly accepted = new Set<string>()
 
   constructor(private readonly opts: FeatureServerOptions) {
     this.log = opts.logger ?? silentLogger
-    this.server = new Server({ interceptors: [this.requireCredentials()] })
+    this.server = new Server({ interceptors: [requireControlCredentials('FeatureService', this.opts.auth, this.log)] })
     this.server.addService(DEFINITION, {
       GetOnlineFeatures: (call: ServerUnaryCall<GetRequest, unknown>, cb: sendUnaryData<unknown>) => void this.get(call.request, cb),
       ListFeatures: (call: ServerUnaryCall<{ entity: string }, unknown>, cb: sendUnaryData<unknown>) => {
@@ -122,29 +95,6 @@ export class FeatureServer implements AsyncDisposable {
     } catch (err) {
       cb(toStatus(err))
     }
-  }
-
-  /** Every call, including methods added later, is refused with UNAUTHENTICATED before a handler runs. */
-  private requireCredentials(): ServerInterceptor {
-    return (method, call) => new ServerInterceptingCall(call, {
-      start: (next) => next({
-        onReceiveMetadata: (md: Metadata, pass) => {
-          const values = md.get('authorization')
-          const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined
-          if (header !== undefined && this.accepted.has(header)) return pass(md)
-          const m = header === undefined ? null : BEARER.exec(header)
-          const r = m === null ? { ok: false as const, reason: values.length === 0 ? 'no credentials' : 'malformed credentials' } : this.opts.auth.checkControl(m[1], m[2])
-          if (r.ok) {
-            // A client sends the same credential call after call: its HMAC is checked once (a few, bounded).
-            if (this.accepted.size >= 64) this.accepted.clear()
-            this.accepted.add(header as string)
-            return pass(md)
-          }
-          this.log.warn({ method: method.path, reason: r.reason }, 'FeatureService call refused')
-          call.sendStatus({ code: status.UNAUTHENTICATED, details: `FeatureService needs fleet-control credentials (${r.reason.replace(/_/g, ' ')})` })
-        },
-      }),
-    })
   }
 
   async close(): Promise<void> {

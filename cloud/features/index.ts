@@ -10,5 +10,6 @@ export { RedisOnlineStore, openOnlineStore, type RedisOnlineStoreOptions } from 
 export type { Entity, Feature, FeatureView, DerivedFeature, FeatureType, FeatureValue } from './types.js'
 export { generateSyntheticTelemetry, type SyntheticTelemetryOptions } from './synthetic.js'
 export { featureCatalogue, CATALOGUE_START, CATALOGUE_END } from './catalogue.js'
-export { FeatureServer, featureServiceClient, type FeatureServerOptions, type ControlAuthenticator } from './grpc.js'
+export { FeatureServer, featureServiceClient, type FeatureServerOptions } from './grpc.js'
+export { requireControlCredentials, type ControlAuthenticator } from './grpc-auth.js'
 export { FeatureClient, FeatureServiceError, type FeatureClientOptions } from './grpc-client.js'

@@ -1,39 +1,18 @@
 import {
-  Server, ServerCredentials, ServerInterceptingCall, makeClientConstructor, status,
-  type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceClientConstructor, type ServiceDefinition, type sendUnaryData,
+  Server, ServerCredentials, makeClientConstructor, status,
+  type ServerUnaryCall, type ServiceClientConstructor, type ServiceDefinition, type sendUnaryData,
 } from '@grpc/grpc-js'
 import { PortInUseError, errorMessage, silentLogger, type Logger } from '../../common/index.js'
-import { InferenceV1 } from '../../proto/index.js'
-import type { ControlAuthenticator } from '../features/index.js'
+import { InferenceV1, staticUnary, type StaticType } from '../../proto/index.js'
+import { requireControlCredentials, type ControlAuthenticator } from '../features/index.js'
 import { ModelNotFoundError } from '../models/index.js'
 import { BadFeaturesError, InferenceError, UnknownModelError } from './errors.js'
 import { featuresHash, type ChampionInfo, type ChampionScorer, type SuppliedRow } from './scorer.js'
 
-/** What both sides see: snake_case fields, 64-bit ints as numbers, enums as names, oneof names, defaults filled. */
-const TO_OBJECT = { longs: Number, enums: String, defaults: true, oneofs: true } as const
-
-interface StaticType<T> {
-  encode(m: T): { finish(): Uint8Array }
-  decode(b: Uint8Array): T
-  toObject(m: T, o: typeof TO_OBJECT): Record<string, unknown>
-}
-
-function unary<Req, Res>(method: string, req: StaticType<Req>, res: StaticType<Res>): ServiceDefinition[string] {
-  const bytes = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength)
-  return {
-    path: `/tapflow.inference.v1.InferenceService/${method}`, requestStream: false, responseStream: false,
-    requestSerialize: (m: Req) => bytes(req.encode(m).finish()),
-    requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), TO_OBJECT),
-    responseSerialize: (m: Res) => bytes(res.encode(m).finish()),
-    responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), TO_OBJECT),
-    originalName: method,
-  }
-}
-
 /** InferenceService with proto/gen's static codecs (as FeatureService: no reflection on the hot path). */
 const DEFINITION: ServiceDefinition = {
-  Predict: unary('Predict', InferenceV1.PredictRequest as StaticType<unknown>, InferenceV1.PredictResponse as StaticType<unknown>),
-  ModelInfo: unary('ModelInfo', InferenceV1.ModelInfoRequest as StaticType<unknown>, InferenceV1.ModelInfoResponse as StaticType<unknown>),
+  Predict: staticUnary('tapflow.inference.v1.InferenceService', 'Predict', InferenceV1.PredictRequest as StaticType<unknown>, InferenceV1.PredictResponse as StaticType<unknown>),
+  ModelInfo: staticUnary('tapflow.inference.v1.InferenceService', 'ModelInfo', InferenceV1.ModelInfoRequest as StaticType<unknown>, InferenceV1.ModelInfoResponse as StaticType<unknown>),
 }
 let clientCtor: ServiceClientConstructor | undefined
 
@@ -68,7 +47,6 @@ interface WireRow { entity_id: string; features: Record<string, number>; values:
 interface WirePredict { model: string; entity_ids: string[]; rows: WireRow[]; allow_missing: boolean }
 interface WireScore { mode: string; score: number; threshold: number; alert: boolean }
 
-const BEARER = /^Bearer (tool:[A-Za-z0-9_.-]{1,64}):([A-Za-z0-9_-]{1,100})$/
 
 /** `tapflow.inference.v1.InferenceService` over one champion scorer per model, which it opens, reloads and closes. */
 export class InferenceServer implements AsyncDisposable {
@@ -79,13 +57,12 @@ export class InferenceServer implements AsyncDisposable {
   private readonly scorers = new Map<string, Promise<ChampionScorer>>()
   private boundPort = 0
   private timer: NodeJS.Timeout | undefined
-  private readonly accepted = new Set<string>()
 
   constructor(private readonly opts: InferenceServerOptions) {
     this.models = opts.models ?? ['maintenance']
     if (this.models.length === 0) throw new UnknownModelError('InferenceServer needs at least one model to serve')
     this.log = (opts.logger ?? silentLogger).child({ component: 'inference' })
-    this.server = new Server({ interceptors: [this.requireCredentials()] })
+    this.server = new Server({ interceptors: [requireControlCredentials('InferenceService', this.opts.auth, this.log)] })
     this.server.addService(DEFINITION, {
       Predict: (call: ServerUnaryCall<WirePredict, unknown>, cb: sendUnaryData<unknown>) => void this.answer(cb, () => this.predict(call.request)),
       ModelInfo: (call: ServerUnaryCall<{ model: string }, unknown>, cb: sendUnaryData<unknown>) => void this.answer(cb, async () => {
@@ -182,29 +159,6 @@ export class InferenceServer implements AsyncDisposable {
       if (code === status.INTERNAL) this.log.error({ err: errorMessage(err) }, 'inference failed')
       cb({ code, details: errorMessage(err) })
     }
-  }
-
-  /** Every call, including methods added later, is refused with UNAUTHENTICATED before a handler runs. */
-  private requireCredentials(): ServerInterceptor {
-    return (method, call) => new ServerInterceptingCall(call, {
-      start: (next) => next({
-        onReceiveMetadata: (md: Metadata, pass) => {
-          const values = md.get('authorization')
-          const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined
-          if (header !== undefined && this.accepted.has(header)) return pass(md)
-          const m = header === undefined ? null : BEARER.exec(header)
-          const r = m === null ? { ok: false as const, reason: values.length === 0 ? 'no credentials' : 'malformed credentials' } : this.opts.auth.checkControl(m[1], m[2])
-          if (r.ok) {
-            // A client sends the same credential call after call: its HMAC is checked once (a few, bounded).
-            if (this.accepted.size >= 64) this.accepted.clear()
-            this.accepted.add(header as string)
-            return pass(md)
-          }
-          this.log.warn({ method: method.path, reason: r.reason }, 'InferenceService call refused')
-          call.sendStatus({ code: status.UNAUTHENTICATED, details: `InferenceService needs fleet-control credentials (${r.reason.replace(/_/g, ' ')})` })
-        },
-      }),
-    })
   }
 
   async close(): Promise<void> {
