@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage, type Clock, type Logger } from '../common/index.js'
 import {
-  FeatureStore, ModelNotFoundError, ModelRegistry, buildMaintenanceDataset, detectDrift, driftSummary, readFeatureWindow, writeDriftReport,
+  ChampionScorer, FeatureStore, ModelNotFoundError, ModelRegistry, buildMaintenanceDataset, detectDrift, driftSummary, readFeatureWindow, writeDriftReport,
   type Database,
 } from '../cloud/index.js'
 import type { ClickHouseClient } from '../edge-gateway/index.js'
@@ -39,9 +39,16 @@ export interface DriftStatus {
   columns: number
   html: string
   json: string
+  /** Modes whose live scores drifted from the champion's scores on its training sample (prediction drift). */
+  predictionDrift: string[]
   /** The challenger retrain the drift started: running, registered, or why not. */
   challenger?: string
 }
+
+/** Prediction columns in the report: `prediction:<mode>`. */
+const PREDICTION = 'prediction:'
+/** Fewest live scores of a mode in the window for its prediction drift to be judged. */
+const MIN_PREDICTIONS = 30
 
 /** Where the reports go: `<data-dir>/reports/drift/`, the newest also as `latest.html` and `latest.json`. */
 export function driftReportDir(dataDir: string): string {
@@ -110,7 +117,14 @@ export class DriftUp implements AsyncDisposable {
     const ids = (await rs.json<{ id: string }>()).map((r) => r.id)
     if (ids.length === 0) return undefined
     const current = await readFeatureWindow({ store, ids, from, to, everyMs: this.o.everyMs ?? 6 * H, features: reference.ref.featureNames })
-    const result = detectDrift({ reference: reference.table, current: current.table })
+    // Prediction drift: the champion's live scores of the window against its scores on its own training sample.
+    // Each mode has its own count of live scores, so each is its own two-sample test; the dataset verdict (and the
+    // retrain) stays the features'.
+    const scores = await this.predictionColumns(champion.version, reference.table, from, to)
+    const features = detectDrift({ reference: reference.table, current: current.table })
+    const predictions = Object.keys(scores.current).flatMap((c) => detectDrift({ reference: { [c]: scores.reference[c]! }, current: { [c]: scores.current[c]! } }).columns)
+    const result = { ...features, columns: [...features.columns, ...predictions] }
+    const predictionDrift = predictions.filter((c) => c.drifted).map((c) => c.column.slice(PREDICTION.length))
     const iso = (t: number): string => new Date(t).toISOString()
     const dir = driftReportDir(this.o.dataDir)
     await mkdir(dir, { recursive: true })
@@ -125,13 +139,54 @@ export class DriftUp implements AsyncDisposable {
     // A stable name for the dashboard's link: copied, so a reader never sees a half-written file.
     await copyFile(out.html, join(dir, 'latest.html'))
     await copyFile(out.json, join(dir, 'latest.json'))
-    this.last = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json }
-    this.log.info({ champion: name, drift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, report: out.html }, 'drift checked')
+    this.last = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json, predictionDrift }
+    this.log.info({ champion: name, drift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, predictionDrift, report: out.html }, 'drift checked')
     if (result.datasetDrift) {
       this.log.warn({ summary: driftSummary(result).split('\n')[0] }, 'the live features drifted from the champion\'s training data: retraining a challenger')
       this.last.challenger = await this.startChallenger(to)
     }
     return this.last
+  }
+
+  /**
+   * `prediction:<mode>` columns: the champion's scores in tapflow.predictions over [from, to) (live scoring, cli/live-up.ts)
+   * and its scores on the reference rows, for the modes with at least MIN_PREDICTIONS live scores. None without them.
+   */
+  private async predictionColumns(version: number, reference: Record<string, Float64Array>, from: number, to: number): Promise<{ reference: Record<string, Float64Array>; current: Record<string, Float64Array> }> {
+    const rs = await this.o.client.query({
+      query: `SELECT mode, groupArray(score) AS scores FROM tapflow.predictions
+              WHERE model = 'maintenance' AND version = {v:UInt32} AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
+              GROUP BY mode HAVING count() >= {min:UInt32}`,
+      query_params: { v: version, from, to, min: MIN_PREDICTIONS }, format: 'JSONEachRow',
+    })
+    const live = await rs.json<{ mode: string; scores: number[] }>()
+    if (live.length === 0) return { reference: {}, current: {} }
+    const registry = await ModelRegistry.open({ db: this.o.db, artifactsDir: join(this.o.dataDir, 'models') })
+    try {
+      const scorer = await ChampionScorer.open({ registry, model: 'maintenance' })
+      try {
+        const names = scorer.info().features
+        const rows = reference[names[0] ?? '']?.length ?? 0
+        const x = new Float32Array(rows * names.length)
+        names.forEach((n, j) => {
+          const col = reference[n]
+          for (let i = 0; i < rows; i++) x[i * names.length + j] = col?.[i] ?? Number.NaN
+        })
+        const byMode = await scorer.scoreRows(x, rows)
+        const out = { reference: {} as Record<string, Float64Array>, current: {} as Record<string, Float64Array> }
+        for (const { mode, scores } of live) {
+          const ref = byMode[mode]
+          if (ref === undefined || scorer.info().version !== version) continue
+          out.reference[PREDICTION + mode] = Float64Array.from(ref)
+          out.current[PREDICTION + mode] = Float64Array.from(scores)
+        }
+        return out
+      } finally {
+        await scorer.close()
+      }
+    } finally {
+      await registry.close()
+    }
   }
 
   /** A challenger on the recent live data, trained in a child process; returns what happened, for the status. */

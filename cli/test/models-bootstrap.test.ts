@@ -63,9 +63,15 @@ describe('the maintenance champion tapflow up trains when there is none', () => 
     try {
       const rs = await ch.client.query({ query: 'SELECT toString(toUnixTimestamp64Milli(max(ts))) AS last FROM tapflow.health', format: 'JSONEachRow' })
       const to = Math.ceil(Number((await rs.json<{ last: string }>())[0]!.last) / D) * D
+      // Live scores of the champion that sit far from its scores on its training sample: prediction drift.
+      const rows = Array.from({ length: 200 }, (_, i) => ({
+        ts: to - D + i * 60_000, device_id: `tap-${i % 20}`, venue_id: 'ven', account_id: 'acc', model: 'maintenance', version: 1, mode: 'cooling-failure', score: 0.99, features_hash: '1',
+      }))
+      await ch.client.insert({ table: 'tapflow.predictions', values: rows, format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'best_effort' } })
       const drift = new DriftUp({ db, client: ch.client, dataDir: dir, clock: { now: () => to }, logger: silentLogger })
       const first = await drift.check(to)
-      expect(first).toMatchObject({ at: to, champion: 'maintenance@1' })
+      expect(first).toMatchObject({ at: to, champion: 'maintenance@1', predictionDrift: ['cooling-failure'] })
+      expect(JSON.parse(await readFile(first!.json, 'utf8')).columns.map((c: { column: string }) => c.column)).toContain('prediction:cooling-failure')
       expect(first!.columns).toBeGreaterThan(5)
       expect(existsSync(join(driftReportDir(dir), 'latest.html'))).toBe(true)
       expect(JSON.parse(await readFile(join(driftReportDir(dir), 'latest.json'), 'utf8'))).toMatchObject({ datasetDrift: first!.datasetDrift, drifted: first!.drifted })
