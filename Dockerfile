@@ -5,5 +5,5 @@ COPY package.json package-lock.json .npmrc ./
 COPY proto ./proto
 RUN npm install --no-audit --no-fund
 COPY . .
-RUN node proto/build.mjs
+RUN node proto/build.mjs && npm run --silent build:web && npm run --silent build:site
 ENTRYPOINT ["node", "--max-semi-space-size=64", "cli/bin/tapflow.js"]
