@@ -165,6 +165,8 @@ export class DriftUp implements AsyncDisposable {
     try {
       const scorer = await ChampionScorer.open({ registry, model: 'maintenance' })
       try {
+        // The champion moved on since the check began: its scores are not the live ones being compared.
+        if (scorer.info().version !== version) return { reference: {}, current: {} }
         const names = scorer.info().features
         const rows = reference[names[0] ?? '']?.length ?? 0
         const x = new Float32Array(rows * names.length)
@@ -176,7 +178,7 @@ export class DriftUp implements AsyncDisposable {
         const out = { reference: {} as Record<string, Float64Array>, current: {} as Record<string, Float64Array> }
         for (const { mode, scores } of live) {
           const ref = byMode[mode]
-          if (ref === undefined || scorer.info().version !== version) continue
+          if (ref === undefined) continue
           out.reference[PREDICTION + mode] = Float64Array.from(ref)
           out.current[PREDICTION + mode] = Float64Array.from(scores)
         }

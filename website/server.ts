@@ -2,12 +2,11 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { closeHttpServer, errorMessage, listen, silentLogger, TapflowError, type Logger } from '../common/index.js'
+import { closeHttpServer, errorMessage, fileUnder, listen, sendFile, silentLogger, TapflowError, type Logger } from '../common/index.js'
 import { ACCOUNT_ID, type DocPage, type LoginResult, type Pricing, type SiteConfig } from './api.js'
 import { SITE_DIR } from './build.js'
 import { renderDocs } from './src/docs.js'
 import { businessPricing } from './src/pricing.js'
-import { fileUnder, sendFile } from './src/static.js'
 
 /** What serves PostHog's capture protocol (`cloud/analytics`' CaptureEndpoint has this method): true when it answered. */
 export interface CaptureHandler {

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
+import type { LiveModeRow } from '../../dashboards/index.js'
 import { asClickHouseError } from '../../edge-gateway/index.js'
 import { DEFAULT_HORIZON_MS, isPredictable, type GroundTruthRecord } from '../models/index.js'
 import type { Alert } from './alerts.js'
@@ -19,24 +20,8 @@ export interface LiveEvent {
   leadMs: number | null
 }
 
-export interface ModeSummary {
-  mode: string
-  caught: number
-  /** Caught, and repaired before the failure time: the failure never happened. */
-  prevented: number
-  missed: number
-  /** Failure still ahead, no alert yet. */
-  pending: number
-  falseAlarms: number
-  /** Alerts opened after the failure, while the tap was down: neither a catch nor a false alarm. */
-  late: number
-  /** Of the alerts that matched a failure or none: the share that matched one. Null with no alerts. */
-  precision: number | null
-  /** (caught + prevented) / (caught + prevented + missed). Null with no failures due. */
-  recall: number | null
-  /** Lead times of caught and prevented failures, hours: median, min, max; null when none. */
-  leadHours: { median: number; min: number; max: number } | null
-}
+/** One mode's (or all modes') record: the dashboard's Models view shows exactly this. */
+export type ModeSummary = LiveModeRow
 
 export interface LiveReport {
   /** Simulated ms: the data's own time. */

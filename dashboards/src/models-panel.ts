@@ -21,13 +21,19 @@ export interface ModelCard {
 export interface LiveModeRow {
   mode: string
   caught: number
+  /** Caught, and repaired before the failure time: the failure never happened. */
   prevented: number
   missed: number
+  /** Failure still ahead, no alert yet. */
   pending: number
   falseAlarms: number
+  /** Alerts opened after the failure, while the tap was down: neither a catch nor a false alarm. */
   late: number
+  /** Of the alerts that matched a failure or none: the share that matched one. Null with no alerts. */
   precision: number | null
+  /** (caught + prevented) / (caught + prevented + missed). Null with no failures due. */
   recall: number | null
+  /** Lead times of caught and prevented failures, hours: median, min, max; null when none. */
   leadHours: { median: number; min: number; max: number } | null
 }
 

@@ -1,4 +1,4 @@
-import { api, badge, esc, fmtNum, fmtTime, table, tile, type View } from './util.js'
+import { badge, esc, fmtNum, fmtTime, pollInto, table, tile, type View } from './util.js'
 import type { DriftSummary, LiveModeRow, ModelCard, ModelsState } from '../../src/models-panel.js'
 
 const REFRESH_MS = 5_000
@@ -60,19 +60,5 @@ function render(s: ModelsState & { drift: DriftSummary | null }): string {
 export const modelsView: View = (root) => {
   root.innerHTML = '<h1>Models</h1><div id="models-body"><p class="muted">Loading…</p></div>'
   const body = root.querySelector<HTMLElement>('#models-body')!
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopped = false
-  const refresh = async (): Promise<void> => {
-    try {
-      body.innerHTML = render(await api<ModelsState & { drift: DriftSummary | null }>('models'))
-    } catch (err) {
-      body.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
-    }
-    if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS)
-  }
-  void refresh()
-  return () => {
-    stopped = true
-    clearTimeout(timer)
-  }
+  return pollInto<ModelsState & { drift: DriftSummary | null }>(body, 'models', render, REFRESH_MS)
 }

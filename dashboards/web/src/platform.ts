@@ -1,4 +1,4 @@
-import { api, badge, esc, fmtNum, table, tile, type View } from './util.js'
+import { badge, esc, fmtNum, pollInto, table, tile, type View } from './util.js'
 import { isLate, type PlatformStatus, type PlatformTable } from '../../src/platform-panel.js'
 import { featuresSection } from './platform-features.js'
 
@@ -65,20 +65,9 @@ export const platformView: View = (root) => {
   root.innerHTML = `<h1>Data platform</h1><div id="platform-lake"><p class="muted">Loading…</p></div><section id="platform-features"></section>`
   const body = root.querySelector<HTMLElement>('#platform-lake')!
   const stopFeatures = featuresSection(root.querySelector<HTMLElement>('#platform-features')!)
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopped = false
-  const refresh = async (): Promise<void> => {
-    try {
-      body.innerHTML = render(await api<PlatformStatus>('platform'))
-    } catch (err) {
-      body.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
-    }
-    if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS)
-  }
-  void refresh()
+  const stopLake = pollInto<PlatformStatus>(body, 'platform', render, REFRESH_MS)
   return () => {
-    stopped = true
-    clearTimeout(timer)
+    stopLake()
     stopFeatures()
   }
 }

@@ -7,6 +7,28 @@ export async function api<T>(path: string, params: Record<string, string> = {}):
   return body
 }
 
+/**
+ * Renders `path`'s JSON into `body` now and again `everyMs` after each answer, until the returned stop is called;
+ * a refused call shows its error in place. A refresh never starts while the previous one runs.
+ */
+export function pollInto<T>(body: HTMLElement, path: string, render: (v: T) => string, everyMs = 5_000): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let stopped = false
+  const refresh = async (): Promise<void> => {
+    try {
+      body.innerHTML = render(await api<T>(path))
+    } catch (err) {
+      body.innerHTML = `<p class="error">${esc((err as Error).message)}</p>`
+    }
+    if (!stopped) timer = setTimeout(() => void refresh(), everyMs)
+  }
+  void refresh()
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+  }
+}
+
 /** Escapes text for HTML templates: every value from the API goes through here. */
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)

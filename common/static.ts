@@ -24,13 +24,16 @@ export function fileUnder(dir: string, urlPath: string): string | undefined {
   return file.startsWith(dir + sep) && existsSync(file) && statSync(file).isFile() ? file : undefined
 }
 
-/** Sends a file; esbuild's content-hashed names are cached for good, the rest revalidated. */
+/**
+ * Sends a file of a built UI (the dashboard's, the website's); content-hashed names (`app-ABCD1234.js`,
+ * `app.ABCD1234.js`) are cached for good, the rest revalidated.
+ */
 export function sendFile(file: string, res: ServerResponse, head: boolean): void {
   const body = readFileSync(file)
   res.writeHead(200, {
     'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
     'Content-Length': body.length,
-    'Cache-Control': /-[0-9A-Z]{8}\.[a-z]+$/.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'Cache-Control': /[.-][0-9A-Z]{8}\.[a-z]+$/.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache',
     'X-Content-Type-Options': 'nosniff',
   })
   res.end(head ? undefined : body)
