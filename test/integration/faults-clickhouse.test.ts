@@ -8,8 +8,8 @@ import { landed, startPublishers } from './faults-support.js'
 const OUTAGE_MS = Number(process.env.TAPFLOW_FAULT_OUTAGE_MS ?? 30_000)
 
 /** The real chDB client, except that every insert fails while `down` is set, as a refused connection would. */
-function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down: boolean; refused: number } } {
-  const state = { down: false, refused: 0 }
+function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down: boolean; refused: number; inFlight: number } } {
+  const state = { down: false, refused: 0, inFlight: 0 }
   const client = new Proxy(ch.client, {
     get(target, prop) {
       if ((prop === 'insert' || prop === 'exec') && state.down) {
@@ -19,7 +19,18 @@ function flaky(ch: ClickHouseHandle): { handle: ClickHouseHandle; state: { down:
         }
       }
       const v: unknown = Reflect.get(target, prop, target)
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      if (typeof v !== 'function') return v
+      const f = (v as (...a: unknown[]) => unknown).bind(target)
+      if (prop !== 'insert' && prop !== 'exec') return f
+      // Counted, so the test can wait out an insert that started before the outage and would still land.
+      return async (...a: unknown[]) => {
+        state.inFlight++
+        try {
+          return await f(...a)
+        } finally {
+          state.inFlight--
+        }
+      }
     },
   }) as ClickHouseClient
   return { handle: { ...ch, client }, state }
@@ -41,6 +52,8 @@ describe('fault: ClickHouse unavailable mid-run', () => {
     try {
       await until(() => gateway.stats.rowsInserted > 500, 'first inserts', 60_000)
       state.down = true
+      // An insert already under way when the outage began still lands; count acks from when none is left.
+      await until(() => state.inFlight === 0, 'inserts begun before the outage to finish', 30_000)
       const ackedAtOutage = pubs.acked()
       await new Promise((r) => setTimeout(r, OUTAGE_MS))
       // Devices were not stalled: their frames were acknowledged from the WAL while ClickHouse was away.
