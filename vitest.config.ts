@@ -32,6 +32,7 @@ const UNIT = [
   'website/test/unit.test.ts',
   'cloud/models/gbdt/test/binning.test.ts',
   'cloud/live/test/live.unit.test.ts',
+  'cloud/live/test/compare.unit.test.ts',
 ]
 
 const exclude = [...configDefaults.exclude, 'data/**', 'reports/**']

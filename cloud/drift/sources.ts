@@ -22,8 +22,9 @@ export interface FeatureWindowOptions {
 /**
  * A window of point-in-time feature values as a drift table: each entity sampled at `to`, `to − every`, … down
  * to just after `from`, through the feature store's offline retrieval (the values a model would have seen then).
+ * Row i is entity `ids[floor(i / times.length)]` at `times[i % times.length]`.
  */
-export async function readFeatureWindow(o: FeatureWindowOptions): Promise<{ table: Record<string, DriftColumnValues>; rows: number; entities: number }> {
+export async function readFeatureWindow(o: FeatureWindowOptions): Promise<{ table: Record<string, DriftColumnValues>; rows: number; entities: number; times: number[] }> {
   const entity = o.entity ?? 'device'
   const every = o.everyMs ?? 6 * 3_600_000
   if (!(o.to > o.from)) throw new DriftInputError(`the window ends (${iso(o.to)}) before it starts (${iso(o.from)})`)
@@ -52,7 +53,7 @@ export async function readFeatureWindow(o: FeatureWindowOptions): Promise<{ tabl
     done += rows.length
     o.onProgress?.(done, total)
   }
-  return { table: Object.fromEntries(features.map((f, c) => [f.name, columns[c] as DriftColumnValues])), rows: total, entities: ids.length }
+  return { table: Object.fromEntries(features.map((f, c) => [f.name, columns[c] as DriftColumnValues])), rows: total, entities: ids.length, times }
 }
 
 const iso = (t: number): string => new Date(t).toISOString()

@@ -42,8 +42,10 @@ export interface ChampionScorerOptions {
   registry: ModelRegistry
   /** Where scoreEntities reads features. Default: none (scoreEntities then fails; scoreRows works). */
   online?: OnlineFeatureReader
-  /** Registered model whose `champion` alias is served. Default: 'maintenance'. */
+  /** Registered model whose `alias` is served. Default: 'maintenance'. */
   model?: string
+  /** The alias served, and followed by reload(). Default: 'champion' (a challenger is scored with 'challenger'). */
+  alias?: string
   /** The entity the model's features describe. Default: 'device'. */
   entity?: string
   /** onnxruntime threads per session run. Default: 1 (the machine is shared; a tree ensemble row takes µs). */
@@ -68,7 +70,7 @@ interface Loaded {
 }
 
 /**
- * Scores with the registry's `<model>@champion`: one onnxruntime session for every mode, features from the online store
+ * Scores with the registry's `<model>@champion` (or another alias): one onnxruntime session for every mode, features from the online store
  * or supplied. reload() swaps to a newly promoted champion; calls already running finish on the session they
  * started with, which is released after the last of them.
  */
@@ -77,14 +79,14 @@ export class ChampionScorer implements AsyncDisposable {
   private lane: Promise<unknown> = Promise.resolve()
   private closed = false
 
-  private constructor(private readonly o: ChampionScorerOptions & { model: string; entity: string; logger: Logger }, first: Loaded) {
+  private constructor(private readonly o: ChampionScorerOptions & { model: string; alias: string; entity: string; logger: Logger }, first: Loaded) {
     this.current = first
   }
 
   static async open(opts: ChampionScorerOptions): Promise<ChampionScorer> {
-    const o = { ...opts, model: opts.model ?? 'maintenance', entity: opts.entity ?? 'device', logger: (opts.logger ?? silentLogger).child({ component: 'scorer' }) }
-    const first = await load(o, await champion(o.registry, o.model))
-    o.logger.info({ model: o.model, version: first.info.version, modes: first.info.modes }, 'champion loaded')
+    const o = { ...opts, model: opts.model ?? 'maintenance', alias: opts.alias ?? 'champion', entity: opts.entity ?? 'device', logger: (opts.logger ?? silentLogger).child({ component: 'scorer' }) }
+    const first = await load(o, await aliased(o.registry, o.model, o.alias))
+    o.logger.info({ model: o.model, alias: o.alias, version: first.info.version, modes: first.info.modes }, `${o.alias} loaded`)
     return new ChampionScorer(o, first)
   }
 
@@ -155,7 +157,7 @@ export class ChampionScorer implements AsyncDisposable {
   reload(): Promise<boolean> {
     const next = this.lane.then(async () => {
       if (this.closed) return false
-      const v = await champion(this.o.registry, this.o.model)
+      const v = await aliased(this.o.registry, this.o.model, this.o.alias)
       const old = this.current
       if (v.version === old.info.version) return false
       const fresh = await load(this.o, v)
@@ -244,11 +246,11 @@ function vectorize(names: readonly string[], rows: readonly SuppliedRow[], allow
 
 const isValues = (row: SuppliedRow): row is ArrayLike<number> => typeof (row as { length?: unknown }).length === 'number'
 
-async function champion(registry: ModelRegistry, model: string): Promise<ModelVersion> {
+async function aliased(registry: ModelRegistry, model: string, alias: string): Promise<ModelVersion> {
   try {
-    return await registry.getVersion(`${model}@champion`)
+    return await registry.getVersion(`${model}@${alias}`)
   } catch (err) {
-    if (err instanceof ModelNotFoundError) throw new UnknownModelError(`no champion for model '${model}': ${err.message}`, { cause: err })
+    if (err instanceof ModelNotFoundError) throw new UnknownModelError(`no ${alias} for model '${model}': ${err.message}`, { cause: err })
     throw err
   }
 }

@@ -62,6 +62,50 @@ export interface ModelsState {
   openAlerts: OpenAlertView[]
 }
 
+/** One model on the comparison window, for one mode or pooled over modes. Null metrics: nothing to measure. */
+export interface WindowScore {
+  /** Average precision over the labelled rows; null when the window has no positive. */
+  prAuc: number | null
+  /** At the model's own alert threshold; null with no positive, or when it flagged no row. */
+  precision: number | null
+  /** At the model's own alert threshold; null with no positive. */
+  recall: number | null
+  /** The threshold its evaluation chose; null when it chose none (the mode alerts on nothing). Pooled: null. */
+  threshold: number | null
+  /** Rows at or above the threshold. */
+  flagged: number
+}
+
+/** Champion and challenger on one mode (or `all`) of the window. */
+export interface ModeComparison {
+  mode: string
+  /** Rows labelled for the mode (rows excluded by the label rule left out), and of those the positives. */
+  rows: number
+  positives: number
+  /** Null when the model does not score the mode. */
+  champion: WindowScore | null
+  challenger: WindowScore | null
+  /** The higher PR-AUC; null without a challenger or without a PR-AUC for both. */
+  better: 'champion' | 'challenger' | 'tie' | null
+}
+
+/** `maintenance@champion` against `maintenance@challenger` on the latest live window, labelled from ground truth. */
+export interface ModelComparison {
+  /** The window (from, to], ms; each tap sampled every `everyMs`, ending at `to`. */
+  window: { from: number; to: number; everyMs: number }
+  /** Window rows (taps × sample times) and taps. */
+  rows: number
+  entities: number
+  /** The label rule's horizon (the champion's training horizon): positive when a failure falls in (ts, ts + H]. */
+  horizonHours: number
+  champion: { ref: string; version: number }
+  /** Null when there is no challenger, or it is the champion's version (promoted). */
+  challenger: { ref: string; version: number } | null
+  modes: ModeComparison[]
+  /** Pooled over the modes both models score: one ranking for PR-AUC, summed counts for precision and recall. */
+  overall: ModeComparison
+}
+
 export interface ModelsSource {
   state(): Promise<ModelsState>
 }
