@@ -1,10 +1,11 @@
-import { copyFile, mkdir } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage, type Clock, type Logger } from '../common/index.js'
 import {
-  ChampionScorer, FeatureStore, ModelNotFoundError, ModelRegistry, buildMaintenanceDataset, detectDrift, driftSummary, readFeatureWindow, writeDriftReport,
-  type Database,
+  ChampionScorer, FeatureStore, ModelNotFoundError, ModelRegistry, buildMaintenanceDataset, compareOnWindow, detectDrift, driftSummary, readFeatureWindow, writeDriftReport,
+  type Database, type ReadWindow,
 } from '../cloud/index.js'
+import type { ModelComparison } from '../dashboards/index.js'
 import type { ClickHouseClient } from '../edge-gateway/index.js'
 import { readDriftReference } from './models-bootstrap-reference.js'
 import { runModelChild, type ChildReady, type ChildRun } from './models-bootstrap.js'
@@ -43,6 +44,8 @@ export interface DriftStatus {
   predictionDrift: string[]
   /** The challenger retrain the drift started: running, registered, or why not. */
   challenger?: string
+  /** Champion and challenger on the check's window; made again when a challenger registers. Absent when it failed. */
+  comparison?: ModelComparison
 }
 
 /** Prediction columns in the report: `prediction:<mode>`. */
@@ -50,7 +53,10 @@ const PREDICTION = 'prediction:'
 /** Fewest live scores of a mode in the window for its prediction drift to be judged. */
 const MIN_PREDICTIONS = 30
 
-/** Where the reports go: `<data-dir>/reports/drift/`, the newest also as `latest.html` and `latest.json`. */
+/**
+ * Where the reports go: `<data-dir>/reports/drift/`, the newest also as `latest.html` and `latest.json` (the report
+ * with the champion-challenger comparison on its current window, `comparison`).
+ */
 export function driftReportDir(dataDir: string): string {
   return join(dataDir, 'reports', 'drift')
 }
@@ -59,11 +65,13 @@ export function driftReportDir(dataDir: string): string {
  * Drift on a schedule in `tapflow up` (Evidently's role): after each simulated day, the champion's reference (a
  * sample of its training rows, models-bootstrap-reference.ts) against the day's live device features, with
  * DataDriftPreset's rules. When the dataset drifts, a challenger is retrained on recent live data in a child process
- * and registered as `challenger`; nothing is promoted.
+ * and registered as `challenger`; nothing is promoted. After each check, and again once a challenger registers, the
+ * champion and the challenger are scored on the check's window against ground truth (cloud/live's compareOnWindow).
  */
 export class DriftUp implements AsyncDisposable {
   private running: Promise<void> | undefined
   private retrain: ChildRun | undefined
+  private comparing: Promise<void> | undefined
   private last: DriftStatus | undefined
   private readonly log: Logger
   private warnedNoReference = -1
@@ -112,7 +120,7 @@ export class DriftUp implements AsyncDisposable {
       return undefined
     }
     const from = to - D
-    const store = new FeatureStore({ clickhouse: this.o.client, writable: true, clock: { now: () => Math.max(this.o.clock.now(), to) } })
+    const store = this.store(to)
     const rs = await this.o.client.query({ query: `SELECT DISTINCT id FROM (${store.entityIdsSql('device')}) ORDER BY id`, format: 'JSONEachRow' })
     const ids = (await rs.json<{ id: string }>()).map((r) => r.id)
     if (ids.length === 0) return undefined
@@ -136,10 +144,11 @@ export class DriftUp implements AsyncDisposable {
         note: `tapflow up, after the simulated day; every tap sampled every ${(this.o.everyMs ?? 6 * H) / H} h`,
       },
     })
+    const comparison = await this.compare(from, to, store, { ...current, ids })
     // A stable name for the dashboard's link: copied, so a reader never sees a half-written file.
     await copyFile(out.html, join(dir, 'latest.html'))
-    await copyFile(out.json, join(dir, 'latest.json'))
-    this.last = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json, predictionDrift }
+    await writeJson(join(dir, 'latest.json'), { ...out.report, comparison })
+    this.last = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json, predictionDrift, comparison }
     this.log.info({ champion: name, drift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, predictionDrift, report: out.html }, 'drift checked')
     if (result.datasetDrift) {
       this.log.warn({ summary: driftSummary(result).split('\n')[0] }, 'the live features drifted from the champion\'s training data: retraining a challenger')
@@ -212,18 +221,70 @@ export class DriftUp implements AsyncDisposable {
       (r) => {
         this.log.info({ version: r.version, aliases: r.aliases, seconds: Math.round(r.seconds) }, `challenger maintenance@${r.version} registered (not promoted: tapflow models promote maintenance@challenger)`)
         if (this.last !== undefined) this.last.challenger = `maintenance@${r.version} registered as challenger`
+        this.comparing = this.compareAgain()
+          .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'champion-challenger comparison failed'))
+          .finally(() => (this.comparing = undefined))
       },
       (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'challenger retrain failed'),
     ).finally(() => (this.retrain = undefined))
     return `training on ${ds.rows.length} rows from ${new Date(from).toISOString().slice(0, 10)}`
   }
 
+  /** The feature store as of `to`: simulated time may run ahead of the wall clock. */
+  private store(to: number): FeatureStore {
+    return new FeatureStore({ clickhouse: this.o.client, writable: true, clock: { now: () => Math.max(this.o.clock.now(), to) } })
+  }
+
+  /** Champion and challenger on (from, to]; undefined (logged) when that fails: the drift check stands without it. */
+  private async compare(from: number, to: number, store: FeatureStore, window?: ReadWindow): Promise<ModelComparison | undefined> {
+    const registry = await ModelRegistry.open({ db: this.o.db, artifactsDir: join(this.o.dataDir, 'models') })
+    try {
+      const c = await compareOnWindow({ client: this.o.client, registry, from, to, everyMs: this.o.everyMs ?? 6 * H, store, window })
+      const pr = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : x.toFixed(3))
+      if (c !== undefined) {
+        this.log.info({ champion: c.champion.ref, challenger: c.challenger?.ref ?? null, rows: c.rows, positives: c.overall.positives, better: c.overall.better },
+          `on the latest window: PR-AUC ${c.champion.ref} ${pr(c.overall.champion?.prAuc)}${c.challenger === null ? ' (no challenger)' : `, ${c.challenger.ref} ${pr(c.overall.challenger?.prAuc)}`}`)
+      }
+      return c
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'champion-challenger comparison failed; the drift check stands without it')
+      return undefined
+    } finally {
+      await registry.close()
+    }
+  }
+
+  /** After a challenger registers: the comparison on the latest check's window again, into the status and latest.json. */
+  private async compareAgain(): Promise<void> {
+    await this.running // a check in flight compares with the registry as it finds it
+    const last = this.last
+    if (last === undefined) return
+    const comparison = await this.compare(last.at - D, last.at, this.store(last.at))
+    // A newer check made its own.
+    if (comparison === undefined || this.last !== last) return
+    last.comparison = comparison
+    const file = join(driftReportDir(this.o.dataDir), 'latest.json')
+    try {
+      await writeJson(file, { ...(JSON.parse(await readFile(file, 'utf8')) as object), comparison })
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err), file }, 'could not write the comparison into the latest drift report')
+    }
+  }
+
   async close(): Promise<void> {
     await this.retrain?.close()
     await this.running
+    await this.comparing
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/** Written beside and renamed over: a reader (the dashboard) never sees a half-written file. */
+async function writeJson(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify(value, null, 2))
+  await rename(tmp, file)
 }

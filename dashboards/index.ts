@@ -8,4 +8,4 @@ export { PLATFORM_OFF, type PlatformStatus, type PlatformTable, type PlatformRun
 export { HttpError } from './src/params.js'
 export { NAIVE, REORDER_DAYS, type DemandForecast } from './src/demand.js'
 export { seedHistory, type SeedOptions } from './src/seed.js'
-export type { ModelsSource, ModelsState, ModelCard, LiveModeRow, OpenAlertView, DriftSummary, ModelComparison, ModeComparison, WindowScore } from './src/models-panel.js'
+export type { ModelsSource, ModelsState, ModelCard, LiveModeRow, OpenAlertView, DriftSummary, ModelComparison, ModeComparison, WindowScore, ModelsView } from './src/models-panel.js'

@@ -130,10 +130,28 @@ const OFF: ModelsState = {
 
 export const DRIFT_REPORT_PATH = '/api/models/drift-report'
 
+/** What `/api/models` answers. */
+export type ModelsView = ModelsState & { drift: DriftSummary | null; comparison: ModelComparison | null }
+
 /** `/api/models`: everything the view shows. */
-export async function models(src: ModelsSource | undefined, dirs: readonly string[], p: Params): Promise<ModelsState & { drift: DriftSummary | null }> {
+export async function models(src: ModelsSource | undefined, dirs: readonly string[], p: Params): Promise<ModelsView> {
   p.only()
-  return { ...(src === undefined ? OFF : await src.state()), drift: newestDrift(dirs) }
+  return { ...(src === undefined ? OFF : await src.state()), drift: newestDrift(dirs), comparison: latestComparison(dirs) }
+}
+
+/** The champion-challenger comparison `tapflow up` keeps in `latest.json` beside its drift reports (the first found). */
+export function latestComparison(dirs: readonly string[]): ModelComparison | null {
+  for (const dir of dirs) {
+    const file = join(dir, 'latest.json')
+    if (!existsSync(file)) continue
+    try {
+      const c = (JSON.parse(readFileSync(file, 'utf8')) as { comparison?: ModelComparison }).comparison
+      if (c !== undefined) return c
+    } catch {
+      // not ours, or unreadable: look further
+    }
+  }
+  return null
 }
 
 /** The newest `drift-<stamp>.json` in any of `dirs` (its stamp sorts by time), with its HTML beside it. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { models, newestDrift, type ModelsSource, type ModelsState } from '../src/models-panel.js'
+import { latestComparison, models, newestDrift, type ModelComparison, type ModelsSource, type ModelsState } from '../src/models-panel.js'
 import { Params } from '../src/params.js'
 
 const dirs = [mkdtempSync(join(tmpdir(), 'tapflow-models-a-')), mkdtempSync(join(tmpdir(), 'tapflow-models-b-'))]
@@ -36,6 +36,25 @@ describe('the Models panel', () => {
     const on = await models(src, dirs, new Params(new URLSearchParams()))
     expect(on.champion?.version).toBe(2)
     expect(on.drift?.generatedAt).toBe('2026-11-30T09:00:00.000Z')
+    expect(on.comparison).toBeNull()
     await expect(models(src, dirs, new Params(new URLSearchParams('x=1')))).rejects.toThrow(/x/)
+  })
+
+  it('serves the champion-challenger comparison tapflow up keeps in latest.json, from the first folder that has one', async () => {
+    const score = (prAuc: number | null) => ({ prAuc, precision: prAuc, recall: prAuc, threshold: 0.5, flagged: 2 })
+    const cooling = { mode: 'cooling-failure', rows: 40, positives: 3, champion: score(0.6), challenger: score(0.8), better: 'challenger' as const }
+    const comparison: ModelComparison = {
+      window: { from: Date.parse('2026-11-29T00:00:00Z'), to: Date.parse('2026-11-30T00:00:00Z'), everyMs: 21_600_000 }, rows: 40, entities: 10, horizonHours: 24,
+      champion: { ref: 'maintenance@1', version: 1 }, challenger: { ref: 'maintenance@2', version: 2 },
+      modes: [cooling, { mode: 'valve-leak', rows: 40, positives: 0, champion: score(null), challenger: score(null), better: null }], overall: { ...cooling, mode: 'all' },
+    }
+    writeFileSync(join(dirs[0]!, 'latest.json'), report('2026-11-30T00:00:00.000Z', [true])) // a report from before comparisons: none in it
+    writeFileSync(join(dirs[1]!, 'latest.json'), JSON.stringify({ ...JSON.parse(report('2026-11-30T00:00:00.000Z', [true])) as object, comparison }))
+    expect(latestComparison([dirs[0]!])).toBeNull()
+    const on = await models(undefined, dirs, new Params(new URLSearchParams()))
+    expect(on.comparison).toEqual(comparison)
+    expect(on.comparison?.modes[1]).toMatchObject({ mode: 'valve-leak', positives: 0, champion: { prAuc: null } })
+    writeFileSync(join(dirs[1]!, 'latest.json'), '{"comparison":') // being written by another process
+    expect(latestComparison(dirs)).toBeNull()
   })
 })

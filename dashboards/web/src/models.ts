@@ -1,5 +1,5 @@
 import { badge, esc, fmtNum, fmtTime, pollInto, table, tile, type View } from './util.js'
-import type { DriftSummary, LiveModeRow, ModelCard, ModelsState } from '../../src/models-panel.js'
+import type { DriftSummary, LiveModeRow, ModeComparison, ModelCard, ModelComparison, ModelsView, WindowScore } from '../../src/models-panel.js'
 
 const REFRESH_MS = 5_000
 
@@ -26,7 +26,40 @@ function drift(d: DriftSummary | null): string {
     ${d.driftedColumns.length === 0 ? '' : `<p class="muted">Drifted: ${d.driftedColumns.map((c) => `<code>${esc(c)}</code>`).join(' ')}</p>`}</div>`
 }
 
-function render(s: ModelsState & { drift: DriftSummary | null }): string {
+type Metric = 'prAuc' | 'precision' | 'recall'
+
+/** One metric of both models; the higher one (when both exist and differ) in bold with a ★. */
+function pair(m: ModeComparison, k: Metric, challenger: boolean): string[] {
+  const a = m.champion?.[k] ?? null
+  const b = m.challenger?.[k] ?? null
+  const cell = (x: number | null, other: number | null, s: WindowScore | null): string => {
+    if (s === null) return '<span class="muted" title="not scored by this model">n/a</span>'
+    if (x === null) return `<span class="muted" title="${m.positives === 0 ? 'no positives in the window' : 'flagged no row'}">—</span>`
+    return other !== null && x > other ? `<strong>${fmtNum(x, 3)} ★</strong>` : fmtNum(x, 3)
+  }
+  return challenger ? [cell(a, b, m.champion), cell(b, a, m.challenger)] : [cell(a, null, m.champion)]
+}
+
+/** Champion and challenger scored on the latest live window, labelled from ground truth (tapflow up, after each drift check). */
+function comparison(c: ModelComparison | null): string {
+  const title = 'Challenger vs champion on the latest window'
+  if (c === null) return `<div class="panel" id="models-compare"><h2>${title}</h2><p class="muted">No comparison yet: <code>tapflow up</code> scores both after each simulated day's drift check; <code>tapflow models compare</code> prints one.</p></div>`
+  const both = c.challenger !== null
+  const who = (name: string): { h: string; num: boolean }[] => (both ? [{ h: `${name} champion`, num: true }, { h: `${name} challenger`, num: true }] : [{ h: name, num: true }])
+  const rows = [...c.modes, c.overall].map((m) => [
+    `${m === c.overall ? '<strong>all</strong> <span class="muted">(modes both score, pooled)</span>' : esc(m.mode)}${m.positives === 0 ? ' <span class="muted">(no positives in the window)</span>' : ''}`, fmtNum(m.rows), fmtNum(m.positives),
+    ...pair(m, 'prAuc', both), ...pair(m, 'precision', both), ...pair(m, 'recall', both),
+  ])
+  const models = `champion <code>${esc(c.champion.ref)}</code> ` + (c.challenger === null
+    ? '· <strong>no challenger yet</strong> <span class="muted">(drift beyond the rule retrains one)</span>'
+    : `against challenger <code>${esc(c.challenger.ref)}</code> <span class="muted">· nothing is promoted automatically: <code>tapflow models promote maintenance@challenger</code></span>`)
+  return `<div class="panel" id="models-compare"><h2>${title} <span class="muted">${fmtTime(c.window.from, true)} → ${fmtTime(c.window.to, true)}</span></h2>
+    <p>${models}</p>
+    <p class="muted">${fmtNum(c.entities)} taps sampled every ${fmtNum(c.window.everyMs / 3_600_000, 1)} h, ${fmtNum(c.rows)} rows, labelled from ground truth (a failure within ${fmtNum(c.horizonHours, 0)} h is positive); precision and recall at each model's own threshold, ★ the better.</p>
+    <div class="scroll">${table([{ h: 'mode' }, { h: 'rows', num: true }, { h: 'positives', num: true }, ...who('PR-AUC'), ...who('precision'), ...who('recall')], rows)}</div></div>`
+}
+
+function render(s: ModelsView): string {
   const t = s.live?.total
   const sc = s.scoring
   const tiles = [
@@ -53,12 +86,12 @@ function render(s: ModelsState & { drift: DriftSummary | null }): string {
   return `<p class="muted">${esc(sc.note)}</p><div class="tiles">${tiles}</div>
     <div class="panel"><h2>Open alerts <span class="muted">each opened a proactive maintenance ticket</span></h2><div class="scroll">${alerts}</div></div>
     <div class="panel"><h2>Live against ground truth ${s.live === null ? '' : `<span class="muted">failures due ${fmtTime(s.live.from, true)} → ${fmtTime(s.live.asOf, true)}</span>`}</h2><div class="scroll">${modes}</div></div>
-    ${card('Champion', s.champion)}${card('Challenger', s.challenger)}${drift(s.drift)}`
+    ${comparison(s.comparison)}${card('Champion', s.champion)}${card('Challenger', s.challenger)}${drift(s.drift)}`
 }
 
 /** Models: champion and challenger, live scoring with precision and recall so far, open alerts, drift. */
 export const modelsView: View = (root) => {
   root.innerHTML = '<h1>Models</h1><div id="models-body"><p class="muted">Loading…</p></div>'
   const body = root.querySelector<HTMLElement>('#models-body')!
-  return pollInto<ModelsState & { drift: DriftSummary | null }>(body, 'models', render, REFRESH_MS)
+  return pollInto<ModelsView>(body, 'models', render, REFRESH_MS)
 }
