@@ -11,7 +11,7 @@ import { openClickHouse } from '../../edge-gateway/index.js'
 import { checkDataDir } from '../data-dir.js'
 import { duration, int } from '../options.js'
 
-interface StoreFlags {
+export interface StoreFlags {
   dataDir: string
   databaseUrl?: string
 }
@@ -27,7 +27,7 @@ interface TrainFlags extends StoreFlags {
 
 const H = 3_600_000
 
-function store(cmd: Command): Command {
+export function store(cmd: Command): Command {
   return cmd
     .addOption(new Option('--data-dir <dir>', 'data directory: ClickHouse, the embedded PostgreSQL holding the registry, artifacts under <dir>/models').default('./data'))
     .addOption(new Option('--database-url <url>', 'keep the registry in this PostgreSQL server instead (postgres://user:pass@host:5432/db)').env('DATABASE_URL')
@@ -63,7 +63,7 @@ async function openStore(o: StoreFlags, logger: Logger, create: boolean): Promis
   }
 }
 
-async function withStore<T>(o: StoreFlags, logger: Logger, create: boolean, fn: (r: ModelRegistry, db: Database) => Promise<T>): Promise<T> {
+export async function withStore<T>(o: StoreFlags, logger: Logger, create: boolean, fn: (r: ModelRegistry, db: Database) => Promise<T>): Promise<T> {
   const { db, registry } = await openStore(o, logger, create)
   try {
     return await fn(registry, db)

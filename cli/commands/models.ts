@@ -17,6 +17,7 @@ import { duration, instant, int } from '../options.js'
 import { addModelTrainingCommands } from './models-train.js'
 import { registerDrift } from './drift.js'
 import { registerLiveReport } from './models-live.js'
+import { registerCompare } from './models-compare.js'
 
 const H = 3_600_000
 const D = 24 * H
@@ -191,6 +192,7 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
   addModelTrainingCommands(models, deps)
   registerDrift(models)
   registerLiveReport(models)
+  registerCompare(models, deps)
   return models
 }
 
