@@ -221,7 +221,7 @@ export class DriftUp implements AsyncDisposable {
       (r) => {
         this.log.info({ version: r.version, aliases: r.aliases, seconds: Math.round(r.seconds) }, `challenger maintenance@${r.version} registered (not promoted: tapflow models promote maintenance@challenger)`)
         if (this.last !== undefined) this.last.challenger = `maintenance@${r.version} registered as challenger`
-        this.comparing = this.compareAgain()
+        this.comparing = this.refreshComparison()
           .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'champion-challenger comparison failed'))
           .finally(() => (this.comparing = undefined))
       },
@@ -255,7 +255,7 @@ export class DriftUp implements AsyncDisposable {
   }
 
   /** After a challenger registers: the comparison on the latest check's window again, into the status and latest.json. */
-  private async compareAgain(): Promise<void> {
+  async refreshComparison(): Promise<void> {
     await this.running // a check in flight compares with the registry as it finds it
     const last = this.last
     if (last === undefined) return
