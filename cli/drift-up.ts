@@ -72,6 +72,8 @@ export class DriftUp implements AsyncDisposable {
   private running: Promise<void> | undefined
   private retrain: ChildRun | undefined
   private comparing: Promise<void> | undefined
+  /** Writes of latest.json with the status they go with, one at a time (a check and a refresh may overlap). */
+  private latest: Promise<unknown> = Promise.resolve()
   private last: DriftStatus | undefined
   private readonly log: Logger
   private warnedNoReference = -1
@@ -147,14 +149,42 @@ export class DriftUp implements AsyncDisposable {
     const comparison = await this.compare(from, to, store, { ...current, ids })
     // A stable name for the dashboard's link: copied, so a reader never sees a half-written file.
     await copyFile(out.html, join(dir, 'latest.html'))
-    await writeJson(join(dir, 'latest.json'), { ...out.report, comparison })
-    this.last = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json, predictionDrift, comparison }
+    const last: DriftStatus = { at: to, champion: name, datasetDrift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, html: out.html, json: out.json, predictionDrift, comparison }
+    await this.serial(async () => {
+      await writeJson(join(dir, 'latest.json'), { ...out.report, comparison })
+      this.last = last
+    })
     this.log.info({ champion: name, drift: result.datasetDrift, drifted: result.drifted, columns: result.columns.length, predictionDrift, report: out.html }, 'drift checked')
     if (result.datasetDrift) {
       this.log.warn({ summary: driftSummary(result).split('\n')[0] }, 'the live features drifted from the champion\'s training data: retraining a challenger')
-      this.last.challenger = await this.startChallenger(to)
+      last.challenger = await this.startChallenger(to)
     }
-    return this.last
+    return last
+  }
+
+  /** After a challenger registers: the comparison on the latest check's window again, into the status and latest.json. */
+  async refreshComparison(): Promise<void> {
+    await this.running // a check in flight compares with the registry as it finds it
+    const last = this.last
+    if (last === undefined) return
+    const comparison = await this.compare(last.at - D, last.at, this.store(last.at))
+    if (comparison === undefined) return
+    await this.serial(async () => {
+      if (this.last !== last) return // a newer check made its own
+      last.comparison = comparison
+      const file = join(driftReportDir(this.o.dataDir), 'latest.json')
+      try {
+        await writeJson(file, { ...(JSON.parse(await readFile(file, 'utf8')) as object), comparison })
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err), file }, 'could not write the comparison into the latest drift report')
+      }
+    })
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.latest.then(fn)
+    this.latest = next.catch(() => undefined)
+    return next
   }
 
   /**
@@ -251,23 +281,6 @@ export class DriftUp implements AsyncDisposable {
       return undefined
     } finally {
       await registry.close()
-    }
-  }
-
-  /** After a challenger registers: the comparison on the latest check's window again, into the status and latest.json. */
-  async refreshComparison(): Promise<void> {
-    await this.running // a check in flight compares with the registry as it finds it
-    const last = this.last
-    if (last === undefined) return
-    const comparison = await this.compare(last.at - D, last.at, this.store(last.at))
-    // A newer check made its own.
-    if (comparison === undefined || this.last !== last) return
-    last.comparison = comparison
-    const file = join(driftReportDir(this.o.dataDir), 'latest.json')
-    try {
-      await writeJson(file, { ...(JSON.parse(await readFile(file, 'utf8')) as object), comparison })
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err), file }, 'could not write the comparison into the latest drift report')
     }
   }
 

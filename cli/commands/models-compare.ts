@@ -77,7 +77,7 @@ export function formatComparison(c: ModelComparison): string {
       if (s === null) return '–'
       const x = s[k]
       const y = other?.[k] ?? null
-      return `${f3(x)}${both && x !== null && y !== null && x > y ? '*' : ''}`
+      return `${f3(x)}${both && x !== null && y !== null && x - y > 1e-9 ? '*' : ''}`
     }
     return both ? [cell(m.champion, m.challenger), cell(m.challenger, m.champion)] : [cell(m.champion, null)]
   }

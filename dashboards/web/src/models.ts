@@ -35,7 +35,8 @@ function pair(m: ModeComparison, k: Metric, challenger: boolean): string[] {
   const cell = (x: number | null, other: number | null, s: WindowScore | null): string => {
     if (s === null) return '<span class="muted" title="not scored by this model">n/a</span>'
     if (x === null) return `<span class="muted" title="${m.positives === 0 ? 'no positives in the window' : 'flagged no row'}">—</span>`
-    return other !== null && x > other ? `<strong>${fmtNum(x, 3)} ★</strong>` : fmtNum(x, 3)
+    // Float noise (1 + 1e-16 against 1) is no win.
+    return other !== null && x - other > 1e-9 ? `<strong>${fmtNum(x, 3)} ★</strong>` : fmtNum(x, 3)
   }
   return challenger ? [cell(a, b, m.champion), cell(b, a, m.challenger)] : [cell(a, null, m.champion)]
 }
