@@ -5,8 +5,9 @@ import { HttpError, type Params } from './params.js'
 
 /**
  * The "Models" view: champion and challenger (the registry), live scoring's state, its precision and recall against
- * ground truth so far (cloud/live's live report), drift and the newest drift report. `tapflow up` supplies the model
- * side through `DashboardServer.setModelsSource` (dashboards/ does not import cloud/); drift reports are read from disk.
+ * ground truth so far (cloud/live's live report), drift and the newest drift report, and champion against challenger
+ * on the latest drift check's window. `tapflow up` supplies the model side through `DashboardServer.setModelsSource`
+ * (dashboards/ does not import cloud/); drift reports and the comparison (in `latest.json`) are read from disk.
  */
 
 export interface ModelCard {
