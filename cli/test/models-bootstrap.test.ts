@@ -89,6 +89,9 @@ describe('the maintenance champion tapflow up trains when there is none', () => 
       const trained = await drift.retraining!
       expect(trained.aliases).toEqual(['challenger'])
       await drift.close()
+      // Once registered, the challenger is scored against the champion on the check's window, into latest.json.
+      expect(drift.status()?.comparison).toMatchObject({ champion: { version: 1 }, challenger: { version: trained.version } })
+      expect(JSON.parse(await readFile(join(driftReportDir(dir), 'latest.json'), 'utf8')).comparison).toEqual(drift.status()?.comparison)
       const registry = await ModelRegistry.open({ db, artifactsDir: join(dir, 'models') })
       expect((await registry.getVersion('maintenance@champion')).version).toBe(1)
       expect((await registry.getVersion('maintenance@challenger')).version).toBe(trained.version)
