@@ -9,6 +9,7 @@ import {
 } from '../../cloud/index.js'
 import { openClickHouse } from '../../edge-gateway/index.js'
 import { checkDataDir } from '../data-dir.js'
+import { writeDriftReference } from '../models-bootstrap-reference.js'
 import { duration, int } from '../options.js'
 
 export interface StoreFlags {
@@ -198,6 +199,9 @@ With --model all, a model whose data is missing is skipped with the reason. Each
               horizonMs: kind === 'maintenance' ? o.horizon : undefined, onProgress: bar.update,
             })
             bar.stop()
+            // Drift in `tapflow up` compares the champion's training sample with live features: a hand-trained
+            // champion needs one as much as the bootstrapped one.
+            if (kind === 'maintenance') await writeDriftReference(r.version.artifactDir, ds)
             trained++
             process.stdout.write(`${r.version.name}@${r.version.version} registered (${r.aliases.map((a) => `@${a}`).join(', ')}), trained in ${r.report.training.seconds.toFixed(1)} s\n`)
             for (const l of metricLines(r.version.metrics)) process.stdout.write(`  ${l}\n`)

@@ -77,6 +77,7 @@ describe('models end to end: simulate → train → evaluate → register', () =
 
     const reportFile = join(data, 'models', 'maintenance', '1', 'report.json')
     expect(existsSync(join(data, 'models', 'maintenance', '1', 'report.html'))).toBe(true)
+    expect(existsSync(join(data, 'models', 'maintenance', '1', 'drift-reference.json')), 'up\'s drift check needs the champion\'s training sample').toBe(true)
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as EvaluationReport
     expect(report).toMatchObject({ schema: 'tapflow.model-report/1', model: 'maintenance', version: 1, dataset: { name: 'maintenance', horizonHours: 24 } })
     expect(report.dataset.split.map((s) => s.split)).toEqual(['train', 'validation', 'test'])
