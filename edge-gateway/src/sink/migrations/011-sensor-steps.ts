@@ -16,9 +16,10 @@ interface StepColumn {
 /**
  * The steps of firmware-sim/src/device/sensors.ts (README "Sensors"). Int16 holds every step count inside the
  * gateway's validated ranges (ingest/decode.ts RANGES: −40…100 °C is −640…1600 sixteenths, 5 l is 2,250 pulses,
- * 1,000 ml/s is 10,000 tenths, 60 V is 12,000 ADC steps); the keg counter needs Int32 (200,000 ml). Codecs are
- * each column's smallest in the benchmark's EXPLORE=1 run (variants s16-*): Delta where the series moves slowly
- * along a device's rows (temperatures, keg level, flow), T64 where it is independent per pour.
+ * 1,000 ml/s is 10,000 tenths, 60 V is 12,000 ADC steps); the keg counter needs Int32 (200,000 ml); Int32 steps
+ * measured the same bytes. Codecs are each column's smallest under EXPLORE=1 (the Float32 columns cast to steps,
+ * under every codec; on this schema the integer variants re-measure them): Delta where the series moves slowly along
+ * a device's rows (line and beverage temperature, keg level, flow), T64 where it is independent per pour.
  */
 export const STEP_COLUMNS: readonly StepColumn[] = [
   { table: 'pours', field: 'volume_ml', steps: 'volume_pulses', type: 'Int16', num: 20, den: 9, codec: 'T64, ZSTD(3)' },
@@ -51,15 +52,15 @@ const of = (t: (typeof TABLES)[number]): StepColumn[] => STEP_COLUMNS.filter((c)
  * its few significant bits.
  *
  * Readers see nothing change: each field (`volume_ml`, `line_temp_c`, …) is now an ALIAS of its step column with
- * the same name and type, Float32 and equal to what the device sent (`SELECT *` leaves an ALIAS out: every reader
- * here names its columns; the lake export reads DESCRIBE and also carries the step columns). The rollup views read
+ * the same name and type, Float32 and equal to what the device sent (`SELECT *` leaves an ALIAS out: the feature
+ * views name them after their `*`; the lake export reads DESCRIBE and also carries the step columns). The rollup views read
  * the ALIAS. Writers name the EPHEMERAL input `<field>_in` (as migration 10's `received_at_in`), and ClickHouse
  * computes the steps; the gateway's rows and WAL lines keep the values, so lines logged before the change insert as
  * they are. A writer that leaves an input out stores 0.
  *
- * Not taken, measured: ORDER BY variants (same size), ZSTD(9) on `ts` (−0.09 B per pour row for 3× the write time
- * of the column). `flow_rate_ml_s` is not derivable from `volume_ml / duration_ms`: the duration includes the
- * valve's 200–600 ms dead time, which the device does not report.
+ * Not taken, measured: ZSTD(9) on pour `ts` (−0.09 B per pour row, level 9's write cost, see migration 7).
+ * `flow_rate_ml_s` cannot be an ALIAS of `volume_ml / duration_ms`: the device model reports the rate while beer
+ * runs, and the valve-open time also holds 200–600 ms of dead time the device does not report.
  *
  * Existing rows are converted by a mutation (steps from the stored floats); each float column then becomes the
  * ALIAS (the rollup views read it, so it cannot be dropped and added back), and the next merge drops its data.
