@@ -86,9 +86,9 @@ try {
     cdc = undefined
 
     // Telemetry: synthetic pours landed in ClickHouse a minute ago, then one export.
-    // Columns named: the arrival time goes in through the EPHEMERAL input received_at_in (edge-gateway migration 10).
-    await client.command({ query: `INSERT INTO tapflow.pours (device_id, venue_id, seq, ts, line_id, beverage_id, volume_ml, duration_ms,
-      flow_rate_ml_s, foam_ratio, waste_ml, keg_id, keg_remaining_ml, beverage_temp_c, late, received_at_in) SELECT concat('dev-', toString(number % 5000)), concat('ven-', toString(number % 500)), number,
+    // Columns named: the arrival time and sensor values go in through EPHEMERAL inputs (edge-gateway migrations 10, 11).
+    await client.command({ query: `INSERT INTO tapflow.pours (device_id, venue_id, seq, ts, line_id, beverage_id, volume_ml_in, duration_ms,
+      flow_rate_ml_s_in, foam_ratio_in, waste_ml_in, keg_id, keg_remaining_ml_in, beverage_temp_c_in, late, received_at_in) SELECT concat('dev-', toString(number % 5000)), concat('ven-', toString(number % 500)), number,
       now64(3) - toIntervalSecond(number % 86400 * 7), number % 4, 'ipa', 500, 4000, 125, 0.1, 10, 'k', 1000, 4, false, now64(3) - toIntervalMinute(1)
       FROM numbers(${pours})` })
     t0 = performance.now()

@@ -119,6 +119,8 @@ const results: Record<string, number | string | boolean> = {
   ratio: ratio(total.u, total.c),
   bytes_per_frame: per(total.onDisk, frames),
   compressed_bytes_per_frame: per(total.c, frames),
+  // The ratio's numerator: narrower types (migration 11's Int16 steps for Float32) lower it as much as the bytes.
+  uncompressed_bytes_per_frame: per(total.u, frames),
   on_disk_mb: Math.round(total.onDisk / 1e4) / 100,
   target_met: total.u / total.c >= 10 && total.onDisk / frames <= 6,
 }
@@ -156,12 +158,12 @@ console.log(
 
 /**
  * Candidate tables side by side: for each variant, every column of a telemetry table the variant applies to gets
- * its codec (and type), the rest keep the table's own; the same rows are copied in, merged and measured.
+ * its codec, the rest keep the table's own; the same rows are copied in, merged and measured.
  */
 async function explore(): Promise<void> {
-  type Kind = 'int' | 'float' | 'time' | 'temp'
+  // Sensor values are whole steps in integers since migration 11, so they are 'int' here.
+  type Kind = 'int' | 'float' | 'time'
   const kindOf = (col: string, type: string): Kind | undefined => {
-    if (col.endsWith('_temp_c')) return 'temp'
     if (type.startsWith('DateTime64')) return 'time'
     if (/^Float/.test(type)) return 'float'
     if (/^U?Int/.test(type)) return 'int'
@@ -170,13 +172,11 @@ async function explore(): Promise<void> {
   interface Variant {
     name: string
     codec: Partial<Record<Kind, string>>
-    /** Type override per kind, with the SELECT expression that converts the source column `x`. */
-    type?: Partial<Record<Kind, [string, (x: string) => string]>>
     orderBy?: string
     /** Codec per column name, over the kinds. */
     columns?: Record<string, string>
   }
-  const all = (codec: string): Partial<Record<Kind, string>> => ({ int: codec, float: codec, time: codec, temp: codec })
+  const all = (codec: string): Partial<Record<Kind, string>> => ({ int: codec, float: codec, time: codec })
   // Migration 1's codecs, for the write-time and size baseline.
   const m001: Record<string, string> = {
     seq: 'Delta, ZSTD(1)', ts: 'DoubleDelta, ZSTD(1)', received_at: 'DoubleDelta, ZSTD(1)', uptime_s: 'Delta, ZSTD(1)',
@@ -184,13 +184,13 @@ async function explore(): Promise<void> {
   }
   const variants: Variant[] = [
     { name: 'current', codec: {} },
-    { name: 'm001', codec: { float: 'Gorilla, ZSTD(1)', temp: 'Gorilla, ZSTD(1)' }, columns: m001 },
+    { name: 'm001', codec: { float: 'Gorilla, ZSTD(1)' }, columns: m001 },
     { name: 'lz4', codec: all('LZ4') },
     { name: 'zstd1', codec: all('ZSTD(1)') },
     { name: 'zstd3', codec: all('ZSTD(3)') },
     { name: 'zstd9', codec: all('ZSTD(9)') },
     { name: 'zstd19', codec: all('ZSTD(19)') },
-    { name: 'delta-zstd', codec: { int: 'Delta, ZSTD(3)', time: 'Delta, ZSTD(3)', float: 'ZSTD(3)', temp: 'ZSTD(3)' } },
+    { name: 'delta-zstd', codec: { int: 'Delta, ZSTD(3)', time: 'Delta, ZSTD(3)', float: 'ZSTD(3)' } },
     { name: 'dd-zstd', codec: { int: 'DoubleDelta, ZSTD(3)', time: 'DoubleDelta, ZSTD(3)' } },
     { name: 't64-zstd', codec: { int: 'T64, ZSTD(3)', time: 'T64, ZSTD(3)' } },
     { name: 'delta-t64-zstd', codec: { int: 'Delta, T64, ZSTD(3)', time: 'Delta, T64, ZSTD(3)' } },
@@ -200,31 +200,11 @@ async function explore(): Promise<void> {
     { name: 'dd-zstd9', codec: { int: 'DoubleDelta, ZSTD(9)', time: 'DoubleDelta, ZSTD(9)' } },
     { name: 't64-zstd9', codec: { int: 'T64, ZSTD(9)', time: 'T64, ZSTD(9)' } },
     { name: 'delta-t64-zstd9', codec: { int: 'Delta, T64, ZSTD(9)', time: 'Delta, T64, ZSTD(9)' } },
-    { name: 'gorilla-zstd', codec: { float: 'Gorilla, ZSTD(3)', temp: 'Gorilla, ZSTD(3)' } },
-    { name: 'gorilla-zstd9', codec: { float: 'Gorilla, ZSTD(9)', temp: 'Gorilla, ZSTD(9)' } },
-    { name: 'gorilla', codec: { float: 'Gorilla', temp: 'Gorilla' } },
-    { name: 'fpc-zstd', codec: { float: 'FPC, ZSTD(3)', temp: 'FPC, ZSTD(3)' } },
-    { name: 'fpc', codec: { float: 'FPC', temp: 'FPC' } },
-    {
-      name: 'temp-dec16-delta',
-      codec: { temp: 'Delta, ZSTD(3)' },
-      type: { temp: ['Decimal32(4)', (x) => `toDecimal32(${x}, 4)`] },
-    },
-    {
-      name: 'temp-dec16-t64',
-      codec: { temp: 'T64, ZSTD(3)' },
-      type: { temp: ['Decimal32(4)', (x) => `toDecimal32(${x}, 4)`] },
-    },
-    {
-      name: 'temp-int16-sixteenths-t64',
-      codec: { temp: 'T64, ZSTD(3)' },
-      type: { temp: ['Int16', (x) => `toInt16(round(${x} * 16))`] },
-    },
-    {
-      name: 'temp-int16-sixteenths-delta',
-      codec: { temp: 'Delta, ZSTD(3)' },
-      type: { temp: ['Int16', (x) => `toInt16(round(${x} * 16))`] },
-    },
+    { name: 'gorilla-zstd', codec: { float: 'Gorilla, ZSTD(3)' } },
+    { name: 'gorilla-zstd9', codec: { float: 'Gorilla, ZSTD(9)' } },
+    { name: 'gorilla', codec: { float: 'Gorilla' } },
+    { name: 'fpc-zstd', codec: { float: 'FPC, ZSTD(3)' } },
+    { name: 'fpc', codec: { float: 'FPC' } },
     { name: 'order-venue-device', codec: {}, orderBy: '(venue_id, device_id, ts, seq)' },
     { name: 'order-device-seq', codec: {}, orderBy: '(device_id, seq)' },
   ]
@@ -239,14 +219,10 @@ async function explore(): Promise<void> {
     for (const v of variants) {
       const name = `storage_explore.${t}_${v.name.replace(/-/g, '_')}`
       const defs: string[] = []
-      const select: string[] = []
       for (const c of cols) {
         const k = kindOf(c.column, c.type)
-        const override = k !== undefined ? v.type?.[k] : undefined
         const codec = v.columns?.[c.column] ?? (k !== undefined ? v.codec[k] : undefined)
-        const type = override?.[0] ?? c.type
-        defs.push(`${c.column} ${type}${codec !== undefined ? ` CODEC(${codec})` : c.codec !== '' ? ` ${c.codec}` : ''}`)
-        select.push(override !== undefined ? `${override[1](c.column)} AS ${c.column}` : c.column)
+        defs.push(`${c.column} ${c.type}${codec !== undefined ? ` CODEC(${codec})` : c.codec !== '' ? ` ${c.codec}` : ''}`)
       }
       let writeMs = 0
       try {
@@ -257,7 +233,7 @@ async function explore(): Promise<void> {
         })
         // Write cost: the copy compresses every column once and the merge once more, as inserts and merges would.
         const t0 = performance.now()
-        await client.command({ query: `INSERT INTO ${name} SELECT ${select.join(', ')} FROM tapflow.${t}` })
+        await client.command({ query: `INSERT INTO ${name} SELECT ${cols.map((c) => c.column).join(', ')} FROM tapflow.${t}` })
         await client.command({ query: `OPTIMIZE TABLE ${name} FINAL` })
         writeMs = performance.now() - t0
       } catch (err) {

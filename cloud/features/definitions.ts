@@ -20,7 +20,8 @@ const f = (name: string, type: FeatureType, description: string, sql: string): F
 const devicePours: FeatureView = {
   name: 'device_pours', entity: 'device', owner: OWNER, version: 1, ttlMs: 7 * D,
   description: 'Pour volume, flow, foam and waste per tap', source: 'tapflow.pours',
-  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *
+  // `*` leaves out ALIAS columns: the sensor values are ALIASes of their step counts (edge-gateway migration 11).
+  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *, volume_ml, flow_rate_ml_s, foam_ratio, waste_ml, keg_remaining_ml, beverage_temp_c
     FROM {db}.pours FINAL WHERE device_id IN {entities} AND ${inRange('ts')}`,
   values: { keg_remaining: 'toFloat64(keg_remaining_ml)', last_volume: 'toFloat64(volume_ml)' },
   sums: {
@@ -66,7 +67,7 @@ const Y = fixed('line_temp_c', 100)
 const deviceTemperatures: FeatureView = {
   name: 'device_temperatures', entity: 'device', owner: OWNER, version: 1, ttlMs: D,
   description: 'Line, keg and ambient temperatures per tap: levels, variances and trends', source: 'tapflow.temperatures',
-  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *
+  sourceSql: `SELECT device_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *, line_temp_c, keg_temp_c, ambient_temp_c
     FROM {db}.temperatures FINAL WHERE device_id IN {entities} AND ${inRange('ts')}`,
   values: { line: 'toFloat64(line_temp_c)', keg: 'toFloat64(keg_temp_c)', ambient: 'toFloat64(ambient_temp_c)' },
   sums: {
@@ -100,7 +101,7 @@ const deviceTemperatures: FeatureView = {
 const deviceHealth: FeatureView = {
   name: 'device_health', entity: 'device', owner: OWNER, version: 1, ttlMs: D,
   description: 'Firmware, radio, power, valve and error health per tap', source: 'tapflow.health',
-  sourceSql: `SELECT h.device_id AS entity_id, toUnixTimestamp64Milli(h.ts) AS ts_ms, h.seq AS __order, h.*, fl.first_seen_ts AS first_seen_ts
+  sourceSql: `SELECT h.device_id AS entity_id, toUnixTimestamp64Milli(h.ts) AS ts_ms, h.seq AS __order, h.*, h.supply_voltage_v AS supply_voltage_v, fl.first_seen_ts AS first_seen_ts
     FROM {db}.health AS h FINAL
     -- First frame ever seen with a version: no later frame can move a minimum that is already at or before ts.
     LEFT JOIN (SELECT device_id, toString(firmware_version) AS firmware, toUnixTimestamp64Milli(min(ts)) AS first_seen_ts
@@ -174,7 +175,7 @@ const deviceProfile: FeatureView = {
 const venuePours: FeatureView = {
   name: 'venue_pours', entity: 'venue', owner: OWNER, version: 1, ttlMs: 7 * D,
   description: 'Pours, volume and waste across a venue\'s taps', source: 'tapflow.pours',
-  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *
+  sourceSql: `SELECT venue_id AS entity_id, toUnixTimestamp64Milli(ts) AS ts_ms, seq AS __order, *, volume_ml, waste_ml
     FROM {db}.pours FINAL WHERE venue_id IN {entities} AND ${inRange('ts')}`,
   values: {},
   sums: { n: 'toInt64(1)', vol: fixed('volume_ml', 1000), waste: fixed('waste_ml', 1000) },

@@ -57,8 +57,9 @@ describe('migration 7 on a data directory at version 5 with data', () => {
     expect((await q<{ v: number }>('SELECT DISTINCT version AS v FROM tapflow.schema_migrations ORDER BY v')).map((r) => r.v)).toContain(7)
     const codec = async (table: string, column: string): Promise<string> =>
       (await q<{ c: string }>(`SELECT compression_codec AS c FROM system.columns WHERE database = 'tapflow' AND table = '${table}' AND name = '${column}'`))[0]!.c
-    expect(await codec('pours', 'volume_ml')).toBe('CODEC(ZSTD(3))')
-    expect(await codec('temperatures', 'ambient_temp_c')).toBe('CODEC(Delta(4), ZSTD(3))')
+    // (Migration 11 later stores the sensor floats as step counts with codecs of their own.)
+    expect(await codec('pours', 'duration_ms')).toBe('CODEC(T64, ZSTD(3))')
+    expect(await codec('temperatures', 'seq')).toBe('CODEC(Delta(8), ZSTD(3))')
     expect(await codec('health', 'rssi_dbm')).toBe('CODEC(Delta(2), T64, ZSTD(3))')
 
     // Every row is there and reads back the same before and after the merge recompresses it with the new codecs.

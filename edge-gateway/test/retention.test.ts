@@ -31,11 +31,12 @@ describe('retention by TTL', () => {
   const pour = (seq: number, ageDays: number): Record<string, unknown> => {
     const ts = Date.now() - ageDays * DAY
     return {
-      device_id: DEV, venue_id: 'ven-0001', seq, ts, line_id: 1, beverage_id: 'bev-001', volume_ml: 500, duration_ms: 9000, flow_rate_ml_s: 60,
-      foam_ratio: 0.05, waste_ml: 15, keg_id: `${DEV}-k1`, keg_remaining_ml: 30_000, beverage_temp_c: 4, late: ageDays > 2, received_at_in: ts,
+      device_id: DEV, venue_id: 'ven-0001', seq, ts, line_id: 1, beverage_id: 'bev-001', volume_ml_in: 500, duration_ms: 9000, flow_rate_ml_s_in: 60,
+      foam_ratio_in: 0.05, waste_ml_in: 15, keg_id: `${DEV}-k1`, keg_remaining_ml_in: 30_000, beverage_temp_c_in: 4, late: ageDays > 2, received_at_in: ts,
     }
   }
-  // The arrival time goes in as the gateway sends it, through the EPHEMERAL input (migration 10), named explicitly.
+  // The arrival time and the sensor values go in as the gateway sends them, through the EPHEMERAL inputs
+  // (migrations 10 and 11), named explicitly.
   const insertPours = (rows: Record<string, unknown>[]): Promise<unknown> =>
     db.ch.client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow', columns: Object.keys(rows[0]!) as [string, ...string[]] })
   const rollupPours = async (): Promise<number> => Number((await q<{ n: string }>(`SELECT sum(pour_count) AS n FROM tapflow.device_5m WHERE device_id = '${DEV}'`))[0]!.n)

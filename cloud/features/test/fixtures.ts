@@ -44,6 +44,16 @@ export function health(device: string, venue: string, ts: number, over: Partial<
   }
 }
 
+/**
+ * Telemetry fields the tables take through an EPHEMERAL input `<field>_in` (edge-gateway migrations 10 and 11:
+ * readers see an ALIAS), which an insert must name.
+ */
+const INPUTS = new Set(['received_at', 'volume_ml', 'flow_rate_ml_s', 'foam_ratio', 'waste_ml', 'keg_remaining_ml', 'beverage_temp_c',
+  'line_temp_c', 'keg_temp_c', 'ambient_temp_c', 'supply_voltage_v'])
+
 export async function insert(client: ClickHouseClient, table: string, values: Record<string, unknown>[], db = 'tapflow'): Promise<void> {
-  await client.insert({ table: `${db}.${table}`, values, format: 'JSONEachRow' })
+  const telemetry = ['pours', 'temperatures', 'health'].includes(table)
+  const rows = values.map((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [telemetry && INPUTS.has(k) ? `${k}_in` : k, x])))
+  const columns = rows[0] !== undefined ? (Object.keys(rows[0]) as [string, ...string[]]) : undefined
+  await client.insert({ table: `${db}.${table}`, values: rows, format: 'JSONEachRow', columns })
 }

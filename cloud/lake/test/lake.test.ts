@@ -23,14 +23,14 @@ async function seedTelemetry(venues: string[], base: number, n: number): Promise
     const v = venues[i % venues.length] ?? 'v'
     return {
       device_id: `${v}-tap-${i % 3}`, venue_id: v, seq: base + i, ts: new Date(now - (i % 5) * 86_400_000).toISOString(), line_id: i % 3,
-      beverage_id: i % 2 ? 'ipa' : 'lager', volume_ml: 500, duration_ms: 4000, flow_rate_ml_s: 125, foam_ratio: 0.1, waste_ml: 10,
-      keg_id: 'k', keg_remaining_ml: 1000, beverage_temp_c: 4, late: false, received_at_in: new Date(now).toISOString(),
+      beverage_id: i % 2 ? 'ipa' : 'lager', volume_ml_in: 500, duration_ms: 4000, flow_rate_ml_s_in: 125, foam_ratio_in: 0.1, waste_ml_in: 10,
+      keg_id: 'k', keg_remaining_ml_in: 1000, beverage_temp_c_in: 4, late: false, received_at_in: new Date(now).toISOString(),
     }
   })
-  // The arrival time goes in through the EPHEMERAL input received_at_in (edge-gateway migration 10), named explicitly.
+  // The arrival time and sensor values go in through EPHEMERAL inputs (edge-gateway migrations 10, 11), named explicitly.
   const settings = { date_time_input_format: 'best_effort' } as const
   await fx.client.insert({ table: 'tapflow.pours', values: pours, format: 'JSONEachRow', columns: Object.keys(pours[0]!) as [string, ...string[]], clickhouse_settings: settings })
-  const health = pours.map((p) => ({ device_id: p.device_id, venue_id: p.venue_id, seq: p.seq, ts: p.ts, firmware_version: '1.0', uptime_s: 1, rssi_dbm: -50, supply_voltage_v: 12, valve_cycles: 1, error_codes: [], reboot_count: 0, late: false, received_at_in: p.received_at_in }))
+  const health = pours.map((p) => ({ device_id: p.device_id, venue_id: p.venue_id, seq: p.seq, ts: p.ts, firmware_version: '1.0', uptime_s: 1, rssi_dbm: -50, supply_voltage_v_in: 12, valve_cycles: 1, error_codes: [], reboot_count: 0, late: false, received_at_in: p.received_at_in }))
   await fx.client.insert({ table: 'tapflow.health', values: health, format: 'JSONEachRow', columns: Object.keys(health[0]!) as [string, ...string[]], clickhouse_settings: settings })
 }
 

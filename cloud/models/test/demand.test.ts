@@ -22,8 +22,8 @@ const litresA = (i: number): number => (new Date(T0 + i * D).getUTCDay() === 6 ?
 
 function pour(device: string, ts: number, ml: number, keg: number): Record<string, unknown> {
   return {
-    device_id: device, venue_id: 'ven-1', seq: ++seq, ts: chTs(ts), line_id: 1, beverage_id: device === 'tap-a' ? 'bev-ipa' : 'bev-lager', volume_ml: ml, duration_ms: 5000,
-    flow_rate_ml_s: 100, foam_ratio: 0.05, waste_ml: 10, keg_id: 'keg-1', keg_remaining_ml: keg, beverage_temp_c: 4, late: false, received_at: chTs(ts),
+    device_id: device, venue_id: 'ven-1', seq: ++seq, ts: chTs(ts), line_id: 1, beverage_id: device === 'tap-a' ? 'bev-ipa' : 'bev-lager', volume_ml_in: ml, duration_ms: 5000,
+    flow_rate_ml_s_in: 100, foam_ratio_in: 0.05, waste_ml_in: 10, keg_id: 'keg-1', keg_remaining_ml_in: keg, beverage_temp_c_in: 4, late: false, received_at_in: chTs(ts),
   }
 }
 
@@ -40,7 +40,8 @@ beforeAll(async () => {
     rows.push(pour('tap-a', T0 + i * D, half, 40_000 - i * 1000), pour('tap-a', T0 + (i + 1) * D - 1, half, 39_500 - i * 1000))
     if (i >= 10) rows.push(pour('tap-b', T0 + i * D + 12 * H, 2000, 10_000))
   }
-  await client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow' })
+  // Sensor values and the arrival time go in through the EPHEMERAL inputs (edge-gateway migrations 10, 11), named.
+  await client.insert({ table: 'tapflow.pours', values: rows, format: 'JSONEachRow', columns: Object.keys(rows[0]!) as [string, ...string[]] })
   await client.insert({
     table: 'tapflow.devices', format: 'JSONEachRow',
     values: ['tap-a', 'tap-b'].map((d) => ({ device_id: d, venue_id: 'ven-1', line_id: 1, beverage_id: 'bev', keg_size_ml: 50_000, firmware: '1.0.0', updated_at: chTs(T0) })),

@@ -28,6 +28,13 @@ const FRAME_TAIL = {
  */
 const FRAME_INSERT_AS = { received_at: 'received_at_in' } as const
 
+/**
+ * Sensor values are stored as whole sensor steps (migration 11): the insert hands each to its EPHEMERAL input
+ * `<field>_in` (Float32, as the spec says), ClickHouse stores the step count, and readers see the field (an ALIAS).
+ */
+const stepInputs = <const F extends string>(...fields: F[]): Record<F, `${F}_in`> =>
+  Object.fromEntries(fields.map((f) => [f, `${f}_in`])) as Record<F, `${F}_in`>
+
 export const POURS = defineTable({
   name: 'tapflow.pours',
   columns: {
@@ -45,7 +52,10 @@ export const POURS = defineTable({
     ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
-  insertAs: FRAME_INSERT_AS,
+  insertAs: {
+    ...FRAME_INSERT_AS,
+    ...stepInputs('volume_ml', 'flow_rate_ml_s', 'foam_ratio', 'waste_ml', 'keg_remaining_ml', 'beverage_temp_c'),
+  },
 })
 
 export const TEMPERATURES = defineTable({
@@ -59,7 +69,7 @@ export const TEMPERATURES = defineTable({
     ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
-  insertAs: FRAME_INSERT_AS,
+  insertAs: { ...FRAME_INSERT_AS, ...stepInputs('line_temp_c', 'keg_temp_c', 'ambient_temp_c') },
 })
 
 export const HEALTH = defineTable({
@@ -76,7 +86,7 @@ export const HEALTH = defineTable({
     ...FRAME_TAIL,
   },
   key: ['device_id', 'seq'],
-  insertAs: FRAME_INSERT_AS,
+  insertAs: { ...FRAME_INSERT_AS, ...stepInputs('supply_voltage_v') },
 })
 
 /** Rejected frames with the reason; the key is the whole row but the device (a dead letter has no seq). */

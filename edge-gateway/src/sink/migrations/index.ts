@@ -8,9 +8,10 @@ import { m007 } from './007-codecs-by-measurement-and-retention.js'
 import { m008 } from './008-accounts-and-tickets.js'
 import { m009 } from './009-predictions-alerts-product-events.js'
 import { m010 } from './010-receive-delay.js'
+import { m011 } from './011-sensor-steps.js'
 import type { Migration } from './migration.js'
 
 export type { Migration }
 
 /** Every migration of database `tapflow`, in version order. */
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010]
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011]
