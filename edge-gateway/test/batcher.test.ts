@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Batcher, batchToken, defineTable, type InsertFn } from '../index.js'
+import { LineBytes } from '../src/sink/line-bytes.js'
 
-type Call = { rows: unknown[][]; lines: string[]; token: string }
+type Call = { rows: unknown[][]; lines: string; token: string }
+/** The batch's bytes as the text ClickHouse receives. */
+const text = (bytes: readonly Buffer[]): string => Buffer.concat(bytes).toString('utf8')
 const table = defineTable({ name: 't', columns: { device_id: 'String', n: 'UInt8', seq: 'UInt64' }, key: ['device_id', 'seq'] })
 const batcher = (insert: InsertFn, batch: { maxRows: number; maxDelayMs: number; retryBaseMs: number }): Batcher => new Batcher({ table, insert, batch })
 
@@ -12,9 +16,9 @@ describe('Batcher', () => {
     const calls: Call[] = []
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const b = batcher(async (_t, _c, { rows, lines }, token) => {
+    const b = batcher(async (_t, _c, { rows, bytes }, token) => {
       await gate
-      calls.push({ rows, lines, token })
+      calls.push({ rows, lines: text(bytes), token })
     }, { maxRows: 3, maxDelayMs: 60_000, retryBaseMs: 1 })
     const acked: number[] = []
     for (let i = 0; i < 3; i++) b.add([`d${i}`, 0, i], table.lineOf([`d${i}`, 0, i]), () => acked.push(i))
@@ -24,14 +28,14 @@ describe('Batcher', () => {
     await b.flush()
     expect(calls).toHaveLength(1)
     expect(calls[0]!.rows).toHaveLength(3)
-    expect(calls[0]!.lines).toEqual(['["d0",0,0]\n', '["d1",0,1]\n', '["d2",0,2]\n'])
+    expect(calls[0]!.lines).toBe('["d0",0,0]\n["d1",0,1]\n["d2",0,2]\n')
     expect(acked).toEqual([0, 1, 2])
   })
 
   it('flushes by age', async () => {
     vi.useFakeTimers()
     const calls: Call[] = []
-    const b = batcher(async (_t, _c, { rows, lines }, token) => void calls.push({ rows, lines, token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
+    const b = batcher(async (_t, _c, { rows, bytes }, token) => void calls.push({ rows, lines: text(bytes), token }), { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
     b.add(['d', 0, 1], '["d",0,1]\n')
     await vi.advanceTimersByTimeAsync(499)
     expect(calls).toHaveLength(0)
@@ -75,6 +79,13 @@ describe('batchToken', () => {
     expect(batchToken(table, [a])).toBe(batchToken(table, [b]))
     expect(batchToken(table, [a])).not.toBe(batchToken(table, [c]))
   })
+
+  it('is the SHA-256 of the table name and each row key followed by |, as logged batches were keyed before', () => {
+    const rows = [1, 2, 3].map((seq) => table.toRow({ device_id: 'd', n: 0, seq }))
+    const h = createHash('sha256').update(table.name)
+    for (const r of rows) h.update(`${table.keyOf(r)}|`)
+    expect(batchToken(table, rows)).toBe(h.digest('hex').slice(0, 32))
+  })
 })
 
 describe('Batcher.addLogged', () => {
@@ -109,5 +120,33 @@ describe('Batcher.pending', () => {
     release()
     await b.close()
     expect(b.pending).toBe(0)
+  })
+})
+
+describe('LineBytes', () => {
+  it('keeps every line, in order, as UTF-8, whole lines per chunk, over many chunks', () => {
+    const b = new LineBytes()
+    const lines: string[] = []
+    // Multi-byte characters (2, 3 and 4 bytes in UTF-8) so a line cut at a chunk edge would show as U+FFFD.
+    for (let i = 0; i < 20_000; i++) lines.push(`["tap-${i}","bière ☃ 🍺",${i}]\n`)
+    for (const l of lines) b.append(l)
+    const chunks = b.chunks()
+    expect(chunks.length).toBeGreaterThan(1)
+    expect(b.count).toBe(lines.length)
+    expect(chunks.map((c) => c.toString('utf8')).join('')).toBe(lines.join(''))
+    for (const c of chunks) expect(c.toString('utf8').endsWith('\n')).toBe(true)
+  })
+
+  it('takes a line longer than any chunk', () => {
+    const b = new LineBytes()
+    const long = `["${'x'.repeat(3 * 1024 * 1024)}"]\n`
+    b.append('["a"]\n')
+    b.append(long)
+    b.append('["b"]\n')
+    expect(Buffer.concat(b.chunks()).toString('utf8')).toBe(`["a"]\n${long}["b"]\n`)
+  })
+
+  it('has no chunks when empty', () => {
+    expect(new LineBytes().chunks()).toEqual([])
   })
 })

@@ -6,7 +6,7 @@ import type { Row } from './table-spec.js'
 
 /**
  * The last step of a frame's path: one batch into one table, as JSONCompactEachRow: the rows' lines (the bytes the
- * WAL holds) concatenated, with no encoding on the way. `client.insert` would stringify each row again (it takes
+ * WAL holds), as the batcher buffered them, with no encoding on the way. `client.insert` would stringify each row again (it takes
  * JSON formats only as objects), so the statement goes through `exec`, which streams a body as it is. The batch's
  * token makes a retried insert a no-op, in the materialized views too. `onInserted` sees the rows the moment they
  * are visible.
@@ -16,7 +16,7 @@ export function clickHouseInsert(client: ClickHouseClient, onInserted?: (table: 
     try {
       const result = await client.exec({
         query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT JSONCompactEachRow`,
-        values: Readable.from([Buffer.from(batch.lines.join(''), 'utf8')], { objectMode: false }),
+        values: Readable.from(batch.bytes, { objectMode: false }),
         clickhouse_settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 },
       })
       result.stream.destroy()
