@@ -46,7 +46,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tapflow-gateway-cpu-'))
 const ch = openClickHouse({ path: join(dir, 'clickhouse') })
 const wal = WriteAheadLog.open({ dir: join(dir, 'wal'), fsync })
 let landed = 0
-const gateway = new Gateway({ source, clickhouse: ch, wal, clock: { now: () => now }, onInserted: (_t, rows) => (landed += rows.length) })
+const gateway = new Gateway({ source, clickhouse: ch, wal, clock: { now: () => now }, onInserted: (_t, _rows, count) => (landed += count), keepInserted: () => false })
 await gateway.start()
 const msgs = messages()
 const total = msgs.length * perBatch

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Batcher, batchToken, defineTable, type InsertFn } from '../index.js'
 import { LineBytes } from '../src/sink/line-bytes.js'
@@ -72,19 +71,42 @@ describe('Batcher', () => {
 })
 
 describe('batchToken', () => {
-  it('hashes the spec key, so a row differing only outside the key gets the same token', () => {
-    const a = table.toRow({ device_id: 'd', n: 1, seq: 7 })
-    const b = table.toRow({ device_id: 'd', n: 2, seq: 7 })
-    const c = table.toRow({ device_id: 'd', n: 1, seq: 8 })
-    expect(batchToken(table, [a])).toBe(batchToken(table, [b]))
-    expect(batchToken(table, [a])).not.toBe(batchToken(table, [c]))
+  const bytes = (...lines: string[]): Buffer[] => lines.map((l) => Buffer.from(l))
+
+  it('depends on the batch bytes and the table, not on how the bytes are chunked', () => {
+    const a = batchToken('t', bytes('["d",1,7]\n["d",1,8]\n'))
+    expect(batchToken('t', bytes('["d",1,7]\n', '["d",1,8]\n'))).toBe(a)
+    expect(batchToken('t', bytes('["d",2,7]\n["d",1,8]\n'))).not.toBe(a)
+    expect(batchToken('u', bytes('["d",1,7]\n["d",1,8]\n'))).not.toBe(a)
   })
 
-  it('is the SHA-256 of the table name and each row key followed by |, as logged batches were keyed before', () => {
-    const rows = [1, 2, 3].map((seq) => table.toRow({ device_id: 'd', n: 0, seq }))
-    const h = createHash('sha256').update(table.name)
-    for (const r of rows) h.update(`${table.keyOf(r)}|`)
-    expect(batchToken(table, rows)).toBe(h.digest('hex').slice(0, 32))
+  it('gives a retried batch the token of its first attempt', async () => {
+    const tokens: string[] = []
+    let fails = 2
+    const b = batcher(async (_t, _c, _r, token) => {
+      tokens.push(token)
+      if (fails-- > 0) throw new Error('ClickHouse down')
+    }, { maxRows: 10, maxDelayMs: 60_000, retryBaseMs: 1 })
+    b.add(['d', 0, 1], '["d",0,1]\n')
+    await b.flush()
+    expect(tokens).toHaveLength(3)
+    expect(new Set(tokens).size).toBe(1)
+  })
+})
+
+describe('BatcherOptions.keep', () => {
+  it('hands the insert only the rows it keeps, with the count of all of them, and inserts every line', async () => {
+    const seen: { count: number; rows: unknown[][]; lines: string }[] = []
+    const b = new Batcher({
+      table,
+      insert: async (_t, _c, batch) => void seen.push({ count: batch.count, rows: batch.rows, lines: text(batch.bytes) }),
+      batch: { maxRows: 3, maxDelayMs: 60_000, retryBaseMs: 1 },
+      keep: (row) => row[2] === 2,
+    })
+    for (let i = 1; i <= 3; i++) b.add(['d', 0, i], table.lineOf(['d', 0, i]))
+    await b.flush()
+    expect(seen).toEqual([{ count: 3, rows: [['d', 0, 2]], lines: '["d",0,1]\n["d",0,2]\n["d",0,3]\n' }])
+    expect(b.stats.rows).toBe(3)
   })
 })
 

@@ -15,10 +15,13 @@ export interface BatchOptions {
 export const DEFAULT_BATCH: BatchOptions = { maxRows: 50_000, maxDelayMs: 500, retryBaseMs: 250 }
 
 /**
- * One batch: each row, and the rows' JSONCompactEachRow lines (`spec.lineOf`) as UTF-8 bytes, which is what is
- * inserted: whole lines, in row order, split into a few chunks.
+ * One batch: its rows' JSONCompactEachRow lines (`spec.lineOf`) as UTF-8 bytes, which is what is inserted (whole
+ * lines, in row order, split into a few chunks), and the rows the batcher was asked to keep for `onInserted`.
  */
 export interface RowBatch {
+  /** Rows in the batch. */
+  count: number
+  /** The rows `BatcherOptions.keep` kept, in order (all of them by default). */
   rows: Row[]
   bytes: Buffer[]
 }
@@ -35,7 +38,7 @@ export interface BatcherStats {
 }
 
 export interface BatcherOptions {
-  /** The table: its name, columns and the key the dedup token hashes. */
+  /** The table: its name and the columns an insert names. */
   table: AnyTableSpec
   /** Writes one batch (normally `clickHouseInsert`). */
   insert: InsertFn
@@ -46,6 +49,12 @@ export interface BatcherOptions {
   onBatch?: (rows: number, ms: number) => void
   /** Releases a WAL record once its row is inserted (rows added with `addLogged`). Default: none. */
   release?: (lsn: number) => void
+  /**
+   * Which rows the batch keeps as rows (`RowBatch.rows`) for whoever reads them after the insert. Default: all.
+   * A row kept waits ~500 ms for its insert, outlives young-generation collections and is copied into the old
+   * generation, with its strings: keeping none (the gateway without `onInserted`) took ~1.5 µs of CPU off each frame.
+   */
+  keep?: (row: Row) => boolean
 }
 
 /**
@@ -61,6 +70,7 @@ export class Batcher {
   private readonly opts: BatchOptions
   private readonly onBatch: ((rows: number, ms: number) => void) | undefined
   private readonly release: ((lsn: number) => void) | undefined
+  private readonly keep: ((row: Row) => boolean) | undefined
   private rows: Row[] = []
   private lines = new LineBytes()
   private callbacks: (() => void)[] = []
@@ -78,12 +88,13 @@ export class Batcher {
     this.opts = { ...DEFAULT_BATCH, ...o.batch }
     this.onBatch = o.onBatch
     this.release = o.release
+    this.keep = o.keep
     this.log = o.logger ?? silentLogger
   }
 
   /** Rows waiting, including the batch being inserted. */
   get pending(): number {
-    return this.rows.length + this.inFlightRows
+    return this.lines.count + this.inFlightRows
   }
 
   /** Buffers one row and its line (both built by the table's spec); `onInserted` runs once it is in ClickHouse. */
@@ -100,9 +111,9 @@ export class Batcher {
   }
 
   private push(row: Row, line: string): void {
-    this.rows.push(row)
+    if (this.keep === undefined || this.keep(row)) this.rows.push(row)
     this.lines.append(line)
-    if (this.rows.length >= this.opts.maxRows) void this.flush()
+    if (this.lines.count >= this.opts.maxRows) void this.flush()
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.maxDelayMs)
   }
 
@@ -112,15 +123,15 @@ export class Batcher {
       clearTimeout(this.timer)
       this.timer = undefined
     }
-    if (this.rows.length === 0) return this.inFlight
-    const batch: RowBatch = { rows: this.rows, bytes: this.lines.chunks() }
+    if (this.lines.count === 0) return this.inFlight
+    const batch: RowBatch = { count: this.lines.count, rows: this.rows, bytes: this.lines.chunks() }
     const callbacks = this.callbacks
     const lsns = this.lsns
     this.rows = []
     this.lines = new LineBytes()
     this.callbacks = []
     this.lsns = []
-    const n = batch.rows.length
+    const n = batch.count
     this.inFlightRows += n
     // One insert at a time per table keeps rows in order and memory bounded by what the source holds back.
     this.inFlight = this.inFlight.then(() => this.insertWithRetry(batch, callbacks, lsns)).finally(() => (this.inFlightRows -= n))
@@ -128,25 +139,25 @@ export class Batcher {
   }
 
   private async insertWithRetry(batch: RowBatch, callbacks: (() => void)[], lsns: number[]): Promise<void> {
-    const rows = batch.rows
-    const token = batchToken(this.spec, rows)
+    const n = batch.count
+    const token = batchToken(this.table, batch.bytes)
     let delay = this.opts.retryBaseMs
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now()
       try {
         await this.insert(this.table, this.spec.insertColumns, batch, token)
         const ms = performance.now() - t0
-        this.stats.rows += rows.length
+        this.stats.rows += n
         this.stats.batches++
-        this.stats.lastBatchRows = rows.length
+        this.stats.lastBatchRows = n
         this.stats.lastInsertMs = ms
-        this.onBatch?.(rows.length, ms)
+        this.onBatch?.(n, ms)
         for (const onInserted of callbacks) onInserted()
         for (const lsn of lsns) this.release!(lsn)
         return
       } catch (err) {
         this.stats.retries++
-        this.log.warn({ table: this.table, rows: rows.length, attempt, err: errorMessage(err) }, 'insert failed; retrying')
+        this.log.warn({ table: this.table, rows: n, attempt, err: errorMessage(err) }, 'insert failed; retrying')
         if (this.closing && attempt >= 3) throw err
         await new Promise((r) => setTimeout(r, delay))
         delay = Math.min(delay * 2, 5_000)
@@ -166,12 +177,12 @@ export class Batcher {
 }
 
 /**
- * Same rows → same token, so ClickHouse drops a retried block it already has. Rows count by their key: the hash
- * of the table name and each row's key followed by `|`, fed to the hash as one string (one call, not one per row).
+ * Same batch → same token, so ClickHouse drops a retried block it already has. A retry sends the very bytes it
+ * hashed, and WAL replay inserts only rows ClickHouse does not have (journal/replay.ts), so the bytes identify
+ * the block; hashing them is one native call per chunk, where keys cost a string and a call per row.
  */
-export function batchToken(table: AnyTableSpec, rows: readonly Row[]): string {
-  const keys = new Array<string>(rows.length + 1)
-  for (let i = 0; i < rows.length; i++) keys[i] = table.keyOf(rows[i]!)
-  keys[rows.length] = ''
-  return createHash('sha256').update(table.name).update(keys.join('|')).digest('hex').slice(0, 32)
+export function batchToken(table: string, bytes: readonly Uint8Array[]): string {
+  const h = createHash('sha256').update(table).update('\n')
+  for (const b of bytes) h.update(b)
+  return h.digest('hex').slice(0, 32)
 }
