@@ -42,6 +42,34 @@ describe('Batcher', () => {
     expect(calls).toHaveLength(1)
   })
 
+  it('cuts a batch that comes due during an insert when that insert returns, with the rows that came meanwhile', async () => {
+    vi.useFakeTimers()
+    const counts: number[] = []
+    let release!: () => void
+    let gate = new Promise<void>((r) => (release = r))
+    const b = batcher(async (_t, _c, batch) => {
+      counts.push(batch.count)
+      await gate
+    }, { maxRows: 1000, maxDelayMs: 500, retryBaseMs: 1 })
+    b.add(['d', 0, 1], '["d",0,1]\n')
+    await vi.advanceTimersByTimeAsync(501)
+    expect(counts).toEqual([1])
+    b.add(['d', 0, 2], '["d",0,2]\n')
+    await vi.advanceTimersByTimeAsync(501)
+    b.add(['d', 0, 3], '["d",0,3]\n')
+    await vi.advanceTimersByTimeAsync(501)
+    // Both came due while the first insert ran: nothing is cut until it returns, then one insert takes both.
+    expect(counts).toEqual([1])
+    const first = gate
+    gate = Promise.resolve()
+    release()
+    await first
+    await vi.advanceTimersByTimeAsync(0)
+    expect(counts).toEqual([1, 2])
+    await b.flush()
+    expect(b.pending).toBe(0)
+  })
+
   it('retries a failed insert with the same dedup token and never acks early', async () => {
     const tokens: string[] = []
     let fails = 2
