@@ -5,11 +5,13 @@
  * CPU time (user + system, every thread of this process, so chDB's parser counts) divided by frames stays
  * meaningful on a busy machine, where frames per second do not.
  * Run: npx tsx bench/gateway-cpu.bench.ts   (FRAMES=300000 DEVICES=2000 BURST=200 WAL_FSYNC=never to change it)
+ * STUB_INSERT=1 replaces ClickHouse with an insert that only reads the bytes: the gateway's own JavaScript path,
+ * without chDB's parsing and merges, whose CPU varies with the machine's load far more than the path's does.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Gateway, WriteAheadLog, openClickHouse, parseFsyncPolicy, type FrameSource } from '../edge-gateway/index.js'
+import { Gateway, WriteAheadLog, openClickHouse, parseFsyncPolicy, type ClickHouseHandle, type FrameSource } from '../edge-gateway/index.js'
 import { BatchWriter, HealthFrame, PourEvent, TemperatureReading } from '../proto/index.js'
 
 const frames = Number(process.env.FRAMES ?? 300_000)
@@ -43,11 +45,13 @@ function messages(): { topic: string; payload: Uint8Array }[] {
 
 const source: FrameSource = { description: 'bench', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const dir = mkdtempSync(join(tmpdir(), 'tapflow-gateway-cpu-'))
-const ch = openClickHouse({ path: join(dir, 'clickhouse') })
+const stub = process.env.STUB_INSERT === '1'
+const stubClient = { exec: async (p: { values: AsyncIterable<unknown> }) => { for await (const _ of p.values); return { stream: { destroy: () => undefined } } }, close: async () => undefined }
+const ch = stub ? ({ client: stubClient, engine: 'chdb', location: 'stub' } as unknown as ClickHouseHandle) : openClickHouse({ path: join(dir, 'clickhouse') })
 const wal = WriteAheadLog.open({ dir: join(dir, 'wal'), fsync })
 let landed = 0
-const gateway = new Gateway({ source, clickhouse: ch, wal, clock: { now: () => now }, onInserted: (_t, rows) => (landed += rows.length) })
-await gateway.start()
+const gateway = new Gateway({ source, clickhouse: ch, wal, clock: { now: () => now }, onInserted: (_t, _rows, count) => (landed += count), keepInserted: () => false })
+if (!stub) await gateway.start()
 const msgs = messages()
 const total = msgs.length * perBatch
 global.gc?.()
@@ -94,5 +98,5 @@ console.log(JSON.stringify({
     peak_rss_mb: Math.round(peakRss / 2 ** 20),
     rss_growth_mb: Math.round((peakRss - rss0) / 2 ** 20),
   },
-  notes: `TelemetryBatch of ${perBatch} frames from ${devices} devices, handed to Gateway.handle ${burst} per event-loop turn; WAL fsync ${fsync}; CPU is the whole process (chDB parses on libuv threads).`,
+  notes: `TelemetryBatch of ${perBatch} frames from ${devices} devices, handed to Gateway.handle ${burst} per event-loop turn; WAL fsync ${fsync}; ${stub ? 'stub insert (no ClickHouse)' : 'CPU is the whole process (chDB parses on libuv threads)'}.`,
 }))

@@ -10,7 +10,7 @@ import type { WriteAheadLog } from './journal/wal.js'
 import { GatewayMetrics } from './metrics.js'
 import type { BatchOptions } from './sink/batcher.js'
 import type { ClickHouseHandle } from './sink/clickhouse.js'
-import { clickHouseInsert } from './sink/insert.js'
+import { clickHouseInsert, type OnInserted } from './sink/insert.js'
 import { migrate } from './sink/schema.js'
 import type { Columns, RecordOf, Row, TableSpec } from './sink/table-spec.js'
 import { TableSink } from './sink/table-sink.js'
@@ -37,8 +37,16 @@ export interface GatewayOptions {
    * Default: none (PUBACK after the ClickHouse insert). The gateway does not close it: whoever opened it does.
    */
   wal?: WriteAheadLog
-  /** Called after each successful insert with its rows, the moment they become visible (load tests time this). */
-  onInserted?: (table: string, rows: readonly Row[]) => void
+  /**
+   * Called after each successful insert, the moment its rows become visible (load tests time this), with the rows
+   * `keepInserted` kept and the batch's row count. Default: none.
+   */
+  onInserted?: OnInserted
+  /**
+   * Which rows `onInserted` gets. Default: all (with `onInserted`). A row held for its reader costs the collector
+   * ~1.5 µs while it waits for its insert, so a reader that needs a sample should ask for just that.
+   */
+  keepInserted?: (table: string, row: Row) => boolean
 }
 
 export interface GatewayStats {
@@ -95,6 +103,7 @@ export class Gateway {
       insert: clickHouseInsert(opts.clickhouse.client, opts.onInserted),
       batch: opts.batch,
       release: opts.wal && ((lsn) => opts.wal!.release(lsn)),
+      keep: opts.onInserted === undefined ? () => false : opts.keepInserted,
       logger: this.log,
       onBatch: (table, rows, ms) => {
         this.stats.rowsInserted += rows

@@ -3,7 +3,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Prometheus metrics for the gateway, on their own registry so several gateways can live in one process. */
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly framesIn = new Counter({ name: 'tapflow_gateway_frames_in_total', help: 'Frames received', labelNames: ['kind'] as const, registers: [this.registry] })
+  /**
+   * Frames received by kind, counted as plain numbers (`countFrameIn`) and added to `framesIn` when it is read.
+   * A labelled `inc` hashes its labels on every call (~0.3 µs); at 100K frames/s that is 3 % of a core for one counter.
+   */
+  private readonly framesInByKind = new Map<string, number>()
+  readonly framesIn = new Counter({
+    name: 'tapflow_gateway_frames_in_total', help: 'Frames received', labelNames: ['kind'] as const, registers: [this.registry],
+    collect: () => {
+      for (const [kind, n] of this.framesInByKind) if (n > 0) this.framesIn.inc({ kind }, n)
+      this.framesInByKind.clear()
+    },
+  })
   readonly rowsOut = new Counter({ name: 'tapflow_gateway_rows_inserted_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'] as const, registers: [this.registry] })
   readonly deadLetters = new Counter({ name: 'tapflow_gateway_dead_letters_total', help: 'Frames dead-lettered', labelNames: ['reason'] as const, registers: [this.registry] })
   readonly duplicates = new Counter({ name: 'tapflow_gateway_duplicates_total', help: 'Frames dropped as duplicates of a seq already seen', registers: [this.registry] })
@@ -35,5 +46,10 @@ export class GatewayMetrics {
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics ?? false) collectDefaultMetrics({ register: this.registry, prefix: 'tapflow_' })
+  }
+
+  /** One frame of `kind` in: `framesIn` shows it from its next read. */
+  countFrameIn(kind: string): void {
+    this.framesInByKind.set(kind, (this.framesInByKind.get(kind) ?? 0) + 1)
   }
 }

@@ -94,7 +94,8 @@ describe('JSONCompactEachRow lines (spec.lineOf) as ClickHouse decodes them', ()
     }))
     const rows = records.map((r) => EDGE.toRow(r))
     const lines = rows.map((r) => EDGE.lineOf(r))
-    await clickHouseInsert(db.ch.client)(EDGE.name, EDGE.columnNames, { rows, lines }, batchToken(EDGE, rows))
+    const bytes = [Buffer.from(lines.join(''), 'utf8')]
+    await clickHouseInsert(db.ch.client)(EDGE.name, EDGE.columnNames, { count: rows.length, rows, bytes }, batchToken(EDGE.name, bytes))
     const rs = await db.ch.client.query({
       query: `SELECT id, lc, s, toString(u64) AS u64, u16, i16, isNaN(f32) AS f32_nan, reinterpretAsUInt32(f32) AS f32_bits,
         isNaN(f64) AS f64_nan, toString(reinterpretAsUInt64(f64)) AS f64_bits, b, toString(toUnixTimestamp64Milli(ts)) AS ts,

@@ -146,12 +146,17 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
         clickhouse: ch,
         wal,
         batch: { maxDelayMs: o.batchDelayMs },
-        onInserted: (table, rows) => {
+        // Only the sampled rows are held for the freshness figure: holding every row costs the gateway ~1.5 µs a frame.
+        keepInserted: (table, row) => {
+          const spec = TELEMETRY_BY_NAME.get(table)
+          return spec !== undefined && spec.fromRow(row).seq % sampleEvery === 0
+        },
+        onInserted: (table, rows, count) => {
           const now = performance.timeOrigin + performance.now()
           last = performance.now()
           const spec = TELEMETRY_BY_NAME.get(table)
           if (spec === undefined) return
-          landed += rows.length
+          landed += count
           for (const r of rows) {
             const { device_id, seq } = spec.fromRow(r)
             if (seq % sampleEvery === 0) inserted.set(`${device_id}:${seq}`, now)

@@ -8,6 +8,7 @@ import { canPublish, canSubscribe } from '../security/acl.js'
 import type { FleetAuthority, Identity } from '../security/credentials.js'
 import { RateLimitedLog } from '../security/rate-limited-log.js'
 import type { RevocationList } from '../security/revocation.js'
+import { indexRetained, type RetainedStore } from './retained-index.js'
 import type { FrameHandler, FrameSource } from './source.js'
 
 export interface EmbeddedBrokerOptions {
@@ -138,6 +139,8 @@ export class EmbeddedBroker implements FrameSource {
         else this.handler(...frame)
       },
     })
+    // aedes types no `persistence`; at runtime it is the broker's store (its default, in memory).
+    indexRetained((this.broker as unknown as { persistence: RetainedStore }).persistence)
     this.broker.on('client', (client) => this.live.set(client.id, client))
     this.broker.on('clientDisconnect', (client) => {
       if (this.live.get(client.id) === client) this.live.delete(client.id)

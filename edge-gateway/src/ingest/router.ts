@@ -42,6 +42,7 @@ const GAP_LOG_LINES_PER_SECOND = 10
  */
 export class FrameRouter {
   private gapLogBudget = { second: 0, lines: 0 }
+  private missingShown = -1
 
   constructor(private readonly o: FrameRouterOptions) {}
 
@@ -88,7 +89,7 @@ export class FrameRouter {
       this.deadLetter(topic, payload, d.reason, d.detail, d.deviceId, now, puback)
       return
     }
-    metrics.framesIn.inc({ kind: d.kind })
+    metrics.countFrameIn(d.kind)
     const verdict = seq.observe(d.deviceId, d.seq)
     if (verdict.kind === 'implausible') {
       this.deadLetter(topic, payload, 'invalid_value', verdict.detail, d.deviceId, now, puback)
@@ -110,7 +111,8 @@ export class FrameRouter {
       if (verdict.remaining === 0) metrics.gapsClosed.inc()
       store(GAPS, gapRecord(d.deviceId, venueId, verdict.gap.from, verdict.gap.to, verdict.remaining, now, now), noop)
     }
-    metrics.missing.set(seq.openMissing)
+    // Set only on change: it moves with gaps, which are rare, and a gauge write per frame is not free.
+    if (seq.openMissing !== this.missingShown) metrics.missing.set((this.missingShown = seq.openMissing))
     stats.accepted++
     switch (d.kind) {
       case 'pour':

@@ -26,12 +26,20 @@ function nameBytes(table: string): Buffer {
   return b
 }
 
-/** The record's size on disk, for `writeRecord`. */
+/** The record's size on disk. */
 export function recordSize(table: string, line: string): number {
   return HEADER + 8 + 2 + nameBytes(table).length + Buffer.byteLength(line, 'utf8')
 }
 
-/** Writes one v2 record at `off` in `buf` (which has `recordSize` bytes there); returns the offset after it. */
+/**
+ * At least the record's size on disk (a UTF-16 unit takes at most 3 UTF-8 bytes): room enough for `writeRecord`
+ * without counting the line's bytes first, a second pass over every line the WAL takes.
+ */
+export function maxRecordSize(table: string, line: string): number {
+  return HEADER + 8 + 2 + nameBytes(table).length + 3 * line.length
+}
+
+/** Writes one v2 record at `off` in `buf` (which has `maxRecordSize` bytes there); returns the offset after it. */
 export function writeRecord(buf: Buffer, off: number, lsn: number, table: string, line: string): number {
   const name = nameBytes(table)
   const body = off + HEADER

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync } from '
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError, OptionError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import { recordSize, scanRecords, writeRecord, type WalRecord } from './record.js'
+import { maxRecordSize, scanRecords, writeRecord, type WalRecord } from './record.js'
 
 /**
  * When a group commit counts as durable (when its records' `onDurable` runs):
@@ -152,17 +152,19 @@ export class WriteAheadLog {
   append(table: string, line: string, onDurable: () => void): number {
     if (this.closed) throw new Error('write-ahead log is closed')
     const lsn = this.nextLsn++
-    const size = recordSize(table, line)
-    if (this.active.bytes > 0 && this.active.bytes + size > this.segmentBytes) this.active = this.newSegment(lsn)
+    // Room is reserved for the longest the record can be, so the line is encoded once, straight into the chunk.
+    const room = maxRecordSize(table, line)
+    if (this.active.bytes > 0 && this.active.bytes + room > this.segmentBytes) this.active = this.newSegment(lsn)
     const seg = this.active
-    seg.bytes += size
-    seg.outstanding++
     let chunk = this.queue.at(-1)
-    if (chunk === undefined || chunk.seg !== seg || chunk.len + size > chunk.buf.length) {
-      chunk = { seg, buf: Buffer.allocUnsafe(Math.max(CHUNK_BYTES, size)), len: 0, onDurable: [] }
+    if (chunk === undefined || chunk.seg !== seg || chunk.len + room > chunk.buf.length) {
+      chunk = { seg, buf: Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room)), len: 0, onDurable: [] }
       this.queue.push(chunk)
     }
-    chunk.len = writeRecord(chunk.buf, chunk.len, lsn, table, line)
+    const end = writeRecord(chunk.buf, chunk.len, lsn, table, line)
+    seg.bytes += end - chunk.len
+    seg.outstanding++
+    chunk.len = end
     chunk.onDurable.push(onDurable)
     this.schedule()
     return lsn

@@ -13,6 +13,8 @@ export interface TableSinkOptions {
   onBatch?: (table: string, rows: number, ms: number) => void
   /** Releases a WAL record once its row is inserted (`addLogged`). Default: none. */
   release?: (lsn: number) => void
+  /** Which rows each batch keeps for its reader (`BatcherOptions.keep`), by table. Default: all. */
+  keep?: (table: string, row: Row) => boolean
 }
 
 /** The table registry: one `Batcher` per table spec, found by the table's name (WAL records carry the name). */
@@ -22,9 +24,10 @@ export class TableSink {
   constructor(o: TableSinkOptions) {
     const logger = o.logger ?? silentLogger
     for (const table of o.tables) {
-      const onBatch = o.onBatch
+      const { onBatch, keep } = o
       this.byName.set(table.name, new Batcher({
         table, insert: o.insert, batch: o.batch, logger, release: o.release, onBatch: onBatch && ((rows, ms) => onBatch(table.name, rows, ms)),
+        keep: keep && ((row) => keep(table.name, row)),
       }))
     }
   }
