@@ -21,7 +21,7 @@ export async function benchLoad(name: string, command: string, target: string, o
       throughput_fps: r.throughput.overall_fps,
       sustained_median_fps: r.throughput.sustained_median_fps,
       wall_seconds: r.throughput.seconds,
-      ...(r.baseline ? { baseline_fps: r.baseline.fps, ratio_to_baseline: r.baseline.ratio } : {}),
+      ...(r.baseline ? { baseline_fps: r.baseline.fps, ratio_to_baseline: r.baseline.ratio, baseline_sim_cpu_s: r.baseline.simCpuSeconds } : {}),
       freshness_p50_ms: Math.round(r.freshness.p50_ms),
       freshness_p99_ms: Math.round(r.freshness.p99_ms),
       freshness_max_ms: Math.round(r.freshness.max_ms),

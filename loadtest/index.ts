@@ -2,3 +2,4 @@ export { runLoad, type LoadOptions, type LoadReport, type ProcessUsage } from '.
 export { writeReport, renderHtml } from './src/report.js'
 export { account, type Accounting } from './src/accounting.js'
 export { latencySummary, windowRates, median, type LatencySummary } from './src/stats.js'
+export { runSimProcesses, type SimProcessOptions } from './src/sim-processes.js'

@@ -61,7 +61,7 @@ table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 12px;border-bottom
 <table>${rows([
     ['overall', `${fmt(r.throughput.overall_fps)} frames/s over ${fmt(r.throughput.seconds)} s`],
     ['sustained (5 s windows)', `median ${fmt(r.throughput.sustained_median_fps)}, min ${fmt(r.throughput.sustained_min_fps)} frames/s`],
-    ...(r.baseline ? ([['bare-broker baseline', `${fmt(r.baseline.fps)} frames/s — ratio ${r.baseline.ratio}`]] as [string, string][]) : []),
+    ...(r.baseline ? ([['bare-broker baseline', `${fmt(r.baseline.fps)} frames/s — ratio ${r.baseline.ratio} (simulator ${fmt(r.baseline.simCpuSeconds)} CPU s)`]] as [string, string][]) : []),
   ])}</table>
 ${throughput}
 <h2>Freshness</h2>

@@ -13,7 +13,10 @@ describe('tapflow load on the embedded path', () => {
       expect(r.freshness.samples).toBeGreaterThan(50)
       expect(r.throughput.overall_fps).toBeGreaterThan(0)
       expect(r.processes.map((p) => p.name)).toEqual(['broker + gateway + ClickHouse', 'simulator 0/1'])
-      if (batch === 1) expect(r.baseline?.frames).toBe(20_000)
+      if (batch === 1) {
+        expect(r.baseline?.frames).toBe(20_000)
+        expect(r.baseline?.simCpuSeconds).toBeGreaterThan(0)
+      }
 
       const dir = mkdtempSync(join(tmpdir(), 'tapflow-report-'))
       try {

@@ -1,58 +1,70 @@
 /**
  * A binary min-heap of timed events. Ties break on a caller-given key (device index and frame kind),
  * so the order of simultaneous events is the same however the fleet is sharded or paced.
+ * Kept as three parallel arrays, with the moving entry held aside while parents or children shift into its hole:
+ * an object per event (and an array per swap) was a steady stream of garbage at millions of events.
  */
-export interface TimedEvent<T> {
-  at: number
-  order: number
-  payload: T
-}
-
 export class EventHeap<T> {
-  private readonly items: TimedEvent<T>[] = []
+  private readonly ats: number[] = []
+  private readonly orders: number[] = []
+  private readonly payloads: T[] = []
+
   get size(): number {
-    return this.items.length
+    return this.ats.length
   }
 
   push(at: number, order: number, payload: T): void {
-    const ev = { at, order, payload }
-    const a = this.items
-    a.push(ev)
-    let i = a.length - 1
+    const { ats, orders, payloads } = this
+    let i = ats.length
+    ats.push(at)
+    orders.push(order)
+    payloads.push(payload)
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!less(a[i]!, a[p]!)) break
-      ;[a[i], a[p]] = [a[p]!, a[i]!]
+      const pa = ats[p]!
+      if (!(at < pa || (at === pa && order < orders[p]!))) break
+      ats[i] = pa
+      orders[i] = orders[p]!
+      payloads[i] = payloads[p]!
       i = p
     }
+    ats[i] = at
+    orders[i] = order
+    payloads[i] = payload
   }
 
-  peek(): TimedEvent<T> | undefined {
-    return this.items[0]
+  /** Time of the earliest event, if any. */
+  peekAt(): number | undefined {
+    return this.ats[0]
   }
 
-  pop(): TimedEvent<T> | undefined {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && less(a[l]!, a[m]!)) m = l
-        if (r < a.length && less(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
+  /** Removes the earliest event and returns its payload. */
+  pop(): T | undefined {
+    const { ats, orders, payloads } = this
+    if (ats.length === 0) return undefined
+    const top = payloads[0]
+    const at = ats.pop()!
+    const order = orders.pop()!
+    const payload = payloads.pop()!
+    const n = ats.length
+    if (n === 0) return top
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) break
+      const r = l + 1
+      let m = l
+      if (r < n && (ats[r]! < ats[l]! || (ats[r] === ats[l] && orders[r]! < orders[l]!))) m = r
+      const ma = ats[m]!
+      if (!(ma < at || (ma === at && orders[m]! < order))) break
+      ats[i] = ma
+      orders[i] = orders[m]!
+      payloads[i] = payloads[m]!
+      i = m
     }
+    ats[i] = at
+    orders[i] = order
+    payloads[i] = payload
     return top
   }
-}
-
-function less<T>(x: TimedEvent<T>, y: TimedEvent<T>): boolean {
-  return x.at < y.at || (x.at === y.at && x.order < y.order)
 }

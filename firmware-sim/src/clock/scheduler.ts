@@ -56,7 +56,7 @@ export class Scheduler {
 
   /** Simulated time of the next event, if any. */
   get nextAt(): number | undefined {
-    return this.heap.peek()?.at
+    return this.heap.peekAt()
   }
 
   /** Queues `task` at simulated time `at`; `key` orders events that share a time. */
@@ -69,17 +69,17 @@ export class Scheduler {
     this.stopped = false
     let sinceYield = 0
     while (!this.stopped) {
-      const next = this.heap.peek()
-      if (next === undefined || next.at > this.until) break
-      const delay = this.clock.realDelayUntil(next.at)
+      const at = this.heap.peekAt()
+      if (at === undefined || at > this.until) break
+      const delay = this.clock.realDelayUntil(at)
       if (delay > 0) {
         await this.sleep(Math.min(delay, 250))
         sinceYield = 0
         continue
       }
-      this.heap.pop()
-      this.clock.advanceTo(next.at)
-      next.payload(next.at)
+      const task = this.heap.pop()!
+      this.clock.advanceTo(at)
+      task(at)
       this.processed++
       const wait = this.gate?.()
       if (wait !== undefined) {

@@ -28,6 +28,10 @@ export class ColdChain {
   private readonly compressorPhase: number
   private lineC: number
   private lineAt = 0
+  private kegAt = Number.NaN
+  private kegC = 0
+  private ambientAt = Number.NaN
+  private ambientC = 0
 
   constructor(opts: ColdChainOptions) {
     this.venue = opts.venue
@@ -50,14 +54,22 @@ export class ColdChain {
 
   /** Cold room: set point plus a compressor duty-cycle ripple, plus any cooling failure. */
   keg(t: number): number {
-    const rise = this.faults.any ? this.faults.at(t).tempRiseC : 0
-    return this.venue.setpointC + 0.4 * Math.sin((2 * Math.PI * t) / (20 * MIN) + this.compressorPhase) + rise
+    // A pour or a reading asks for the same instant two or three times (directly and through `line`). Only the
+    // ripple is kept: a fault put on at this very instant must still count.
+    if (t !== this.kegAt) {
+      this.kegC = this.venue.setpointC + 0.4 * Math.sin((2 * Math.PI * t) / (20 * MIN) + this.compressorPhase)
+      this.kegAt = t
+    }
+    return this.faults.any ? this.kegC + this.faults.at(t).tempRiseC : this.kegC
   }
 
   /** Bar air: warmer when busy and in the afternoon. */
   ambient(t: number): number {
+    if (t === this.ambientAt) return this.ambientC
     const h = this.local.hour(t)
-    return this.venue.ambientC + 2 * busyness(this.venue.type, h) + 1.5 * Math.sin((2 * Math.PI * (h - 9)) / 24)
+    this.ambientC = this.venue.ambientC + 2 * busyness(this.venue.type, h) + 1.5 * Math.sin((2 * Math.PI * (h - 9)) / 24)
+    this.ambientAt = t
+    return this.ambientC
   }
 
   /** The line warms towards a mix of keg and air while idle; a pour flushes it back to keg temperature. */

@@ -59,7 +59,6 @@ export type PourMeasurement = Pick<
 
 /** A pour's (or drip's) measured fields as the tap's sensors and firmware report them. */
 export function quantizePour(m: PourMeasurement): PourMeasurement {
-  const q = (s: Sensor, x: number | null | undefined): number => quantize(s, x ?? 0)
   return {
     ...m,
     volume_ml: q(SENSORS.flowVolume, m.volume_ml),
@@ -70,4 +69,9 @@ export function quantizePour(m: PourMeasurement): PourMeasurement {
     keg_remaining_ml: q(SENSORS.kegMl, m.keg_remaining_ml),
     beverage_temp_c: q(SENSORS.temperature, m.beverage_temp_c),
   }
+}
+
+// Top level, not a closure in quantizePour: the dev loader wraps every closure it creates in a naming call, per pour.
+function q(s: Sensor, x: number | null | undefined): number {
+  return quantize(s, x ?? 0)
 }

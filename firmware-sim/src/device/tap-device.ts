@@ -1,9 +1,10 @@
-import { HealthFrame, PourEvent, TemperatureReading, topicFor, type FrameKind, type PourEventInit } from '../../../proto/index.js'
+import { topicFor, type FrameKind, type PourEventInit } from '../../../proto/index.js'
 import { Rng } from '../../../common/index.js'
 import { FaultState } from '../profiles/index.js'
 import { ColdChain } from './cold-chain.js'
 import { quantize, quantizePour, SENSORS } from './sensors.js'
 import { Uplink } from './uplink.js'
+import { encodeHealth, encodePour, encodeTemperature } from './wire-encode.js'
 import { demandFor, withinHours, type Demand, type LocalTime } from './venue.js'
 import { DEFAULT_INTERVALS, type DevicePorts, type DeviceSpec, type Frame, type TelemetryIntervals, type VenueSpec } from './types.js'
 
@@ -165,14 +166,14 @@ export class TapDevice {
   /** Encodes a pour with the next seq; the measured fields come from a real pour or a drip. */
   private pourFrame(t: number, fx: { skewMs: number }, measured: PourMeasurement): Frame {
     const seq = this.nextSeq()
-    const msg = PourEvent.encode({
+    const msg = encodePour({
       device_id: this.spec.deviceId,
       seq,
       ts_ms: t + fx.skewMs,
       line_id: this.spec.lineId,
       beverage_id: this.spec.beverageId,
       ...quantizePour(measured),
-    }).finish()
+    })
     return this.frame('pour', t, seq, msg)
   }
 
@@ -192,7 +193,7 @@ export class TapDevice {
     if (fx.sensorStuck) read = this.stuck ??= read
     else this.stuck = undefined
     const seq = this.nextSeq()
-    const msg = TemperatureReading.encode({
+    const msg = encodeTemperature({
       device_id: this.spec.deviceId,
       seq,
       ts_ms: t + fx.skewMs,
@@ -200,7 +201,7 @@ export class TapDevice {
       line_temp_c: quantize(SENSORS.temperature, read.line),
       keg_temp_c: quantize(SENSORS.temperature, read.keg),
       ambient_temp_c: quantize(SENSORS.temperature, read.ambient),
-    }).finish()
+    })
     return this.frame('temp', t, seq, msg)
   }
 
@@ -235,7 +236,7 @@ export class TapDevice {
       this.rebootCount++
     }
     const seq = this.nextSeq()
-    const msg = HealthFrame.encode({
+    const msg = encodeHealth({
       device_id: this.spec.deviceId,
       seq,
       ts_ms: t + fx.skewMs,
@@ -246,7 +247,7 @@ export class TapDevice {
       valve_cycles: this.valveCycles,
       error_codes: fx.voltageDropV > 1.5 ? [BROWNOUT_ERROR] : [],
       reboot_count: this.rebootCount,
-    }).finish()
+    })
     return this.frame('health', t, seq, msg)
   }
 

@@ -64,13 +64,14 @@ const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
 /**
- * Local hour and weekday in a time zone. Offsets change only at DST boundaries,
- * so one Intl lookup per zone per hour is cached and reused by every tap in the venue.
+ * Local hour and weekday in a time zone. Offsets change only at DST boundaries, so each hour's offset is looked up
+ * with Intl once and kept, shared by every tap in the zone. Not one cached hour: taps drawing their next pour probe
+ * hours ahead of the others, and a single entry would make them evict each other on every call.
  */
 export class LocalTime {
   private readonly fmt: Intl.DateTimeFormat
-  private cachedHour = Number.NaN
-  private cachedOffset = 0
+  /** Offset by hour index (ts / 1 h); a year of hours is 8,760 numbers, so emptied only past that. */
+  private readonly offsets = new Map<number, number>()
 
   constructor(readonly timeZone: string) {
     this.fmt = new Intl.DateTimeFormat('en-US', {
@@ -86,14 +87,14 @@ export class LocalTime {
 
   offsetMs(ts: number): number {
     const hourIdx = Math.floor(ts / HOUR)
-    if (hourIdx !== this.cachedHour) {
-      const p: Record<string, number> = {}
-      for (const part of this.fmt.formatToParts(hourIdx * HOUR)) p[part.type] = Number(part.value)
-      const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!)
-      this.cachedOffset = asUtc - hourIdx * HOUR
-      this.cachedHour = hourIdx
-    }
-    return this.cachedOffset
+    const known = this.offsets.get(hourIdx)
+    if (known !== undefined) return known
+    const p: Record<string, number> = {}
+    for (const part of this.fmt.formatToParts(hourIdx * HOUR)) p[part.type] = Number(part.value)
+    const offset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!) - hourIdx * HOUR
+    if (this.offsets.size >= 8_760) this.offsets.clear()
+    this.offsets.set(hourIdx, offset)
+    return offset
   }
 
   hour(ts: number): number {

@@ -1,7 +1,8 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { MqttError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import { BatchWriter, topicFor } from '../../../proto/index.js'
+import { topicFor } from '../../../proto/index.js'
 import type { DeviceSpec, Frame } from '../device/types.js'
+import { encodeBatch } from './batch-encode.js'
 import type { CommandHandler, DeviceTransport, TransportStats } from './transport.js'
 
 export interface MqttTransportOptions {
@@ -27,6 +28,17 @@ export interface MqttTransportOptions {
    */
   drainTimeoutMs?: number
   logger?: Logger
+}
+
+/**
+ * Per-message costs of mqtt.js that a fleet of thousands of sessions pays on every publish and PUBACK: a debug call
+ * per step (a dozen per publish, even when disabled) and a keepalive timer re-armed on every packet. Pings then go
+ * every keepalive/2 whatever the traffic, which costs a few per second for the whole fleet. `DEBUG=mqttjs*` keeps
+ * mqtt.js's own logging.
+ */
+const HOT_PATH: Pick<IClientOptions, 'log' | 'reschedulePings'> = {
+  reschedulePings: false,
+  ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined }),
 }
 
 /**
@@ -100,6 +112,7 @@ export class MqttTransport implements DeviceTransport {
       reconnectPeriod: 1000,
       connectTimeout: this.opts.connectTimeoutMs,
       will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...HOT_PATH,
       ...this.credentials?.(d.deviceId),
     }
     const client = mqtt.connect(this.opts.url, options)
@@ -138,16 +151,19 @@ export class MqttTransport implements DeviceTransport {
     }
     let b = this.batches.get(frame.deviceId)
     if (b === undefined) {
-      b = { writer: new BatchWriter(), topic: frame.topic.slice(0, frame.topic.lastIndexOf('/') + 1) + 'batch' }
+      b = { frames: [], topic: frame.topic.slice(0, frame.topic.lastIndexOf('/') + 1) + 'batch' }
       this.batches.set(frame.deviceId, b)
     }
-    b.writer.add(frame.kind, frame.payload)
-    if (b.writer.count >= this.opts.batch) this.sendBatch(frame.deviceId, b)
+    b.frames.push(frame)
+    if (b.frames.length >= this.opts.batch) this.sendBatch(frame.deviceId, b)
   }
 
   private sendBatch(deviceId: string, b: PendingBatch): void {
-    const n = b.writer.count
-    if (n > 0) this.send(this.clients.get(deviceId)!, deviceId, b.topic, b.writer.finish(), n)
+    const n = b.frames.length
+    if (n === 0) return
+    const payload = encodeBatch(b.frames)
+    b.frames.length = 0
+    this.send(this.clients.get(deviceId)!, deviceId, b.topic, payload, n)
   }
 
   /** One MQTT message carrying `frames` frames; they are acknowledged together. */
@@ -221,6 +237,7 @@ export class MqttTransport implements DeviceTransport {
 }
 
 interface PendingBatch {
-  writer: BatchWriter
+  /** Frames waiting for the batch to fill, encoded into one TelemetryBatch when it does. */
+  frames: Frame[]
   topic: string
 }

@@ -175,7 +175,7 @@ export class Simulator {
   /** A frame off a device's uplink: onto the transport, counted, and the run ends at `maxFrames`. */
   private transmit(frame: Frame): void {
     const max = this.opts.maxFrames ?? Number.POSITIVE_INFINITY
-    if (this.framesSent >= max || this.retired.has(frame.deviceId)) return
+    if (this.framesSent >= max || (this.retired.size > 0 && this.retired.has(frame.deviceId))) return
     this.opts.transport.publish(frame)
     this.stats.frames[frame.kind]++
     this.stats.simTime = frame.tsMs
