@@ -157,9 +157,9 @@ function countBelow(v: number, p: Float32Array): number {
  */
 export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: Uint8Array; cols: Uint8Array } {
   const { rows, cols, values } = x
-  // Row-major on shared memory when a worker thread builds histograms from it.
+  // On shared memory when a worker thread reads them too.
   const byRow = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols))
-  const byCol = new Uint8Array(rows * cols)
+  const byCol = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols))
   const padded = edges.upper.map(padEdges)
   const { bins } = edges
   // Rows outer: the input and byRow are read and written in order.
