@@ -27,7 +27,7 @@ const MIN_SHARED_ROWS = 20_000
  * Polls of the control block before sleeping in Atomics.wait (tens of microseconds): jobs follow each other within
  * microseconds while a tree grows, and a futex sleep and wake-up costs more than that on each side.
  */
-const SPIN = 20_000
+const SPIN = Number(process.env.SPIN ?? 20_000)
 
 /** The worker's view of the shared memory, sent once at start. */
 interface WorkerData {
@@ -62,7 +62,8 @@ function workerLoop(setup: {
     Atomics.notify(ctl, s.READY)
     for (;;) {
       for (let i = 0; i < s.SPIN && Atomics.load(ctl, s.SEQ) === seq; i++);
-      Atomics.wait(ctl, s.SEQ, seq)
+      // A loop: a wait may end without a new job (a spurious wake-up would otherwise rerun the last one).
+      while (Atomics.load(ctl, s.SEQ) === seq) Atomics.wait(ctl, s.SEQ, seq)
       seq = Atomics.load(ctl, s.SEQ)
       const kind = ctl[s.KIND]
       if (kind === s.STOP) return
