@@ -175,9 +175,9 @@ function prefixTable(p: Float32Array): Uint8Array {
 
 /**
  * The matrix as bins, twice: row-major like the input (a row's bins are adjacent, so one pass builds every
- * histogram) and column-major (partitioning a leaf reads one feature of ascending rows).
+ * histogram) and column-major (partitioning a leaf reads one feature of ascending rows); and which features have NaN.
  */
-export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: Uint8Array; cols: Uint8Array } {
+export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: Uint8Array; cols: Uint8Array; hasNan: Uint8Array } {
   const { rows, cols, values } = x
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length)
   // On shared memory when a worker thread reads them too.
@@ -186,6 +186,7 @@ export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: U
   const padded = edges.upper.map(padEdges)
   const tables = padded.map(prefixTable)
   const { bins } = edges
+  const hasNan = new Uint8Array(cols)
   // Rows outer: the input and byRow are read and written in order.
   for (let i = 0, j = 0; i < rows; i++) {
     for (let f = 0; f < cols; f++, j++) {
@@ -193,6 +194,7 @@ export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: U
       let b: number
       if (v !== v) {
         b = bins[f]!
+        hasNan[f] = 1
       } else {
         const p = padded[f]!
         b = tables[f]![orderKey(bits[j]!) >>> 16]!
@@ -202,5 +204,5 @@ export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: U
       byCol[f * rows + i] = b
     }
   }
-  return { rows: byRow, cols: byCol }
+  return { rows: byRow, cols: byCol, hasNan }
 }

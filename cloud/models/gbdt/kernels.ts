@@ -6,6 +6,10 @@
  * A histogram holds, per feature and bin, four float64 slots: gradient sum, hessian sum, row count (exact in a
  * float64, for minSamplesLeaf) and padding, so one bin's update touches one cache line (measured ~15 % faster than
  * counts in an array of their own). Feature f's 256 bins (255 values + NaN) start at `f << 10`.
+ *
+ * Counting is a third of a histogram's updates, and large leaves rarely need it: their prefix hessian sums already
+ * show that both sides of a split hold minSamplesLeaf rows (see `bestSplit`). So large leaves are built without
+ * counts ("inexact"), and the few features where it matters are counted exactly on demand.
  */
 
 /** What the kernels work on: the same arrays on both threads (on shared memory when there is a worker). */
@@ -28,6 +32,13 @@ export interface KernelData {
   feats: Int32Array
   /** Per-bin row counts of all rows, in histogram layout (count slots only), once the first full root is built. */
   rootCounts: Float64Array
+  /** 1 where a feature has NaN in some training row. */
+  hasNan: Uint8Array
+  l2: number
+  minSamplesLeaf: number
+  /** Bounds of any row's hessian: without counts, a hessian sum s covers between s / hMax and s / hMin rows. */
+  hMin: number
+  hMax: number
   /** Raw scores, labels and row weights, for gradients. */
   raw: Float64Array
   y: Float32Array
@@ -42,26 +53,29 @@ export interface NodeTask {
   parent: Float64Array | null
   start: number
   end: number
-  /** 1: count rows; 0: copy the counts from `rootCounts` (a root over every row), saving a third of the updates. */
+  /**
+   * 1: count rows; 0: copy the counts from `rootCounts` (a root over every row); 2: no counts (an inexact histogram).
+   */
   counts: number
+  /** 1 where the parent's histogram has counts; the large leaf's has them when both the parent's and the small's do. */
+  parentExact: number
   /** 1 where the best split of the small (resp. large) leaf is wanted. */
   splitSmall: number
   splitLarge: number
-  /** Gradient, hessian and row totals of the small and the large leaf. */
+  /** Gradient and hessian totals of the small and the large leaf; the large leaf's rows follow the small's range. */
   gs: number
   hs: number
-  cs: number
   gl: number
   hl: number
-  cl: number
-  l2: number
-  minSamplesLeaf: number
+  /** The large leaf's rows, `order[largeStart, largeEnd)`. */
+  largeStart: number
+  largeEnd: number
 }
 
 /**
  * A node's histograms over features `feats[qFrom, qTo)`: zeroes and fills the small leaf's, subtracts it from the
  * parent's (histogram subtraction: the larger sibling's for free), and writes each wanted best split to `best`
- * (6 slots from `at` for the small leaf, 6 more for the large, as `bestSplit` writes them).
+ * (8 slots from `at` for the small leaf, 8 more for the large, as `bestSplit` writes them).
  */
 export function nodeJob(d: KernelData, t: NodeTask, qFrom: number, qTo: number, best: Float64Array, at: number): void {
   const { feats } = d
@@ -71,7 +85,19 @@ export function nodeJob(d: KernelData, t: NodeTask, qFrom: number, qTo: number, 
     s.fill(0, o, o + 1024)
     if (t.counts === 0) for (let j = o + 2; j < o + 1024; j += 4) s[j] = d.rootCounts[j]!
   }
-  fillHistogram(d, t.start, t.end, qFrom, qTo, s, t.counts)
+  fillHistogram(d, t.start, t.end, qFrom, qTo, s, t.counts === 1 ? 1 : 0)
+  // Without counts, the NaN bins still get theirs: whether a leaf has NaN decides which sides NaN may take.
+  if (t.counts === 2) {
+    for (let q = qFrom; q < qTo; q++) {
+      const f = feats[q]!
+      if (d.hasNan[f] === 0) continue
+      const nan = d.nBins[f]!
+      const col = d.colBins.subarray(f * d.rows, (f + 1) * d.rows)
+      let n = 0
+      for (let k = t.start; k < t.end; k++) if (col[d.order[k]!] === nan) n++
+      s[(((f << 8) + nan) << 2) + 2] = n
+    }
+  }
   const p = t.parent
   if (p !== null) {
     for (let q = qFrom; q < qTo; q++) {
@@ -79,8 +105,9 @@ export function nodeJob(d: KernelData, t: NodeTask, qFrom: number, qTo: number, 
       for (let j = o; j < o + 1024; j++) p[j] = p[j]! - s[j]!
     }
   }
-  if (t.splitSmall === 1) bestSplit(d, s, qFrom, qTo, t.gs, t.hs, t.cs, t.l2, t.minSamplesLeaf, best, at)
-  if (t.splitLarge === 1 && p !== null) bestSplit(d, p, qFrom, qTo, t.gl, t.hl, t.cl, t.l2, t.minSamplesLeaf, best, at + 6)
+  const exact = t.counts === 2 ? 0 : 1
+  if (t.splitSmall === 1) bestSplit(d, s, exact, t.start, t.end, qFrom, qTo, t.gs, t.hs, best, at)
+  if (t.splitLarge === 1 && p !== null) bestSplit(d, p, exact & t.parentExact, t.largeStart, t.largeEnd, qFrom, qTo, t.gl, t.hl, best, at + 8)
 }
 
 /**
@@ -148,70 +175,120 @@ export function fillHistogram(d: KernelData, start: number, end: number, qFrom: 
 }
 
 /**
- * The best split of a leaf (totals g, h, c) over features `feats[qFrom, qTo)` and their bins, trying NaN rows on
- * each side (scikit-learn's rule); a feature without NaN in the leaf sends future NaN to the child with more rows.
- * Writes gain (0: none), feature, bin, missingLeft (0/1), left gradient and left hessian to `out[at, at + 6)`.
- * Ties keep the first feature and bin, so the best of two feature ranges is the lower range's unless the upper's gains
- * strictly more.
+ * The best split of leaf `order[start, end)` (gradient and hessian totals g, h) over features `feats[qFrom, qTo)`
+ * and their bins, trying NaN rows on each side (scikit-learn's rule); a feature without NaN in the leaf sends future
+ * NaN to the child with more rows. Writes gain (0: none), feature, bin, missingLeft (0/1, or 2: "to the side with
+ * more rows", settled by the partition), left gradient, left hessian and the candidate's scan position to
+ * `out[at, at + 7)`. Ties keep the first position, so the best of two feature ranges is the lower range's unless
+ * the upper's gains strictly more.
+ *
+ * With `exact` 0 the histogram has no counts but the NaN bins'. A side whose hessian sum is s then holds between
+ * s / hMax and s / hMin rows, which settles minSamplesLeaf for all but a few bins near the ends. A feature with such
+ * an unsettled candidate that could beat the best one is counted exactly over the leaf's rows and scanned again:
+ * the result is the exact one.
  */
-export function bestSplit(d: KernelData, hv: Float64Array, qFrom: number, qTo: number, g: number, h: number, c: number, l2: number, msl: number, out: Float64Array, at: number): void {
-  // scikit-learn's min_hessian_to_split: a child whose hessian sum is below this is too flat to fit.
-  const minHessian = 1e-3
-  const parent = (g * g) / (h + l2)
-  let best = 0
+export function bestSplit(d: KernelData, hv: Float64Array, exact: number, start: number, end: number, qFrom: number, qTo: number, g: number, h: number, out: Float64Array, at: number): void {
+  out[at] = 0
+  out[at + 6] = -1
+  // Features to count exactly, each with the highest gain it may add.
+  let pending: number[] | null = null
   for (let q = qFrom; q < qTo; q++) {
     const f = d.feats[q]!
-    const nb = d.nBins[f]!
-    const off = f << 8
-    const m = (off + nb) << 2
-    const gm = hv[m]!
-    const hm = hv[m + 1]!
-    const cm = hv[m + 2]!
-    let gl = 0
-    let hl = 0
-    let cl = 0
-    for (let b = 0; b < nb; b++) {
-      const j = (off + b) << 2
-      gl += hv[j]!
-      hl += hv[j + 1]!
-      cl += hv[j + 2]!
-      // NaN rows right.
-      let cr = c - cl
-      if (cl >= msl && cr >= msl && hl >= minHessian && h - hl >= minHessian) {
-        const gr = g - gl
-        const gain = (gl * gl) / (hl + l2) + (gr * gr) / (h - hl + l2) - parent
-        if (gain > best) {
-          best = gain
-          out[at] = gain
-          out[at + 1] = f
-          out[at + 2] = b
-          out[at + 3] = cm > 0 ? 0 : cl >= cr ? 1 : 0
-          out[at + 4] = gl
-          out[at + 5] = hl
-        }
+    const unsettled = exact === 1 ? scanFeature(d, hv, hv, (f << 10) + 2, 4, q, g, h, end - start, out, at) : scanFeature(d, hv, null, 0, 0, q, g, h, end - start, out, at)
+    if (unsettled > 0) {
+      pending ??= []
+      pending.push(q, unsettled)
+    }
+  }
+  if (pending === null) return
+  const counts = new Float64Array(256)
+  for (let i = 0; i < pending.length; i += 2) {
+    // A later feature may have raised the best above what this one could add (a tie may still win: it comes first).
+    if (pending[i + 1]! < out[at]!) continue
+    const q = pending[i]!
+    const f = d.feats[q]!
+    counts.fill(0)
+    const col = d.colBins.subarray(f * d.rows, (f + 1) * d.rows)
+    for (let k = start; k < end; k++) counts[col[d.order[k]!]!]!++
+    scanFeature(d, hv, counts, 0, 1, q, g, h, end - start, out, at)
+  }
+}
+
+/**
+ * One feature's candidates for `bestSplit`, with counts `cnt[cOff + b * cStride]`, or without (`cnt` null). Updates
+ * the best in `out`; without counts returns the highest gain among candidates whose row counts it could not settle
+ * and that could still win (else 0).
+ */
+export function scanFeature(d: KernelData, hv: Float64Array, cnt: Float64Array | null, cOff: number, cStride: number, q: number, g: number, h: number, c: number, out: Float64Array, at: number): number {
+  // scikit-learn's min_hessian_to_split: a child whose hessian sum is below this is too flat to fit.
+  const minHessian = 1e-3
+  const { l2, minSamplesLeaf: msl } = d
+  const f = d.feats[q]!
+  const nb = d.nBins[f]!
+  const off = f << 8
+  const parent = (g * g) / (h + l2)
+  // Hessian sums above `sure` surely cover msl rows, below `never` surely not. The margin covers rounding: far above
+  // the error of sums and differences of up to `rows` hessians, far below one row's.
+  const margin = 1e-6 * d.rows * d.hMax
+  const sure = msl * d.hMax + margin
+  const never = msl * d.hMin - margin
+  let unsettled = 0
+  // 0: surely fewer than msl rows; 1: surely at least msl; 2: cannot tell.
+  const side = (hs: number): number => (hs < never ? 0 : hs >= sure ? 1 : 2)
+  const m = (off + nb) << 2
+  const gm = hv[m]!
+  const hm = hv[m + 1]!
+  // The NaN bin's count is exact in every histogram.
+  const cm = hv[m + 2]!
+  let gl = 0
+  let hl = 0
+  let cl = 0
+  for (let b = 0; b < nb; b++) {
+    const j = (off + b) << 2
+    gl += hv[j]!
+    hl += hv[j + 1]!
+    if (cnt !== null) cl += cnt[cOff + b * cStride]!
+    const pos = q * 1024 + b * 2
+    // NaN rows right.
+    if (hl >= minHessian && h - hl >= minHessian) {
+      const gr = g - gl
+      const gain = (gl * gl) / (hl + l2) + (gr * gr) / (h - hl + l2) - parent
+      if (cnt !== null) {
+        if (cl >= msl && c - cl >= msl && (gain > out[at]! || (gain === out[at]! && pos < out[at + 6]!))) setBest(out, at, gain, f, b, cm > 0 ? 0 : cl >= c - cl ? 1 : 0, gl, hl, pos)
+      } else if (gain >= out[at]!) {
+        const sides = side(hl) * side(h - hl)
+        if (sides === 1 && gain > out[at]!) setBest(out, at, gain, f, b, cm > 0 ? 0 : 2, gl, hl, pos)
+        else if (sides > 1) unsettled = Math.max(unsettled, gain)
       }
-      if (cm === 0) continue
-      // NaN rows left.
-      const gl2 = gl + gm
-      const hl2 = hl + hm
-      const cl2 = cl + cm
-      cr = c - cl2
-      if (cl2 >= msl && cr >= msl && hl2 >= minHessian && h - hl2 >= minHessian) {
-        const gr = g - gl2
-        const gain = (gl2 * gl2) / (hl2 + l2) + (gr * gr) / (h - hl2 + l2) - parent
-        if (gain > best) {
-          best = gain
-          out[at] = gain
-          out[at + 1] = f
-          out[at + 2] = b
-          out[at + 3] = 1
-          out[at + 4] = gl2
-          out[at + 5] = hl2
-        }
+    }
+    if (cm === 0) continue
+    // NaN rows left.
+    const gl2 = gl + gm
+    const hl2 = hl + hm
+    if (hl2 >= minHessian && h - hl2 >= minHessian) {
+      const gr2 = g - gl2
+      const gain2 = (gl2 * gl2) / (hl2 + l2) + (gr2 * gr2) / (h - hl2 + l2) - parent
+      if (cnt !== null) {
+        const cl2 = cl + cm
+        if (cl2 >= msl && c - cl2 >= msl && (gain2 > out[at]! || (gain2 === out[at]! && pos + 1 < out[at + 6]!))) setBest(out, at, gain2, f, b, 1, gl2, hl2, pos + 1)
+      } else if (gain2 >= out[at]!) {
+        const sides = side(hl2) * side(h - hl2)
+        if (sides === 1 && gain2 > out[at]!) setBest(out, at, gain2, f, b, 1, gl2, hl2, pos + 1)
+        else if (sides > 1) unsettled = Math.max(unsettled, gain2)
       }
     }
   }
-  if (best === 0) out[at] = 0
+  return unsettled
+}
+
+export function setBest(out: Float64Array, at: number, gain: number, f: number, b: number, missingLeft: number, gl: number, hl: number, pos: number): void {
+  out[at] = gain
+  out[at + 1] = f
+  out[at + 2] = b
+  out[at + 3] = missingLeft
+  out[at + 4] = gl
+  out[at + 5] = hl
+  out[at + 6] = pos
 }
 
 /**

@@ -1,5 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
-import { bestSplit, fillHistogram, gradients, nodeJob, partitionRows, type KernelData, type NodeTask } from './kernels.js'
+import { bestSplit, fillHistogram, gradients, nodeJob, partitionRows, scanFeature, setBest, type KernelData, type NodeTask } from './kernels.js'
 
 /** Slots of the shared control block. */
 const SEQ = 0 // bumped by this thread to hand the worker a job
@@ -15,7 +15,7 @@ const STOP = 4
  * then the worker's feature range. A partition job uses slots 0..4 (from, to, feature, bin, missingLeft) and returns
  * its left count in slot 5; a gradients job uses 0..2 (from, to, binary).
  */
-const NODE_NUMBERS = ['start', 'end', 'counts', 'splitSmall', 'splitLarge', 'gs', 'hs', 'cs', 'gl', 'hl', 'cl', 'l2', 'minSamplesLeaf'] as const
+const NODE_NUMBERS = ['start', 'end', 'counts', 'parentExact', 'splitSmall', 'splitLarge', 'gs', 'hs', 'gl', 'hl', 'largeStart', 'largeEnd'] as const
 const TASK_SLOTS = 2 + NODE_NUMBERS.length + 2
 /** How long to wait for the worker to start before training on one thread. */
 const START_TIMEOUT_MS = 10_000
@@ -27,7 +27,7 @@ const MIN_SHARED_ROWS = 20_000
  * Polls of the control block before sleeping in Atomics.wait (tens of microseconds): jobs follow each other within
  * microseconds while a tree grows, and a futex sleep and wake-up costs more than that on each side.
  */
-const SPIN = Number(process.env.SPIN ?? 20_000)
+const SPIN = 20_000
 
 /** The worker's view of the shared memory, sent once at start. */
 interface WorkerData {
@@ -42,7 +42,7 @@ interface WorkerData {
 /**
  * The worker's loop, run from its source text (hence self-contained: what it needs arrives as `setup`): wait for a
  * job in the control block, run a kernel on its share, signal, repeat. It fills the upper half of the features (and
- * writes its best splits from slot 12 of `best`), and partitions or computes gradients for the upper half of the rows.
+ * writes its best splits from slot 16 of `best`), and partitions or computes gradients for the upper half of the rows.
  */
 function workerLoop(setup: {
   workerData: WorkerData
@@ -74,7 +74,7 @@ function workerLoop(setup: {
         t.parent = task[1]! < 0 ? null : hists.get(task[1]!)
         s.numbers.forEach((name, i) => (t[name] = task[2 + i]))
         const q = 2 + s.numbers.length
-        k.nodeJob(w.d, t as unknown as NodeTask, task[q]!, task[q + 1]!, best, 12)
+        k.nodeJob(w.d, t as unknown as NodeTask, task[q]!, task[q + 1]!, best, 16)
       } else if (kind === s.PARTITION) {
         task[5] = k.partitionRows(w.d, task[0]!, task[1]!, task[2]!, task[3]!, task[4]!)
       } else {
@@ -112,12 +112,12 @@ export class TrainWorker {
   private seq = 0
   private nextId = 0
 
-  /** `d`'s arrays must be on shared memory (the trainer allocates them so), and `best` of 24 slots too. */
+  /** `d`'s arrays must be on shared memory (the trainer allocates them so), and `best` of 32 slots too. */
   private constructor(private readonly d: KernelData, private readonly best: Float64Array) {
     this.port = new MessageChannel()
     // An eval'd CommonJS worker: no module loader needed, so it starts the same under tsx, vitest or plain node.
     // `__name` is the name-keeping helper some TypeScript transpilers insert into function bodies.
-    const kernels = [nodeJob, fillHistogram, bestSplit, partitionRows, gradients]
+    const kernels = [nodeJob, fillHistogram, bestSplit, scanFeature, setBest, partitionRows, gradients]
     const source = `const __name = (f) => f;\nconst { workerData, receiveMessageOnPort } = require('node:worker_threads');\n` +
       kernels.map((f) => `${f.toString()}\n`).join('') +
       `(${workerLoop.toString()})({ workerData, receive: receiveMessageOnPort, k: { nodeJob, partitionRows, gradients } });\n`
@@ -153,14 +153,14 @@ export class TrainWorker {
 
   /**
    * `nodeJob` over the first `nFeat` features, shared with the worker when big enough. Best splits land in `best` as
-   * `nodeJob` writes them, this thread's from slot 0 and the worker's from slot 12 (gain 0 when it had no share).
+   * `nodeJob` writes them, this thread's from slot 0 and the worker's from slot 16 (gain 0 when it had no share).
    */
   node(t: NodeTask, small: SharedHist, parent: SharedHist | null, nFeat: number): void {
     const best = this.best
     if ((t.end - t.start) * nFeat < MIN_SHARED_NODE || nFeat < 2) {
       nodeJob(this.d, t, 0, nFeat, best, 0)
-      best[12] = 0
-      best[18] = 0
+      best[16] = 0
+      best[24] = 0
       return
     }
     const half = nFeat >> 1

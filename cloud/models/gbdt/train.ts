@@ -44,12 +44,18 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
     scratch: alloc(Uint32Array, n * 4),
     feats: alloc(Int32Array, cols * 4),
     rootCounts: alloc(Float64Array, cols * 1024 * 8),
+    hasNan: bins.hasNan,
+    l2: o.l2,
+    minSamplesLeaf: o.minSamplesLeaf,
+    // Logloss: p(1 - p) <= 1/4 (at least 1e-16) times the row's weight; squared error: 1.
+    hMin: o.objective === 'binary' ? 1e-16 * Math.min(1, o.positiveWeight) : 1,
+    hMax: o.objective === 'binary' ? 0.25 * Math.max(1, o.positiveWeight) : 1,
     raw: alloc(Float64Array, n * 8).fill(baseScore),
     y: labels,
     weight,
   }
   for (let f = 0; f < cols; f++) d.feats[f] = f
-  const best = alloc(Float64Array, 24 * 8)
+  const best = alloc(Float64Array, 32 * 8)
   const worker = shared ? TrainWorker.start(d, best) ?? null : null
   const ctx: GrowContext = {
     d,

@@ -20,7 +20,7 @@ export interface GrowContext {
   pool: Hist[]
   /** A second thread, with `d` on shared memory; null: one thread. */
   worker: TrainWorker | null
-  /** Best splits as `nodeJob` writes them: this thread's from slot 0, the worker's from slot 12. */
+  /** Best splits as `nodeJob` writes them: this thread's from slot 0, the worker's from slot 16. */
   best: Float64Array
   /** Whether `d.rootCounts` holds the counts of every row (filled by the first tree whose root holds every row). */
   haveRootCounts: boolean
@@ -45,11 +45,14 @@ interface Leaf {
   g: number
   h: number
   hist: Hist | null
+  /** Whether `hist` has row counts (kernels.ts). */
+  exact: boolean
   // Best split found (gain 0 when none).
   gain: number
   feature: number
   bin: number
-  missingLeft: boolean
+  /** 0, 1, or 2: to the side with more rows (known once partitioned). */
+  missingLeft: number
   lg: number
   lh: number
 }
@@ -82,7 +85,7 @@ export function growTree(c: GrowContext): GrownTree {
   // Bins never change, so a root over every row and feature has the same counts every time: copy them, and
   // accumulate only gradients (a third less work on half the histogram rows).
   const full = c.size === d.rows && c.nFeat === d.cols
-  runNode(c, root, null, true, false, full && c.haveRootCounts ? 0 : 1)
+  runNode(c, root, null, true, false, full ? (c.haveRootCounts ? 0 : 1) : countsFor(root))
   if (full && !c.haveRootCounts) {
     d.rootCounts.set(root.hist.v)
     c.haveRootCounts = true
@@ -108,7 +111,7 @@ export function growTree(c: GrowContext): GrownTree {
     if (splitSmall || splitLarge) {
       small.hist = takeHist(c)
       large.hist = parentHist
-      runNode(c, small, large, splitSmall, splitLarge, 1)
+      runNode(c, small, large, splitSmall, splitLarge, countsFor(small))
       for (const l of [small, large]) if (l.gain === 0) release(c, l)
     } else {
       c.pool.push(parentHist)
@@ -125,8 +128,15 @@ export function growTree(c: GrowContext): GrownTree {
   return { tree, binThreshold, leaves: out }
 }
 
+/** Leaves of at least this many rows get histograms without counts (kernels.ts); below, counting costs little. */
+const MIN_ROWS_UNCOUNTED = 4096
+
+function countsFor(l: Leaf): number {
+  return l.end - l.start >= MIN_ROWS_UNCOUNTED ? 2 : 1
+}
+
 function newLeaf(node: number, start: number, end: number, depth: number, g: number, h: number): Leaf {
-  return { node, start, end, depth, g, h, hist: null, gain: 0, feature: -1, bin: 0, missingLeft: false, lg: 0, lh: 0 }
+  return { node, start, end, depth, g, h, hist: null, exact: true, gain: 0, feature: -1, bin: 0, missingLeft: 0, lg: 0, lh: 0 }
 }
 
 /** A histogram buffer, not zeroed: `nodeJob` zeroes the features it fills. */
@@ -150,37 +160,38 @@ function runNode(c: GrowContext, small: Leaf, large: Leaf | null, splitSmall: bo
     start: small.start,
     end: small.end,
     counts,
+    parentExact: large?.exact === true ? 1 : 0,
     splitSmall: splitSmall ? 1 : 0,
     splitLarge: splitLarge ? 1 : 0,
     gs: small.g,
     hs: small.h,
-    cs: small.end - small.start,
     gl: large?.g ?? 0,
     hl: large?.h ?? 0,
-    cl: large === null ? 0 : large.end - large.start,
-    l2: c.l2,
-    minSamplesLeaf: c.minSamplesLeaf,
+    largeStart: large?.start ?? 0,
+    largeEnd: large?.end ?? 0,
   }
+  small.exact = counts !== 2
+  if (large !== null) large.exact = large.exact && small.exact
   const b = c.best
   if (c.worker !== null) {
     c.worker.node(t, small.hist!, large?.hist ?? null, c.nFeat)
   } else {
     nodeJob(c.d, t, 0, c.nFeat, b, 0)
-    b[12] = 0
-    b[18] = 0
+    b[16] = 0
+    b[24] = 0
   }
   if (splitSmall) takeBest(small, b, 0)
-  if (splitLarge && large !== null) takeBest(large, b, 6)
+  if (splitLarge && large !== null) takeBest(large, b, 8)
 }
 
 /** The better of the two threads' best splits; the lower features' on a tie, as one thread would find it. */
 function takeBest(l: Leaf, b: Float64Array, at: number): void {
-  const w = b[at + 12]! > b[at]! ? at + 12 : at
+  const w = b[at + 16]! > b[at]! ? at + 16 : at
   l.gain = b[w]!
   if (l.gain === 0) return
   l.feature = b[w + 1]!
   l.bin = b[w + 2]!
-  l.missingLeft = b[w + 3] === 1
+  l.missingLeft = b[w + 3]!
   l.lg = b[w + 4]!
   l.lh = b[w + 5]!
 }
@@ -189,9 +200,10 @@ function takeBest(l: Leaf, b: Float64Array, at: number): void {
 function split(c: GrowContext, p: Leaf, addNode: () => number, tree: GbdtTreeJson, binThreshold: number[]): { left: Leaf; right: Leaf } {
   const f = p.feature
   const b = p.bin
-  const ml = p.missingLeft ? 1 : 0
-  const nLeft = c.worker !== null ? c.worker.partition(p.start, p.end, f, b, ml) : partitionHere(c.d, p.start, p.end, f, b, ml)
+  const nLeft = c.worker !== null ? c.worker.partition(p.start, p.end, f, b, p.missingLeft) : partitionHere(c.d, p.start, p.end, f, b, p.missingLeft)
   const l = p.start + nLeft
+  // 2: the leaf has no NaN in this feature, and future NaN go to the side with more rows.
+  const ml = p.missingLeft === 2 ? (nLeft >= p.end - l ? 1 : 0) : p.missingLeft
 
   c.gain[f] = c.gain[f]! + p.gain
   const n = p.node
@@ -204,5 +216,8 @@ function split(c: GrowContext, p: Leaf, addNode: () => number, tree: GbdtTreeJso
   const right = newLeaf(addNode(), l, p.end, p.depth + 1, p.g - p.lg, p.h - p.lh)
   tree.left[n] = left.node
   tree.right[n] = right.node
+  // The larger child takes over the parent's histogram, counts or not.
+  left.exact = p.exact
+  right.exact = p.exact
   return { left, right }
 }
