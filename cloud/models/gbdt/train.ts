@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { OptionError, Rng } from '../../../common/index.js'
 import type { Matrix } from '../types.js'
 import { binMatrix, findBinEdges } from './binning.js'
@@ -7,6 +8,9 @@ import { resolveGbdtOptions, type GbdtOptions, type ResolvedGbdtOptions } from '
 import { gradients, type KernelData } from './kernels.js'
 import { TrainWorker } from './threads.js'
 import { growTree, type GrowContext } from './tree.js'
+
+/** Default to two threads from this many values (rows × features): below, the worker's start-up costs more than it saves. */
+const MIN_VALUES_THREADED = 1_000_000
 
 /**
  * Trains histogram gradient-boosted trees (LightGBM's and scikit-learn's HistGradientBoosting method). Rows whose
@@ -21,7 +25,7 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   const cols = train.x.cols
   const yt = train.y
 
-  const threads = options.threads ?? 1
+  const threads = options.threads ?? (n * cols >= MIN_VALUES_THREADED && availableParallelism() >= 2 ? 2 : 1)
   if (threads !== 1 && threads !== 2) throw new OptionError('GbdtOptions.threads', `must be 1 or 2, got ${threads}`)
   // With a worker, everything it reads or writes lives on shared memory.
   const shared = threads === 2

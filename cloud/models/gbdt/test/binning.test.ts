@@ -32,6 +32,8 @@ describe('binMatrix', () => {
     const x = { rows, cols, values }
     const edges = findBinEdges(x, 255, 0)
     const bins = binMatrix(x, edges)
+    const byRow = new Uint8Array(rows * cols)
+    const byCol = new Uint8Array(rows * cols)
     for (let j = 0; j < values.length; j++) {
       const f = j % cols
       const v = values[j]!
@@ -39,8 +41,11 @@ describe('binMatrix', () => {
       let b = 0
       if (v !== v) b = edges.bins[f]!
       else while (b < upper.length && upper[b]! < v) b++
-      expect(bins.rows[j], `row ${Math.floor(j / cols)} feature ${f} value ${v}`).toBe(b)
-      expect(bins.cols[f * rows + Math.floor(j / cols)]).toBe(b)
+      byRow[j] = b
+      byCol[f * rows + Math.floor(j / cols)] = b
     }
+    expect(bins.rows).toEqual(byRow)
+    expect(bins.cols).toEqual(byCol)
+    expect(Array.from(bins.hasNan)).toEqual([1, 1, 1, 1, 1])
   })
 })
