@@ -68,8 +68,6 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
     upper: edges.upper,
     maxLeaves: o.maxLeaves,
     maxDepth: o.maxDepth ?? Number.POSITIVE_INFINITY,
-    minSamplesLeaf: o.minSamplesLeaf,
-    l2: o.l2,
     learningRate: o.learningRate,
     gain: new Float64Array(cols),
     pool: [],

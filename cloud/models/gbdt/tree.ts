@@ -11,8 +11,6 @@ export interface GrowContext {
   upper: Float32Array[]
   maxLeaves: number
   maxDepth: number
-  minSamplesLeaf: number
-  l2: number
   learningRate: number
   /** Total gain per feature, accumulated across trees. */
   gain: Float64Array
@@ -105,7 +103,7 @@ export function growTree(c: GrowContext): GrownTree {
     const [small, large] = left.end - left.start <= right.end - right.start ? [left, right] : [right, left]
     const parentHist = p.hist!
     p.hist = null
-    const canSplit = (l: Leaf): boolean => l.depth < c.maxDepth && l.end - l.start >= 2 * c.minSamplesLeaf && leaves.length < c.maxLeaves
+    const canSplit = (l: Leaf): boolean => l.depth < c.maxDepth && l.end - l.start >= 2 * c.d.minSamplesLeaf && leaves.length < c.maxLeaves
     const splitSmall = canSplit(small)
     const splitLarge = canSplit(large)
     if (splitSmall || splitLarge) {
@@ -121,7 +119,7 @@ export function growTree(c: GrowContext): GrownTree {
   const out: GrownTree['leaves'] = []
   for (const l of leaves) {
     release(c, l)
-    const value = Math.fround((-c.learningRate * l.g) / (l.h + c.l2))
+    const value = Math.fround((-c.learningRate * l.g) / (l.h + c.d.l2))
     tree.value[l.node] = value
     out.push({ start: l.start, end: l.end, value })
   }
