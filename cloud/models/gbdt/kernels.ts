@@ -7,9 +7,9 @@
  * float64, for minSamplesLeaf) and padding, so one bin's update touches one cache line (measured ~15 % faster than
  * counts in an array of their own). Feature f's 256 bins (255 values + NaN) start at `f << 10`.
  *
- * Counting is a third of a histogram's updates, and large leaves rarely need it: their prefix hessian sums already
- * show that both sides of a split hold minSamplesLeaf rows (see `bestSplit`). So large leaves are built without
- * counts ("inexact"), and the few features where it matters are counted exactly on demand.
+ * The count is one of a bin update's three additions, and large leaves rarely need it: their prefix hessian sums
+ * already show that both sides of a split hold minSamplesLeaf rows (see `bestSplit`). So large leaves are built
+ * without counts ("inexact"), and the few features where it matters are counted exactly on demand.
  */
 
 /** What the kernels work on: the same arrays on both threads (on shared memory when there is a worker). */
@@ -62,7 +62,7 @@ export interface NodeTask {
   /** 1 where the best split of the small (resp. large) leaf is wanted. */
   splitSmall: number
   splitLarge: number
-  /** Gradient and hessian totals of the small and the large leaf; the large leaf's rows follow the small's range. */
+  /** Gradient and hessian totals of the small and the large leaf. */
   gs: number
   hs: number
   gl: number
@@ -114,7 +114,7 @@ export function nodeJob(d: KernelData, t: NodeTask, qFrom: number, qTo: number, 
  * Adds each row of `order[start, end)` to the histogram of features `feats[qFrom, qTo)`; with `counts` 0 the count
  * slots are left alone. Rows go in order, so every bin sums the same numbers in the same order however the features
  * are shared out between threads: the trees do not depend on the thread count. Four rows per step: their updates
- * are independent, and their bins' cache lines are fetched together (about 10 % faster than two, 25 % than one).
+ * are independent, and their bins' cache lines are fetched together (about 10 % faster than two, measured).
  */
 export function fillHistogram(d: KernelData, start: number, end: number, qFrom: number, qTo: number, hv: Float64Array, counts: number): void {
   const { bins, cols, gh, order, feats } = d
