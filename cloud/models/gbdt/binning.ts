@@ -125,9 +125,9 @@ function edgesOf(sorted: Float32Array, maxBins: number): Float32Array {
   return Float32Array.from(out)
 }
 
-/** The edges followed by +Infinity up to 255 entries, for `countBelow`. */
+/** The edges followed by +Infinity up to 256 entries: `binOf` may look one past the last real edge. */
 function padEdges(upper: Float32Array): Float32Array {
-  const p = new Float32Array(255).fill(Number.POSITIVE_INFINITY)
+  const p = new Float32Array(256).fill(Number.POSITIVE_INFINITY)
   p.set(upper)
   return p
 }
@@ -151,25 +151,58 @@ function countBelow(v: number, p: Float32Array): number {
   return lo
 }
 
+/** Float32 bits mapped so that unsigned order is numeric order (radixSort's mapping). */
+const orderKey = (bits: number): number => (bits ^ ((bits >> 31) | 0x80000000)) >>> 0
+
+/**
+ * Per feature, a table over the top 16 bits of `orderKey`: the bin of the smallest float32 with that prefix. A value's
+ * bin is its prefix's entry plus the few edges (usually none) between that smallest value and it: about three times
+ * faster than the binary search on a million rows (measured), and exact, since the search starts below the answer.
+ */
+function prefixTable(p: Float32Array): Uint8Array {
+  const t = new Uint8Array(65_536)
+  const f = new Float32Array(1)
+  const u = new Uint32Array(f.buffer)
+  for (let k = 0; k < 65_536; k++) {
+    // The inverse of orderKey on (k << 16): set sign bit means a positive float.
+    const key = (k << 16) >>> 0
+    u[0] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0
+    const v = f[0]!
+    t[k] = v === v ? countBelow(v, p) : 0
+  }
+  return t
+}
+
 /**
  * The matrix as bins, twice: row-major like the input (a row's bins are adjacent, so one pass builds every
- * histogram) and column-major (partitioning a leaf reads one feature of ascending rows).
+ * histogram) and column-major (partitioning a leaf reads one feature of ascending rows); and which features have NaN.
  */
-export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: Uint8Array; cols: Uint8Array } {
+export function binMatrix(x: Matrix, edges: BinEdges, shared = false): { rows: Uint8Array; cols: Uint8Array; hasNan: Uint8Array } {
   const { rows, cols, values } = x
-  // Row-major on shared memory when a worker thread builds histograms from it.
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length)
+  // On shared memory when a worker thread reads them too.
   const byRow = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols))
-  const byCol = new Uint8Array(rows * cols)
+  const byCol = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols))
   const padded = edges.upper.map(padEdges)
+  const tables = padded.map(prefixTable)
   const { bins } = edges
+  const hasNan = new Uint8Array(cols)
   // Rows outer: the input and byRow are read and written in order.
   for (let i = 0, j = 0; i < rows; i++) {
     for (let f = 0; f < cols; f++, j++) {
       const v = values[j]!
-      const b = v !== v ? bins[f]! : countBelow(v, padded[f]!)
+      let b: number
+      if (v !== v) {
+        b = bins[f]!
+        hasNan[f] = 1
+      } else {
+        const p = padded[f]!
+        b = tables[f]![orderKey(bits[j]!) >>> 16]!
+        while (p[b]! < v) b++
+      }
       byRow[j] = b
       byCol[f * rows + i] = b
     }
   }
-  return { rows: byRow, cols: byCol }
+  return { rows: byRow, cols: byCol, hasNan }
 }

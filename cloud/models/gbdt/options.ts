@@ -34,9 +34,11 @@ export interface GbdtOptions {
   /** Rounds without a validation improvement before stopping. Default 10. */
   earlyStoppingRounds?: number
   /**
-   * Threads that build histograms: 1, or 2 (this one and a worker thread, each over half the features). The trees
-   * are the same either way. Default: 1. On this 2-core machine the worker did not pay: the 1M × 50 benchmark took
-   * 74 s with 2 threads against 51.5 s with 1 (the threads meet at every node, and each wait costs a wake-up).
+   * Threads that train: 1, or 2 (this one and a worker thread; each node's histograms and split search are shared out
+   * by feature, partitions and gradients by rows). The trees are the same either way. Default: 2 on a machine with
+   * two cores or more when the data holds at least a million values (rows × features), else 1 (starting the worker
+   * costs tens of milliseconds). Two threads need the cores to themselves: on a machine busy with other work, each
+   * hand-over waits for the scheduler.
    */
   threads?: number
   /** Called after every tree, for progress bars. `total` is `iterations` (early stopping may end sooner). */

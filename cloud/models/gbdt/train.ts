@@ -1,11 +1,16 @@
+import { availableParallelism } from 'node:os'
 import { OptionError, Rng } from '../../../common/index.js'
 import type { Matrix } from '../types.js'
 import { binMatrix, findBinEdges } from './binning.js'
 import { GbdtDataError } from './errors.js'
 import { GbdtModel, type GbdtJson, type GbdtTreeJson } from './model.js'
 import { resolveGbdtOptions, type GbdtOptions, type ResolvedGbdtOptions } from './options.js'
-import { HistogramWorker } from './threads.js'
+import { gradients, type KernelData } from './kernels.js'
+import { TrainWorker } from './threads.js'
 import { growTree, type GrowContext } from './tree.js'
+
+/** Default to two threads from this many values (rows × features): below, the worker's start-up costs more than it saves. */
+const MIN_VALUES_THREADED = 1_000_000
 
 /**
  * Trains histogram gradient-boosted trees (LightGBM's and scikit-learn's HistGradientBoosting method). Rows whose
@@ -20,66 +25,76 @@ export function trainGbdt(x: Matrix, y: Float32Array, options: GbdtOptions): Gbd
   const cols = train.x.cols
   const yt = train.y
 
-  const threads = options.threads ?? 1
+  const threads = options.threads ?? (n * cols >= MIN_VALUES_THREADED && availableParallelism() >= 2 ? 2 : 1)
   if (threads !== 1 && threads !== 2) throw new OptionError('GbdtOptions.threads', `must be 1 or 2, got ${threads}`)
-  // With a worker, what it reads lives on shared memory.
+  // With a worker, everything it reads or writes lives on shared memory.
   const shared = threads === 2
+  const alloc = <T>(make: new (b: ArrayBufferLike) => T, bytes: number): T => new make(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
   const edges = findBinEdges(train.x, o.maxBins, o.seed)
   const bins = binMatrix(train.x, edges, shared)
-  const weight = new Float64Array(n).fill(1)
+  const weight = alloc(Float64Array, n * 8).fill(1)
   if (o.positiveWeight !== 1) for (let i = 0; i < n; i++) if (yt[i] === 1) weight[i] = o.positiveWeight
   const baseScore = Math.fround(initialScore(yt, weight, o))
-
-  const gh = new Float64Array(shared ? new SharedArrayBuffer(2 * n * 8) : new ArrayBuffer(2 * n * 8))
-  const gain = new Float64Array(cols)
-  const order = new Uint32Array(shared ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4))
-  const sharedFeatures = shared ? new Int32Array(new SharedArrayBuffer(cols * 4)) : null
-  const worker = sharedFeatures === null ? null : HistogramWorker.start({ bins: bins.rows, cols, gh, order, feats: sharedFeatures }) ?? null
-  const ctx: GrowContext = {
+  const labels = shared ? alloc(Float32Array, n * 4) : yt
+  if (labels !== yt) labels.set(yt)
+  const d: KernelData = {
     cols,
+    rows: n,
     bins: bins.rows,
     colBins: bins.cols,
-    rows: n,
     nBins: edges.bins,
-    upper: edges.upper,
-    gh,
-    order,
+    gh: alloc(Float64Array, 2 * n * 8),
+    order: alloc(Uint32Array, n * 4),
+    scratch: alloc(Uint32Array, n * 4),
+    feats: alloc(Int32Array, cols * 4),
+    rootCounts: alloc(Float64Array, cols * 1024 * 8),
+    hasNan: bins.hasNan,
+    l2: o.l2,
+    minSamplesLeaf: o.minSamplesLeaf,
+    // Logloss: p(1 - p) <= 1/4 (at least 1e-16) times the row's weight; squared error: 1.
+    hMin: o.objective === 'binary' ? 1e-16 * Math.min(1, o.positiveWeight) : 1,
+    hMax: o.objective === 'binary' ? 0.25 * Math.max(1, o.positiveWeight) : 1,
+    raw: alloc(Float64Array, n * 8).fill(baseScore),
+    y: labels,
+    weight,
+  }
+  for (let f = 0; f < cols; f++) d.feats[f] = f
+  const best = alloc(Float64Array, 32 * 8)
+  const worker = shared ? TrainWorker.start(d, best) ?? null : null
+  const ctx: GrowContext = {
+    d,
     size: n,
-    scratch: new Uint32Array(n),
-    features: Int32Array.from({ length: cols }, (_, f) => f),
+    nFeat: cols,
+    upper: edges.upper,
     maxLeaves: o.maxLeaves,
     maxDepth: o.maxDepth ?? Number.POSITIVE_INFINITY,
-    minSamplesLeaf: o.minSamplesLeaf,
-    l2: o.l2,
     learningRate: o.learningRate,
-    gain,
+    gain: new Float64Array(cols),
     pool: [],
     worker,
-    sharedFeatures,
-    rootCounts: null,
+    best,
+    haveRootCounts: false,
   }
   try {
-    return boost(ctx, { y: yt, valid, o, options, edges, baseScore, weight })
+    return boost(ctx, { valid, o, options, edges, baseScore })
   } finally {
     worker?.close()
   }
 }
 
 interface BoostInput {
-  y: Float32Array
   valid: { x: Matrix; y: Float32Array } | undefined
   o: ResolvedGbdtOptions
   options: GbdtOptions
   edges: ReturnType<typeof findBinEdges>
   baseScore: number
-  weight: Float64Array
 }
 
 /** The boosting rounds, with early stopping on validation. */
 function boost(ctx: GrowContext, b: BoostInput): GbdtModel {
-  const { y: yt, valid, o, options, edges, baseScore, weight } = b
-  const { rows: n, cols, gh, order, gain } = ctx
-  const raw = new Float64Array(n).fill(baseScore)
+  const { valid, o, options, edges, baseScore } = b
+  const { d, gain } = ctx
+  const { rows: n, cols, order, raw } = d
   const vraw = valid === undefined ? undefined : new Float64Array(valid.x.rows).fill(baseScore)
   const vweight = valid === undefined ? undefined : valid.y.map((v) => (v === 1 ? o.positiveWeight : 1))
   const rng = new Rng(o.seed ^ 0x5bd1e995)
@@ -90,12 +105,11 @@ function boost(ctx: GrowContext, b: BoostInput): GbdtModel {
   let bestTrees = 0
   const gainAtBest = new Float64Array(cols)
   for (let it = 0; it < o.iterations; it++) {
-    gradients(raw, yt, weight, gh, o)
+    const binary = o.objective === 'binary' ? 1 : 0
+    if (ctx.worker !== null) ctx.worker.gradients(n, binary)
+    else gradients(d, 0, n, binary)
     ctx.size = sampleRows(order, n, o.subsample, rng, inSample)
-    if (o.featureFraction < 1) {
-      ctx.features = sampleFeatures(cols, o.featureFraction, rng)
-      ctx.sharedFeatures?.set(ctx.features)
-    }
+    if (o.featureFraction < 1) ctx.nFeat = sampleFeatures(d.feats, o.featureFraction, rng)
 
     const grown = growTree(ctx)
     for (const leaf of grown.leaves) {
@@ -105,7 +119,7 @@ function boost(ctx: GrowContext, b: BoostInput): GbdtModel {
       }
     }
     if (inSample !== undefined) {
-      for (let i = 0; i < n; i++) if (inSample[i] === 0) raw[i] = raw[i]! + binnedValue(grown.tree, grown.binThreshold, ctx.bins, i * cols, edges.bins)
+      for (let i = 0; i < n; i++) if (inSample[i] === 0) raw[i] = raw[i]! + binnedValue(grown.tree, grown.binThreshold, d.bins, i * cols, edges.bins)
     }
     trees.push(grown.tree)
 
@@ -177,23 +191,6 @@ function initialScore(y: Float32Array, w: Float64Array, o: ResolvedGbdtOptions):
   return Math.log(p / (1 - p))
 }
 
-/** Gradient and hessian of the loss per row, interleaved. */
-function gradients(raw: Float64Array, y: Float32Array, w: Float64Array, gh: Float64Array, o: ResolvedGbdtOptions): void {
-  if (o.objective === 'regression') {
-    for (let i = 0; i < raw.length; i++) {
-      gh[i << 1] = raw[i]! - y[i]!
-      gh[(i << 1) + 1] = 1
-    }
-    return
-  }
-  for (let i = 0; i < raw.length; i++) {
-    const p = 1 / (1 + Math.exp(-raw[i]!))
-    const wi = w[i]!
-    gh[i << 1] = (p - y[i]!) * wi
-    gh[(i << 1) + 1] = Math.max(p * (1 - p), 1e-16) * wi
-  }
-}
-
 function lossOf(raw: Float64Array, y: Float32Array, w: Float32Array, o: ResolvedGbdtOptions): number {
   let s = 0
   let sw = 0
@@ -225,7 +222,9 @@ function sampleRows(order: Uint32Array, n: number, fraction: number, rng: Rng, i
   return k
 }
 
-function sampleFeatures(cols: number, fraction: number, rng: Rng): Int32Array {
+/** Writes a seeded sample of the features, ascending, to the front of `feats`; returns how many. */
+function sampleFeatures(feats: Int32Array, fraction: number, rng: Rng): number {
+  const cols = feats.length
   const all = Int32Array.from({ length: cols }, (_, f) => f)
   const want = Math.max(1, Math.round(cols * fraction))
   for (let i = 0; i < want; i++) {
@@ -234,7 +233,8 @@ function sampleFeatures(cols: number, fraction: number, rng: Rng): Int32Array {
     all[i] = all[j]!
     all[j] = t
   }
-  return all.subarray(0, want).sort()
+  feats.set(all.subarray(0, want).sort())
+  return want
 }
 
 /** A tree's value for a binned row (rows outside this tree's sample). */
