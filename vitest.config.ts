@@ -17,6 +17,7 @@ const UNIT = [
   'edge-gateway/test/seq-tracker.test.ts',
   'loadtest/test/stats.test.ts',
   'cloud/test/unit.test.ts',
+  'cloud/models/gbdt/test/kernels.test.ts',
   'test/architecture.test.ts',
   'test/compose.test.ts',
   'common/test/resource-stack.test.ts',
