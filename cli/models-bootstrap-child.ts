@@ -108,7 +108,8 @@ async function run(job: ChildJob, databaseUrl: string): Promise<void> {
     const registry = await ModelRegistry.open({ db, artifactsDir: join(job.dataDir, 'models') })
     const r = await trainModel({
       kind: 'maintenance', dataset: ds, failures, registry, horizonMs: DEFAULT_HORIZON_MS,
-      params: { iterations: job.kind === 'bootstrap' ? job.size.iterations : job.iterations },
+      // One thread: this trains in the background of a running stack, whose gateway and simulator need the other core.
+      params: { iterations: job.kind === 'bootstrap' ? job.size.iterations : job.iterations, threads: 1 },
       onProgress: (p) => p.stage === 'train' && send({ stage: 'train', done: p.done, total: p.total }),
     })
     phases.train = seconds(t0) - (phases.simulate ?? 0) - (phases.features ?? 0)
