@@ -118,7 +118,7 @@ export class Gateway {
   /** Applies migrations, replays the WAL, seeds seq tracking from what landed, then starts taking frames. */
   async start(): Promise<void> {
     const client = this.opts.clickhouse.client
-    await migrate(client, this.log)
+    await migrate(client, { log: this.log })
     if (this.opts.wal !== undefined) await replayWal({ wal: this.opts.wal, client, tables: TABLE_SPECS, sink: this.sink, logger: this.log })
     await seedSeqFromClickHouse(client, this.seq)
     await this.opts.source.start((topic, payload, puback) => this.handle(topic, payload, puback))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { useChDB } from '../../test/utils/index.js'
 import { HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
-import { Gateway, MIGRATIONS, type FrameSource } from '../index.js'
+import { Gateway, migrate, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const DEV = 'tap-0001-01'
@@ -15,12 +15,7 @@ describe('migration 7 on a data directory at version 5 with data', () => {
   it('keeps rows, rollups and the gateway inserts working, with the new codecs and TTLs', async () => {
     // A data directory as version 5 left it, written the way the gateway wrote it then.
     const c = db.ch.client
-    await c.command({ query: 'CREATE DATABASE tapflow' })
-    await c.command({ query: `CREATE TABLE tapflow.schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY version` })
-    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
-      for (const statement of m.statements) await c.command({ query: statement })
-      await c.insert({ table: 'tapflow.schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' })
-    }
+    await migrate(c, { upTo: 5 })
     const t0 = Date.now() - 3_600_000
     const head = (i: number): Record<string, unknown> => ({ device_id: DEV, venue_id: VEN, seq: i, ts: t0 + i * 1000, late: false, received_at: t0 + i * 1000 + 5 })
     await c.insert({

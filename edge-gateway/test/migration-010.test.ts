@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { useChDB } from '../../test/utils/index.js'
 import { HealthFrame, PourEvent, TemperatureReading } from '../../proto/index.js'
-import { Gateway, MIGRATIONS, readRetention, type FrameSource } from '../index.js'
+import { Gateway, migrate, readRetention, type FrameSource } from '../index.js'
 
 const source: FrameSource = { description: 'test', start: async () => undefined, close: async () => undefined, connectedDevices: () => undefined }
 const DEV = 'tap-0001-01'
@@ -16,12 +16,7 @@ describe('migration 10 on a data directory at version 9 with data', () => {
   it('turns received_at into a stored delay and an ALIAS: rows, rollups, the skip index, the TTL and gateway inserts keep working', async () => {
     // A data directory as version 9 left it, written the way the gateway wrote it then.
     const c = db.ch.client
-    await c.command({ query: 'CREATE DATABASE tapflow' })
-    await c.command({ query: `CREATE TABLE tapflow.schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY version` })
-    for (const m of MIGRATIONS.filter((x) => x.version <= 9)) {
-      for (const statement of m.statements) await c.command({ query: statement })
-      await c.insert({ table: 'tapflow.schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' })
-    }
+    await migrate(c, { upTo: 9 })
     const t0 = Date.now() - 3_600_000
     // Delays of 5 ms, 250 ms and 40 days (a device clock far behind: more than Int32 milliseconds hold).
     const delays = [5, 250, 40 * DAY]

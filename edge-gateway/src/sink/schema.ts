@@ -13,8 +13,15 @@ import { MIGRATIONS } from './migrations/index.js'
  */
 export { MIGRATIONS }
 
-/** Creates the database and applies pending migrations, recording each in tapflow.schema_migrations. */
-export async function migrate(client: ClickHouseClient, log?: Logger): Promise<number> {
+export interface MigrateOptions {
+  log?: Logger
+  /** Apply migrations up to this version only: a data directory as an older release left it (migration tests). Default: all. */
+  upTo?: number
+}
+
+/** Creates the database and applies pending migrations, recording each in tapflow.schema_migrations. Returns the schema's version. */
+export async function migrate(client: ClickHouseClient, o: MigrateOptions = {}): Promise<number> {
+  const { log, upTo = Number.POSITIVE_INFINITY } = o
   try {
     await client.command({ query: 'CREATE DATABASE IF NOT EXISTS tapflow' })
     await client.command({
@@ -24,13 +31,14 @@ export async function migrate(client: ClickHouseClient, log?: Logger): Promise<n
     // Versions may land out of order (5 before 3), so apply every one not yet recorded, not just those above the max.
     const rs = await client.query({ query: 'SELECT DISTINCT version AS v FROM tapflow.schema_migrations', format: 'JSONEachRow' })
     const applied = new Set((await rs.json<{ v: number | string }>()).map((r) => Number(r.v)))
-    for (const m of MIGRATIONS) {
+    const wanted = MIGRATIONS.filter((m) => m.version <= upTo)
+    for (const m of wanted) {
       if (applied.has(m.version)) continue
       for (const statement of m.statements) await client.command({ query: statement })
       await client.insert({ table: 'tapflow.schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' })
       log?.info({ version: m.version, name: m.name }, 'migration applied')
     }
-    return MIGRATIONS[MIGRATIONS.length - 1]!.version
+    return wanted[wanted.length - 1]?.version ?? 0
   } catch (err) {
     throw asClickHouseError(err, 'migrating database tapflow')
   }
