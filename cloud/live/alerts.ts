@@ -24,21 +24,12 @@ export interface Alert {
   updatedAt: number
 }
 
-/** One device's score for one mode in a scoring round. */
-export interface Observation {
-  deviceId: string
-  venueId: string
-  accountId: string
-  mode: string
-  model: string
-  version: number
-  risk: number
-  threshold: number
+/** One device's score for one mode in a scoring round: the alert's identity and risk fields, as the round saw them. */
+export interface Observation extends Pick<Alert, 'deviceId' | 'venueId' | 'accountId' | 'mode' | 'model' | 'version' | 'risk' | 'threshold' | 'expectedFailureAt'> {
   /** Simulated ms of the round. */
   at: number
   /** Computed only when needed (an alert opens or its risk moves): attribution is the round's dearest part. */
   topFeatures: () => Contribution[]
-  expectedFailureAt: number | null
 }
 
 export interface AlertChange {

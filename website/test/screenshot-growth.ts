@@ -12,6 +12,7 @@ import { DashboardServer } from '../../dashboards/index.js'
 import { migrate, openClickHouse } from '../../edge-gateway/index.js'
 import { launchChromium } from '../../test/peers/index.js'
 import { ensureSiteBuilt, WebsiteServer } from '../index.js'
+import { requestDemo } from './demo-form.js'
 
 const DAYS = 45
 const outDir = process.argv[2] ?? 'docs/screenshots'
@@ -42,11 +43,7 @@ try {
   await visit.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pricing' }).click()
   await visit.getByLabel('Venues').fill('2')
   await visit.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Request a demo' }).click()
-  await visit.getByLabel('Your name').fill('Ada Brewer')
-  await visit.getByLabel('Work email').fill('ada@brewhouse.example')
-  await visit.getByLabel('Company').fill('Brewhouse Ltd')
-  await visit.getByRole('button', { name: 'Request my demo' }).click()
-  await visit.getByRole('status').waitFor()
+  await requestDemo(visit)
   await visit.waitForTimeout(2000)
   await capture.flush()
   const page = await browser.context.newPage()

@@ -8,6 +8,7 @@ import { migrate } from '../../edge-gateway/index.js'
 import { chromiumPresent, launchChromium, requirePeers, type ChromiumPeer } from '../../test/peers/index.js'
 import { until, useChDB } from '../../test/utils/index.js'
 import { ensureSiteBuilt, WebsiteServer } from '../index.js'
+import { requestDemo } from './demo-form.js'
 
 const KEY = 'phc_site_e2e'
 
@@ -73,12 +74,7 @@ describe.skipIf(!chromiumPresent() && !requirePeers)('website → capture endpoi
     await page.getByLabel('Taps per venue').fill('8')
     await expect.poll(() => page.textContent('#calc-quote')).toContain('$1,896.00')
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Request a demo' }).click()
-    await page.getByLabel('Your name').fill('Ada Brewer')
-    await page.getByLabel('Work email').fill('ada@brewhouse.example')
-    await page.getByLabel('Company').fill('Brewhouse Ltd')
-    await page.getByLabel('Number of venues').fill('4')
-    await page.getByRole('button', { name: 'Request my demo' }).click()
-    await page.getByRole('status').waitFor()
+    await requestDemo(page)
 
     const wanted = ['home_viewed', '$pageview', 'pricing_viewed', 'pricing_calculator_used', 'demo_viewed', 'demo_requested', '$autocapture']
     await until(async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromiumPresent, launchChromium, requirePeers, type ChromiumPeer } from '../../test/peers/index.js'
 import { ensureSiteBuilt, WebsiteServer } from '../index.js'
 import { RecordingCapture, type RecordedEvent } from './recording-capture.js'
+import { requestDemo } from './demo-form.js'
 
 const KEY = 'phc_site_test'
 const CODE = 'c0de1234'
@@ -84,12 +85,7 @@ describe.skipIf(!chromiumPresent() && !requirePeers)('website in headless Chromi
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Request a demo' }).click()
     await arrived('demo_viewed')
-    await page.getByLabel('Your name').fill('Ada Brewer')
-    await page.getByLabel('Work email').fill('ada@brewhouse.example')
-    await page.getByLabel('Company').fill('Brewhouse Ltd')
-    await page.getByLabel('Number of venues').fill('4')
-    await page.getByRole('button', { name: 'Request my demo' }).click()
-    await page.getByRole('status').waitFor()
+    await requestDemo(page)
     const demo = await arrived('demo_requested')
     expect(demo.properties).toMatchObject({ name: 'Ada Brewer', email: 'ada@brewhouse.example', company: 'Brewhouse Ltd', venues: 4 })
     // Autocapture is on: the clicks above were captured too.

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { track } from '../analytics.js'
+import { ContactFields } from './contact-fields.js'
 import { usePage } from './page.js'
 
 export function Demo() {
@@ -20,14 +21,7 @@ export function Demo() {
       <p className="lead">Tell us about your venues and we will show you TapFlow on taps like yours, within two working days.</p>
       {sent === undefined ? (
         <form className="stack" onSubmit={submit} aria-label="Demo request">
-          <label htmlFor="demo-name">Your name</label>
-          <input id="demo-name" name="name" autoComplete="name" required />
-          <label htmlFor="demo-email">Work email</label>
-          <input id="demo-email" name="email" type="email" autoComplete="email" required />
-          <label htmlFor="demo-company">Company</label>
-          <input id="demo-company" name="company" autoComplete="organization" required />
-          <label htmlFor="demo-venues">Number of venues</label>
-          <input id="demo-venues" name="venues" type="number" min={1} max={10000} defaultValue={1} required />
+          <ContactFields prefix="demo" venuesLabel="Number of venues" maxVenues={10000} />
           <button type="submit" className="primary">Request my demo</button>
         </form>
       ) : (

@@ -3,6 +3,7 @@ import { formatUsd, quote, type Pricing } from '../../../api.js'
 import { identify, track } from '../analytics.js'
 import { useJson } from '../data.js'
 import { tierName } from './pricing.js'
+import { ContactFields } from './contact-fields.js'
 import { usePage } from './page.js'
 
 const TRIAL_DAYS = 14
@@ -42,14 +43,7 @@ export function Signup({ tier: asked }: { tier: string | undefined }) {
       {step.at === 'details' && pricing.data === undefined && <p aria-busy="true">Loading…</p>}
       {step.at === 'details' && pricing.data !== undefined && (
         <form className="stack" onSubmit={submit} aria-label="Sign up">
-          <label htmlFor="su-name">Your name</label>
-          <input id="su-name" name="name" autoComplete="name" required />
-          <label htmlFor="su-email">Work email</label>
-          <input id="su-email" name="email" type="email" autoComplete="email" required />
-          <label htmlFor="su-company">Company</label>
-          <input id="su-company" name="company" autoComplete="organization" required />
-          <label htmlFor="su-venues">Venues</label>
-          <input id="su-venues" name="venues" type="number" min={1} max={999} defaultValue={1} required />
+          <ContactFields prefix="su" venuesLabel="Venues" maxVenues={999} />
           <label htmlFor="su-taps">Taps per venue</label>
           <input id="su-taps" name="taps" type="number" min={1} max={999} defaultValue={chosen?.minTaps ?? 1} required />
           <button type="submit" className="primary">Create my account</button>
