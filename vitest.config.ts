@@ -8,6 +8,7 @@ import { configDefaults, defineConfig } from 'vitest/config'
 const UNIT = [
   'common/test/duration.test.ts',
   'proto/test/codec.test.ts',
+  'proto/test/batch.test.ts',
   'firmware-sim/test/manifest.test.ts',
   'firmware-sim/test/profiles.test.ts',
   'firmware-sim/test/profiles-firmware.test.ts',

@@ -18,7 +18,7 @@ export const TelemetryBatch = tapflow.telemetry.v1.TelemetryBatch
 export type TelemetryBatch = tapflow.telemetry.v1.TelemetryBatch
 
 export * from './topics.js'
-export { BatchWriter } from './batch.js'
+export { BatchWriter, encodeBatch } from './batch.js'
 
 // Fleet control (proto/tapflow/fleet/v1): commands down …/cmd, and the simulator's ground-truth records.
 export const DeviceCommand = tapflow.fleet.v1.DeviceCommand

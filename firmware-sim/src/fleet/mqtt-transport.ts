@@ -1,8 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { MqttError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
-import { topicFor } from '../../../proto/index.js'
+import { encodeBatch, topicFor } from '../../../proto/index.js'
 import type { DeviceSpec, Frame } from '../device/types.js'
-import { encodeBatch } from './batch-encode.js'
 import type { CommandHandler, DeviceTransport, TransportStats } from './transport.js'
 
 export interface MqttTransportOptions {
