@@ -123,8 +123,7 @@ export class DriftUp implements AsyncDisposable {
     }
     const from = to - D
     const store = this.store(to)
-    const rs = await this.o.client.query({ query: `SELECT DISTINCT id FROM (${store.entityIdsSql('device')}) ORDER BY id`, format: 'JSONEachRow' })
-    const ids = (await rs.json<{ id: string }>()).map((r) => r.id)
+    const ids = await store.entityIds('device')
     if (ids.length === 0) return undefined
     const current = await readFeatureWindow({ store, ids, from, to, everyMs: this.o.everyMs ?? 6 * H, features: reference.ref.featureNames })
     // Prediction drift: the champion's live scores of the window against its scores on its own training sample.

@@ -103,8 +103,7 @@ async function readWindows(o: DriftFlags): Promise<Input> {
     const reference = o.reference ?? { from: current.from - 7 * D, to: current.from }
     // Simulated time may run ahead of the wall clock: the store judges "the future" by the data's time.
     const store = new FeatureStore({ clickhouse: client, writable: remote === undefined, clock: { now: () => Math.max(last, reference.to, current.to) } })
-    const idsRs = await client.query({ query: `SELECT DISTINCT id FROM (${store.entityIdsSql('device')}) ORDER BY id`, format: 'JSONEachRow' })
-    const ids = (await idsRs.json<{ id: string }>()).map((r) => r.id)
+    const ids = await store.entityIds('device')
     const read = async (name: string, w: Window): Promise<Record<string, DriftColumnValues>> => {
       const started = Date.now()
       const res = await readFeatureWindow({

@@ -188,6 +188,12 @@ export class FeatureStore {
     return sql.replaceAll('{db}', this.db)
   }
 
+  /** Every id of an entity the sources know, sorted (the rows of `entityIdsSql`). */
+  async entityIds(entity: string): Promise<string[]> {
+    const rs = await this.ch.query({ query: `SELECT DISTINCT id FROM (${this.entityIdsSql(entity)}) ORDER BY id`, format: 'JSONEachRow', clickhouse_settings: this.settings() })
+    return (await rs.json<{ id: string }>()).map((r) => String(r.id))
+  }
+
   /** Writes the latest values of every feature of `entity` (or of every entity) at `at` (default now) to the online store. */
   async materialize(opts: { entity?: string; at?: number; onProgress?: (r: MaterializeResult) => void } = {}): Promise<MaterializeResult[]> {
     const online = this.requireOnline()

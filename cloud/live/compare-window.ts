@@ -67,7 +67,7 @@ export async function compareOnWindow(o: WindowComparisonOptions): Promise<Model
     const horizonMs = typeof params.horizonHours === 'number' && params.horizonHours > 0 ? params.horizonHours * H : DEFAULT_HORIZON_MS
 
     const store = o.store ?? new FeatureStore({ clickhouse: o.client, writable: true, clock: { now: () => Math.max(Date.now(), o.to) } })
-    const ids = o.window?.ids ?? o.ids ?? (await deviceIds(o.client, store))
+    const ids = o.window?.ids ?? o.ids ?? (await store.entityIds('device'))
     const names = [...new Set(scorers.flatMap((s) => s.info().features))]
     const window = o.window !== undefined && names.every((n) => n in o.window!.table)
       ? o.window
@@ -87,11 +87,6 @@ export async function compareOnWindow(o: WindowComparisonOptions): Promise<Model
     await challenger?.close()
     await champion.close()
   }
-}
-
-async function deviceIds(client: ClickHouseClient, store: FeatureStore): Promise<string[]> {
-  const rs = await client.query({ query: `SELECT DISTINCT id FROM (${store.entityIdsSql('device')}) ORDER BY id`, format: 'JSONEachRow' })
-  return (await rs.json<{ id: string }>()).map((r) => r.id)
 }
 
 /** Columns → a model's row-major input in its feature order; a missing or non-numeric value is NaN (missing, as trained). */
