@@ -4,6 +4,7 @@ import { FeatureStore, compareOnWindow } from '../../cloud/index.js'
 import { latestComparison, type ModeComparison, type ModelComparison, type WindowScore } from '../../dashboards/index.js'
 import { driftReportDir } from '../drift-up.js'
 import { duration, instant, int, url } from '../options.js'
+import { alignRows, isoMinute } from '../text-table.js'
 import { readStackInfo } from '../stack-file.js'
 import { openTelemetryClient } from '../telemetry-client.js'
 import { store, withStore, type StoreFlags } from './models-train.js'
@@ -66,7 +67,7 @@ async function compute(o: CompareFlags, logger: Logger): Promise<ModelComparison
   })
 }
 
-const iso = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ')
+const iso = isoMinute
 const f3 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(3))
 
 /** The comparison as a terminal table: per mode and pooled, each metric for both models, `*` on the better. */
@@ -84,14 +85,12 @@ export function formatComparison(c: ModelComparison): string {
   const pair = (h: string): string[] => (both ? [`${h} champ`, `${h} chall`] : [h])
   const head = ['mode', 'rows', 'positives', ...pair('PR-AUC'), ...pair('precision'), ...pair('recall')]
   const row = (m: ModeComparison): string[] => [m.mode, String(m.rows), String(m.positives), ...metric(m, 'prAuc'), ...metric(m, 'precision'), ...metric(m, 'recall')]
-  const rows = [head, ...c.modes.map(row), row(c.overall)]
-  const widths = head.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)))
-  const line = (r: string[]): string => r.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ').trimEnd()
+  const table = alignRows([head, ...c.modes.map(row), row(c.overall)])
   const none = c.modes.filter((m) => m.positives === 0).map((m) => m.mode)
   return [
     `window ${iso(c.window.from)} → ${iso(c.window.to)} (${c.entities} taps every ${c.window.everyMs / H} h, ${c.rows} rows), labelled from ground truth, horizon ${c.horizonHours} h`,
     `champion ${c.champion.ref}${c.challenger === null ? '; no challenger yet' : `, challenger ${c.challenger.ref} (* the better; nothing is promoted: tapflow models promote maintenance@challenger)`}`,
-    line(head), ...rows.slice(1).map(line),
+    ...table,
     ...(none.length === 0 ? [] : [`no positives in the window (no metrics): ${none.join(', ')}`]),
     `precision and recall at each model's own threshold; 'all' pools the modes both score`,
     '',

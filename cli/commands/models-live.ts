@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { ConfigError } from '../../common/index.js'
 import { readLiveReport, type LiveReport, type ModeSummary } from '../../cloud/index.js'
 import { duration, url } from '../options.js'
+import { alignRows, isoMinute } from '../text-table.js'
 import { openTelemetryClient } from '../telemetry-client.js'
 
 interface LiveReportFlags {
@@ -32,7 +33,7 @@ export function registerLiveReport(models: Command): void {
     })
 }
 
-const iso = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ')
+const iso = isoMinute
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`)
 const hours = (x: number): string => `${x.toFixed(1)} h`
 
@@ -42,13 +43,11 @@ export function formatLiveReport(r: LiveReport): string {
     m.mode, String(m.caught), String(m.prevented), String(m.missed), String(m.pending), String(m.falseAlarms), String(m.late), pct(m.precision), pct(m.recall),
     m.leadHours === null ? '–' : `${hours(m.leadHours.median)} (${hours(m.leadHours.min)}–${hours(m.leadHours.max)})`,
   ]
-  const rows = [head, ...r.modes.map(row), row(r.total)]
-  const widths = head.map((_, c) => Math.max(...rows.map((x) => x[c]!.length)))
-  const line = (x: string[]): string => x.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ').trimEnd()
+  const table = alignRows([head, ...r.modes.map(row), row(r.total)])
   const caught = r.events.filter((e) => e.outcome === 'caught' || e.outcome === 'prevented')
   return [
     `live alerts vs ground truth, failures due ${iso(r.from)} → ${iso(r.asOf)} (simulated), horizon ${r.horizonMs / 3_600_000} h`,
-    line(head), ...rows.slice(1, -1).map(line), line(rows[rows.length - 1]!),
+    ...table,
     ...(caught.length === 0 ? [] : ['', 'caught:', ...caught.slice(-10).map((e) => `  ${e.deviceId} ${e.mode}: alert ${iso(e.alertAt ?? 0)}, ${e.outcome === 'prevented' ? 'repaired before the failure due' : 'failure'} ${iso(e.failureAt ?? 0)}, lead ${hours((e.leadMs ?? 0) / 3_600_000)}`)]),
     '',
   ].join('\n')
