@@ -29,6 +29,13 @@ export async function benchLoad(name: string, command: string, target: string, o
       sim_peak_rss_mb: Math.max(...sim.map((p) => p.peakRssMb)),
       sim_cpu_s: Number(sim.reduce((s, p) => s + p.cpuSeconds, 0).toFixed(1)),
       gateway_cpu_s: r.processes[0]!.cpuSeconds,
+      // Where the CPU went, µs per frame (loadtest/src/threads.ts): the sum sets frames/s on a saturated machine.
+      cpu_us_per_frame: r.cpuPerFrameUs.run.total,
+      cpu_us_sim: r.cpuPerFrameUs.run.simulator,
+      cpu_us_gateway_js: r.cpuPerFrameUs.run.javascript,
+      cpu_us_node_helpers: r.cpuPerFrameUs.run.nodeHelpers,
+      cpu_us_chdb: r.cpuPerFrameUs.run.engine,
+      ...(r.cpuPerFrameUs.baseline ? { baseline_cpu_us_per_frame: r.cpuPerFrameUs.baseline.total, baseline_cpu_us_broker: r.cpuPerFrameUs.baseline.process } : {}),
     },
     notes: `Full report: ${files.html}`,
   }))

@@ -3,7 +3,7 @@ import { SingleBar, Presets } from 'cli-progress'
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
 import { FSYNC_POLICIES, type FsyncPolicy } from '../../edge-gateway/index.js'
-import { runLoad, writeReport } from '../../loadtest/index.js'
+import { runLoad, writeReport, type CpuPerFrame, type CpuShares } from '../../loadtest/index.js'
 import { int, speed, url } from '../options.js'
 
 export function registerLoad(program: Command, deps: { logger: Logger }): void {
@@ -58,9 +58,21 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
       if (report.baseline) line('bare-broker baseline', `${report.baseline.fps} frames/s → ratio ${report.baseline.ratio}`)
       line('freshness p50/p95/p99/max', `${report.freshness.p50_ms} / ${report.freshness.p95_ms} / ${report.freshness.p99_ms} / ${report.freshness.max_ms} ms`)
       for (const p of report.processes) line(p.name, `${p.cpuSeconds} CPU s, ${p.peakRssMb} MB peak RSS`)
+      line('CPU per frame', cpuLine(report.cpuPerFrameUs, report.options.clickhouse === 'embedded chDB' ? 'chDB' : 'other threads'))
       process.stdout.write(`\n  report: ${files.html}\n          ${files.json}\n`)
       if (!a.identityHolds) process.exitCode = 1
     })
+}
+
+/** `sim 9.8 + JS 9.1 + Node helpers 5.2 + chDB 11.0 = 35.1 µs (baseline: sim 10.2 + JS 2.0 + Node helpers 0.4 = 12.6 µs)` */
+function cpuLine(c: CpuPerFrame, engine: string): string {
+  const shares = (s: CpuShares, engineToo: boolean): string => {
+    const parts = s.javascript === undefined
+      ? [`sim ${s.simulator}`, `broker process ${s.process}`]
+      : [`sim ${s.simulator}`, `JS ${s.javascript}`, `Node helpers ${s.nodeHelpers}`, ...(engineToo ? [`${engine} ${s.engine}`] : [])]
+    return `${parts.join(' + ')} = ${s.total} µs`
+  }
+  return shares(c.run, true) + (c.baseline === undefined ? '' : ` (baseline: ${shares(c.baseline, false)})`)
 }
 
 interface LoadCliOptions {

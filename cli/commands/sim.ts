@@ -42,11 +42,13 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
         credentials: authority && ((id) => authority.device(venueOf.get(id) ?? '', id)), recorderCredentials: authority?.tool('sim'),
       })
       const samples: [string, number, number][] = []
+      let startupCpu: NodeJS.CpuUsage | undefined
       const sim = new Simulator({
         fleet, clock, transport, shard, logger: log, profiles, firmware, maxFrames: o.maxFrames,
         until: o.duration === undefined ? undefined : start + o.duration,
         // Wall-clock publish times of sampled seqs, joined with insert times by `tapflow load` for freshness.
         onFrame: o.result === undefined ? undefined : (f) => {
+          startupCpu ??= process.cpuUsage()
           if (f.seq % o.sampleEvery === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
         },
       })
@@ -59,7 +61,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
           await control?.close()
           await sim.close()
           log.info({ ...transport.stats, frames: sim.stats.frames }, 'fleet stopped')
-          if (o.result !== undefined) writeFileSync(o.result, JSON.stringify(simResult(sim, transport.stats, samples)))
+          if (o.result !== undefined) writeFileSync(o.result, JSON.stringify(simResult(sim, transport.stats, samples, startupCpu ?? process.cpuUsage())))
         })())
       onShutdown(stop, log)
       await sim.start()

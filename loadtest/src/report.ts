@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as echarts from 'echarts'
-import type { LoadReport } from './run-load.js'
+import type { CpuShares, LoadReport } from './run-load.js'
 
 /** Writes report.json and a self-contained report.html (charts rendered to inline SVG, no CDN). */
 export function writeReport(report: LoadReport, dir: string): { json: string; html: string } {
@@ -43,6 +43,7 @@ export function renderHtml(r: LoadReport): string {
     yAxis: { type: 'value', name: 'frames' },
     series: [{ type: 'bar', data: r.freshness.buckets.map(([, n]) => n) }],
   })
+  const cpu = cpuChart(r)
   const ok = a.identityHolds && a.lost === 0
   const rows = (pairs: [string, string][]): string => pairs.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TapFlow load report ${esc(r.startedAt)}</title>
@@ -68,8 +69,36 @@ ${throughput}
 <p>Time from a device handing a frame to MQTT to the insert that makes its row visible in ClickHouse, for every 100th seq.</p>
 <table>${rows([['p50', `${fmt(r.freshness.p50_ms)} ms`], ['p95', `${fmt(r.freshness.p95_ms)} ms`], ['p99', `${fmt(r.freshness.p99_ms)} ms`], ['max', `${fmt(r.freshness.max_ms)} ms`]])}</table>
 ${hist}
+<h2>Where the CPU went</h2>
+<p>CPU per frame, every thread of every process, in µs. The simulator shares the machine with the path, so when the
+cores are busy a run's frames/s is cores × 10⁶ ÷ its bar: the ratio to the baseline is the baseline's bar over this
+run's.</p>
+${cpu}
 <h2>Processes</h2>
 <table><tr><th>process</th><th>CPU s</th><th>peak RSS MB</th></tr>${r.processes.map((p) => `<tr><td>${esc(p.name)}</td><td>${fmt(p.cpuSeconds)}</td><td>${fmt(p.peakRssMb)}</td></tr>`).join('')}</table>
 </body></html>
 `
+}
+
+/** One bar per run (baseline, full path), stacked by who spent the CPU. */
+function cpuChart(r: LoadReport): string {
+  const c = r.cpuPerFrameUs
+  const engine = r.options.clickhouse === 'embedded chDB' ? 'chDB threads' : 'other threads'
+  const bars = [...(c.baseline ? [c.baseline] : []), c.run]
+  const known = bars.every((b) => b.javascript !== undefined)
+  const part = (name: string, of: (b: CpuShares) => number | undefined): [string, (number | null)[]] => [name, bars.map((b) => of(b) ?? null)]
+  const parts = [
+    part('simulator', (b) => b.simulator),
+    ...(known
+      ? [part('broker + gateway JavaScript', (b) => b.javascript), part('Node helpers: GC, libuv', (b) => b.nodeHelpers), part(engine, (b) => b.engine)]
+      : [part('broker + gateway + ClickHouse', (b) => b.process)]),
+  ]
+  return svg({
+    title: { text: 'CPU per frame (µs)', left: 'center', textStyle: { fontSize: 14 } },
+    legend: { bottom: 0, itemGap: 28 },
+    grid: { left: 150, right: 30, top: 40, bottom: 60 },
+    xAxis: { type: 'value', name: 'µs' },
+    yAxis: { type: 'category', data: [...(c.baseline ? ['bare-broker baseline'] : []), 'full path'] },
+    series: parts.map(([name, data]) => ({ type: 'bar' as const, stack: 'cpu', name, data, label: { show: true, formatter: (p: { value: unknown }) => (typeof p.value === 'number' && p.value >= 1 ? String(p.value) : '') } })),
+  }, 860, 220)
 }

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, ResourceStack, silentLogger, type Logger } from '../../common/index.js'
 import { EmbeddedBroker, ExternalSource, Gateway, TELEMETRY, WriteAheadLog, openClickHouse, type FrameSource, type FsyncPolicy } from '../../edge-gateway/index.js'
+import type { SimResult } from '../../firmware-sim/index.js'
 import { account, type Accounting } from './accounting.js'
 import { runSimProcesses } from './sim-processes.js'
 import { latencySummary, median, windowRates, type LatencySummary } from './stats.js'
+import { cpuSince, readCpuSplit, type CpuSplit } from './threads.js'
 
 /**
  * Frames land in the telemetry tables; dead letters, gaps and the rest are not frames. Each table's device_id and
@@ -70,10 +72,50 @@ export interface LoadReport {
     /** Landed frames per second, second by second. */
     perSecond: number[]
   }
-  /** The same simulator run against a broker whose subscriber only counts; `simCpuSeconds` shows it did the same work. */
-  baseline?: { fps: number; seconds: number; frames: number; ratio: number; simCpuSeconds: number }
+  /**
+   * The same simulator run against a broker whose subscriber only counts; `simCpuSeconds` shows it did the same
+   * work, `brokerCpuSeconds` is what the broker's process spent meanwhile.
+   */
+  baseline?: { fps: number; seconds: number; frames: number; ratio: number; simCpuSeconds: number; brokerCpuSeconds: number }
   freshness: LatencySummary
   processes: ProcessUsage[]
+  /** Where the CPU went, µs per frame published (Linux; elsewhere only the process totals are known). */
+  cpuPerFrameUs: CpuPerFrame
+}
+
+/**
+ * CPU per frame, µs, by who spent it. The simulator shares the machine with the path, so on a saturated machine
+ * frames/s is (cores × 10⁶) / the sum: what the gateway adds to the baseline's sum sets the ratio to the baseline.
+ */
+export interface CpuPerFrame {
+  baseline?: CpuShares
+  run: CpuShares
+}
+
+export interface CpuShares {
+  /** The simulators, from each one's first frame (start-up, before it, is set-up, not a frame's cost). */
+  simulator: number
+  /** The measured process's main thread: the broker, and in the full path the gateway's decode, rows and WAL. */
+  javascript?: number
+  /** V8's collector and compiler, libuv's pool (WAL writes and fsyncs). */
+  nodeHelpers?: number
+  /** chDB's threads: parsing, materialized views, compression, merges (none in the baseline or with a server). */
+  engine?: number
+  /** The measured process, all threads (what the three above add up to, where they are known). */
+  process: number
+  /** Simulator and process. */
+  total: number
+}
+
+/** Seconds spent on `frames` as µs per frame, by who spent them. */
+function sharesOf(simSeconds: number, processSeconds: number, split: CpuSplit | undefined, frames: number): CpuShares {
+  const us = (seconds: number): number => Number(((seconds * 1e6) / Math.max(frames, 1)).toFixed(1))
+  return {
+    simulator: us(simSeconds),
+    ...(split ? { javascript: us(split.javascript), nodeHelpers: us(split.nodeHelpers), engine: us(split.engine) } : {}),
+    process: us(processSeconds),
+    total: us(simSeconds + processSeconds),
+  }
 }
 
 /** One full load run: optional bare-broker baseline, then the real path, then exact accounting. */
@@ -108,7 +150,10 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
   }
   try {
     let baseline: LoadReport['baseline']
+    let baselineCpu: CpuShares | undefined
     if (o.baseline) {
+      const cpuBefore = process.cpuUsage()
+      const splitBefore = readCpuSplit()
       const { source, url } = await makeSource()
       let frames = 0
       let first = 0
@@ -124,16 +169,21 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       log.info('baseline: bare broker, counting subscriber')
       const tick = setInterval(() => opts.onProgress?.({ phase: 'baseline', landed: frames, total: o.events }), 1000)
       let simCpuSeconds = 0
+      let simRunCpuSeconds = 0
       try {
         const results = await runSimProcesses({ ...sims, brokerUrl: url, tag: 'baseline' })
         simCpuSeconds = Number(results.reduce((s, r) => s + r.cpuSeconds, 0).toFixed(2))
+        simRunCpuSeconds = steadyCpu(results)
         await settle(() => frames >= o.events, () => frames)
       } finally {
         clearInterval(tick)
         await source.close()
       }
       const seconds = (last - first) / 1000
-      baseline = { fps: Math.round(frames / seconds), seconds, frames, ratio: 0, simCpuSeconds }
+      const broker = process.cpuUsage(cpuBefore)
+      const brokerCpuSeconds = round2((broker.user + broker.system) / 1e6)
+      baseline = { fps: Math.round(frames / seconds), seconds, frames, ratio: 0, simCpuSeconds, brokerCpuSeconds }
+      baselineCpu = sharesOf(simRunCpuSeconds, brokerCpuSeconds, cpuSince(splitBefore, readCpuSplit()), frames)
     }
 
     // Everything the measured run opens is closed, in reverse, however the run ends.
@@ -170,8 +220,10 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
           }
         },
       }))
-      const cpu0 = process.cpuUsage()
+      // Measured from here: the migrations `start` runs are set-up, not a frame's cost.
       await gateway.start()
+      const cpu0 = process.cpuUsage()
+      const split0 = readCpuSplit()
       const perSecond: number[] = []
       let prev = 0
       // The clock starts at the first frame in, as the baseline's does: noticed by the 1 s tick it started up to a
@@ -202,6 +254,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       await wal?.close()
       if (landed > prev) perSecond.push(landed - prev)
       const cpu = process.cpuUsage(cpu0)
+      const split = cpuSince(split0, readCpuSplit())
       const lastSeq = Object.assign({}, ...results.map((r) => r.lastSeq)) as Record<string, number>
       const accounting = await account(ch.client, lastSeq, published, gateway.stats.duplicates)
       const seconds = (last - first) / 1000
@@ -213,6 +266,8 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       const windows = windowRates(perSecond.slice(1, -1))
       const overall = Math.round(accounting.landed / Math.max(seconds, 0.001))
       if (baseline) baseline.ratio = Number((overall / baseline.fps).toFixed(3))
+      const processCpu = round2((cpu.user + cpu.system) / 1e6)
+      const cpuPerFrameUs: CpuPerFrame = { ...(baselineCpu ? { baseline: baselineCpu } : {}), run: sharesOf(steadyCpu(results), processCpu, split, published) }
       return {
         startedAt: new Date().toISOString(),
         options: { ...o, broker: opts.broker ?? 'embedded aedes', clickhouse: opts.clickhouseUrl ?? 'embedded chDB', simHeapMb: opts.simHeapMb },
@@ -227,9 +282,10 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
         baseline,
         freshness: latencySummary(latencies),
         processes: [
-          { name: 'broker + gateway + ClickHouse', cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
+          { name: 'broker + gateway + ClickHouse', cpuSeconds: processCpu, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
           ...results.map((r, i) => ({ name: `simulator ${i}/${o.processes}`, cpuSeconds: Number(r.cpuSeconds.toFixed(2)), peakRssMb: r.peakRssMb })),
         ],
+        cpuPerFrameUs,
       }
     } finally {
       await resources.close()
@@ -252,6 +308,11 @@ async function settle(done: () => boolean, progress: () => number, quietMs = 3_0
     } else if (Date.now() - since > quietMs) return
   }
 }
+
+const round2 = (x: number): number => Number(x.toFixed(2))
+
+/** The simulators' CPU from their first frame on: what publishing cost, without starting up. */
+const steadyCpu = (results: readonly SimResult[]): number => results.reduce((s, r) => s + r.cpuSeconds - r.startupCpuSeconds, 0)
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))

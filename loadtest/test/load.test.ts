@@ -16,7 +16,18 @@ describe('tapflow load on the embedded path', () => {
       if (batch === 1) {
         expect(r.baseline?.frames).toBe(20_000)
         expect(r.baseline?.simCpuSeconds).toBeGreaterThan(0)
+        expect(r.baseline?.brokerCpuSeconds).toBeGreaterThan(0)
+        expect(r.cpuPerFrameUs.baseline?.engine).toBeLessThan(r.cpuPerFrameUs.baseline!.total / 4)
       }
+      // Where the CPU went: the shares add up, the simulator's start-up is left out, and chDB's threads did work.
+      const c = r.cpuPerFrameUs.run
+      const simTotalUs = (r.processes[1]!.cpuSeconds * 1e6) / 20_000
+      expect(c.simulator).toBeGreaterThan(0)
+      expect(c.simulator).toBeLessThan(simTotalUs)
+      expect(c.total).toBeCloseTo(c.simulator + c.process, 0)
+      expect(c.javascript! + c.nodeHelpers! + c.engine!).toBeCloseTo(c.process, 0)
+      expect(c.javascript).toBeGreaterThan(0)
+      expect(c.engine).toBeGreaterThan(0)
 
       const dir = mkdtempSync(join(tmpdir(), 'tapflow-report-'))
       try {
@@ -24,7 +35,8 @@ describe('tapflow load on the embedded path', () => {
         expect(JSON.parse(readFileSync(files.json, 'utf8')).accounting.landed).toBe(20_000)
         const html = readFileSync(files.html, 'utf8')
         expect(html).toContain('identity holds')
-        expect((html.match(/<svg/g) ?? []).length).toBe(2)
+        expect((html.match(/<svg/g) ?? []).length).toBe(3)
+        expect(html).toContain('Where the CPU went')
         expect(html).not.toMatch(/<script[^>]+src=/)
       } finally {
         rmSync(dir, { recursive: true, force: true })

@@ -13,10 +13,12 @@ export interface SimResult {
   /** [device_id, seq, wall-clock publish time in ms] for the sampled seqs. */
   samples: [string, number, number][]
   cpuSeconds: number
+  /** Of `cpuSeconds`, what went before the first frame: loading the code, building the fleet, connecting. */
+  startupCpuSeconds: number
   peakRssMb: number
 }
 
-export function simResult(sim: Simulator, stats: TransportStats, samples: [string, number, number][]): SimResult {
+export function simResult(sim: Simulator, stats: TransportStats, samples: [string, number, number][], startupCpu: NodeJS.CpuUsage): SimResult {
   const cpu = process.cpuUsage()
   return {
     stats: { ...stats },
@@ -24,6 +26,7 @@ export function simResult(sim: Simulator, stats: TransportStats, samples: [strin
     lastSeq: Object.fromEntries(sim.devices.map((d) => [d.deviceId, d.lastSeq])),
     samples,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    startupCpuSeconds: (startupCpu.user + startupCpu.system) / 1e6,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   }
 }
