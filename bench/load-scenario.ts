@@ -33,7 +33,7 @@ export async function benchLoad(name: string, command: string, target: string, o
       cpu_us_per_frame: r.cpuPerFrameUs.run.total,
       cpu_us_sim: r.cpuPerFrameUs.run.simulator,
       cpu_us_gateway_js: r.cpuPerFrameUs.run.javascript,
-      cpu_us_node_helpers: r.cpuPerFrameUs.run.nodeHelpers,
+      cpu_us_node_threads: r.cpuPerFrameUs.run.nodeHelpers,
       cpu_us_chdb: r.cpuPerFrameUs.run.engine,
       ...(r.cpuPerFrameUs.baseline ? { baseline_cpu_us_per_frame: r.cpuPerFrameUs.baseline.total, baseline_cpu_us_broker: r.cpuPerFrameUs.baseline.process } : {}),
     },

@@ -64,12 +64,12 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
     })
 }
 
-/** `sim 9.8 + JS 9.1 + Node helpers 5.2 + chDB 11.0 = 35.1 µs (baseline: sim 10.2 + JS 2.0 + Node helpers 0.4 = 12.6 µs)` */
+/** `sim 9.8 + JS 9.1 + Node threads 5.2 + chDB 11.0 = 35.1 µs (baseline: sim 10.2 + JS 2.0 + Node threads 0.4 = 12.6 µs)` */
 function cpuLine(c: CpuPerFrame, engine: string): string {
   const shares = (s: CpuShares, engineToo: boolean): string => {
     const parts = s.javascript === undefined
       ? [`sim ${s.simulator}`, `broker process ${s.process}`]
-      : [`sim ${s.simulator}`, `JS ${s.javascript}`, `Node helpers ${s.nodeHelpers}`, ...(engineToo ? [`${engine} ${s.engine}`] : [])]
+      : [`sim ${s.simulator}`, `JS ${s.javascript}`, `Node threads ${s.nodeHelpers}`, ...(engineToo ? [`${engine} ${s.engine}`] : [])]
     return `${parts.join(' + ')} = ${s.total} µs`
   }
   return shares(c.run, true) + (c.baseline === undefined ? '' : ` (baseline: ${shares(c.baseline, false)})`)

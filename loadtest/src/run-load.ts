@@ -97,9 +97,9 @@ export interface CpuShares {
   simulator: number
   /** The measured process's main thread: the broker, and in the full path the gateway's decode, rows and WAL. */
   javascript?: number
-  /** V8's collector and compiler, libuv's pool (WAL writes and fsyncs). */
+  /** V8's collector and compiler, libuv's pool: WAL writes and fsyncs, and the calls into chDB (see CpuSplit). */
   nodeHelpers?: number
-  /** chDB's threads: parsing, materialized views, compression, merges (none in the baseline or with a server). */
+  /** chDB's own threads: parsing, materialized views, compression, merges (none in the baseline or with a server). */
   engine?: number
   /** The measured process, all threads (what the three above add up to, where they are known). */
   process: number
