@@ -10,7 +10,7 @@ export async function benchLoad(name: string, command: string, target: string, o
     name,
     command,
     target,
-  headline: ['throughput_fps', 'ratio_to_baseline', 'wall_seconds', 'lost', 'freshness_p99_ms', 'sim_peak_rss_mb'],
+    headline: ['throughput_fps', 'ratio_to_baseline', 'cpu_us_per_frame', 'baseline_cpu_us_per_frame', 'lost', 'freshness_p99_ms', 'gateway_peak_rss_mb'],
     results: {
       devices: r.options.devices,
       frames_published: r.accounting.published,
@@ -35,7 +35,7 @@ export async function benchLoad(name: string, command: string, target: string, o
       cpu_us_gateway_js: r.cpuPerFrameUs.run.javascript,
       cpu_us_node_threads: r.cpuPerFrameUs.run.nodeHelpers,
       cpu_us_chdb: r.cpuPerFrameUs.run.engine,
-      ...(r.cpuPerFrameUs.baseline ? { baseline_cpu_us_per_frame: r.cpuPerFrameUs.baseline.total, baseline_cpu_us_broker: r.cpuPerFrameUs.baseline.process } : {}),
+      ...(r.cpuPerFrameUs.baseline ? { baseline_cpu_us_per_frame: r.cpuPerFrameUs.baseline.total, baseline_cpu_us_sim: r.cpuPerFrameUs.baseline.simulator, baseline_cpu_us_broker: r.cpuPerFrameUs.baseline.process } : {}),
     },
     notes: `Full report: ${files.html}`,
   }))

@@ -72,7 +72,8 @@ ${hist}
 <h2>Where the CPU went</h2>
 <p>CPU per frame, every thread of every process, in µs. The simulator shares the machine with the path, so when the
 cores are busy a run's frames/s is cores × 10⁶ ÷ its bar: the ratio to the baseline is the baseline's bar over this
-run's. chDB's calls run on libuv's pool, so part of chDB's work shows under Node's threads.</p>
+run's. chDB's calls run on libuv's pool, so part of chDB's work shows under Node's threads. An external broker or
+ClickHouse server is another process, whose CPU is not counted here.</p>
 ${cpu}
 <h2>Processes</h2>
 <table><tr><th>process</th><th>CPU s</th><th>peak RSS MB</th></tr>${r.processes.map((p) => `<tr><td>${esc(p.name)}</td><td>${fmt(p.cpuSeconds)}</td><td>${fmt(p.peakRssMb)}</td></tr>`).join('')}</table>
