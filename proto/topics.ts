@@ -1,3 +1,5 @@
+import { isValidId } from '../common/index.js'
+
 /**
  * MQTT topic contract: tapflow/v1/{venue_id}/{device_id}/{kind}.
  * Ids are restricted to [A-Za-z0-9_-] so they can never smuggle '/', '+' or '#' into a topic.
@@ -7,11 +9,8 @@ export const FRAME_KINDS = ['pour', 'temp', 'health'] as const
 export type FrameKind = (typeof FRAME_KINDS)[number]
 export type TopicSuffix = FrameKind | 'status' | 'cmd' | 'batch'
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/
-
-export function isValidId(id: string): boolean {
-  return ID.test(id)
-}
+// The id rule lives in common (light) so the CLI's argument parsers check ids without loading protobuf.
+export { isValidId }
 
 export function topicFor(venueId: string, deviceId: string, suffix: TopicSuffix): string {
   return `${TOPIC_ROOT}/${venueId}/${deviceId}/${suffix}`

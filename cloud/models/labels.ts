@@ -2,6 +2,7 @@
  * Maintenance labels from ground truth. Pure: records and prediction times in, one target column per mode out.
  * The rule per mode, and why, is in docs/models.md; MODE_RULES below is its source.
  */
+import { DEFAULT_HORIZON_MS } from '../../common/index.js'
 import type { GroundTruthRecord } from './history/ground-truth.js'
 
 export type { GroundTruthRecord }
@@ -53,7 +54,8 @@ export interface LabelOptions {
   modes?: readonly string[]
 }
 
-export const DEFAULT_HORIZON_MS = 24 * 3_600_000
+// In common (light), so `tapflow models train --help` shows it without loading the models.
+export { DEFAULT_HORIZON_MS }
 
 /**
  * Whether a record is a failure to predict for its mode: a target mode, not a firmware bug (a release's bug is a

@@ -1,3 +1,4 @@
+import type { ModelKind } from '../../common/index.js'
 import { naiveDemand } from './demand.js'
 import { evaluateClassifier, evaluateRegressor, sliceDataset, type ClassifierEvaluation, type FailureEvent, type RegressorEvaluation } from './evaluate.js'
 import { trainGbdt, type GbdtModel, type GbdtOptions } from './gbdt/index.js'
@@ -8,8 +9,8 @@ import { buildReport, type EvaluationReport } from './report/report.js'
 import { renderReportHtml } from './report/html.js'
 import type { Dataset, DatasetRow, Predictor } from './types.js'
 
-export type ModelKind = 'maintenance' | 'churn' | 'demand'
-export const MODEL_KINDS: readonly ModelKind[] = ['maintenance', 'churn', 'demand']
+// In common (light), so `tapflow models train --help` lists them without loading the models.
+export { MODEL_KINDS, type ModelKind } from '../../common/index.js'
 
 export interface TrainProgress {
   stage: 'train' | 'evaluate' | 'register'

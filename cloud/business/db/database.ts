@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { ConfigError, type Logger } from '../../../common/index.js'
+import { maskDatabaseUrl as mask, parseDatabaseUrl, type Logger } from '../../../common/index.js'
 import { toPostgresError } from './pg-error.js'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js'
 
@@ -36,25 +36,8 @@ const types = {
   },
 }
 
-/** Validate a connection string: must be a postgres:// or postgresql:// URL. */
-export function parseDatabaseUrl(url: string): URL {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": not a URL (expected postgres://user:pass@host:5432/db)`)
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": scheme must be postgres:// or postgresql://, got ${u.protocol}//`)
-  }
-  if (u.hostname === '') throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": missing host`)
-  if (u.pathname.length <= 1) throw new ConfigError(`invalid DATABASE_URL "${mask(url)}": missing database name`)
-  return u
-}
-
-function mask(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@')
-}
+// Validation lives in common (light), so the CLI's --database-url parser does not load pg.
+export { parseDatabaseUrl }
 
 /** Open the business database: a server from a URL, or the embedded server. Verifies the connection. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {

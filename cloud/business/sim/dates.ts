@@ -73,11 +73,8 @@ export function parseDay(s: string, what: string): string {
   return s
 }
 
-export function parseMonth(s: string, what = 'month'): string {
-  const m = /^(\d{4})-(\d{2})$/.exec(s)
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new ConfigError(`invalid ${what} "${s}": expected YYYY-MM, e.g. 2025-01`)
-  return s
-}
+// In common (light), so the CLI's --month parser does not load the business.
+export { parseMonth } from '../../../common/index.js'
 
 // addMonthsToDay is asked, for every account every day, whether its contract renews today: a few thousand
 // distinct questions a run.

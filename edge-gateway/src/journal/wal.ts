@@ -1,17 +1,11 @@
 import { mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ConfigError, OptionError, errorMessage, silentLogger, type Logger } from '../../../common/index.js'
+import { DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, OptionError, errorMessage, silentLogger, type FsyncPolicy, type Logger } from '../../../common/index.js'
 import { maxRecordSize, scanRecords, writeRecord, type WalRecord } from './record.js'
 
-/**
- * When a group commit counts as durable (when its records' `onDurable` runs):
- * - `always`: after fdatasync of every group commit (survives power loss).
- * - `interval`: after write(2); fdatasync every `fsyncIntervalMs` (survives a process crash).
- * - `never`: after write(2), leaving flushing to the OS (survives a process crash).
- */
-export type FsyncPolicy = 'always' | 'interval' | 'never'
-export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never']
+// The policies are defined in common (light) so `tapflow … --help` lists them without loading the gateway.
+export { DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, parseByteSize, type FsyncPolicy } from '../../../common/index.js'
 
 export interface WalOptions {
   /** Directory for the segments, normally `<data-dir>/wal`. */
@@ -26,8 +20,6 @@ export interface WalOptions {
   maxBytes?: number
   logger?: Logger
 }
-
-export const DEFAULT_WAL_MAX_BYTES = 256 * 1024 * 1024
 
 interface Segment {
   firstLsn: number
@@ -333,16 +325,6 @@ export class WriteAheadLog {
     }
     if (!this.full && this.spaceWaiters.length > 0) for (const w of this.spaceWaiters.splice(0)) w()
   }
-}
-
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 }
-
-/** "512MiB", "2G", "1048576" → bytes (binary units), for `WalOptions.maxBytes`. */
-export function parseByteSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim())
-  const unit = m === null ? undefined : UNITS[m[2]!.toLowerCase()]
-  if (m === null || unit === undefined) throw new ConfigError(`expected a size like 256MiB, 2GiB or a byte count, got '${v}'`)
-  return Math.floor(Number(m[1]) * unit)
 }
 
 /** Checks a `WalOptions.fsync` value. */

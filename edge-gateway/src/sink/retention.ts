@@ -96,12 +96,5 @@ export async function applyRetention(client: ClickHouseClient, opts: Partial<Ret
   }
 }
 
-/**
- * Parses a retention period for the CLI: `90d`, `12w`, `2y` (365 days each) or `forever`; returns days (0 = forever).
- */
-export function parseRetention(s: string): number {
-  if (s === 'forever') return 0
-  const m = /^(\d+)([dwy])$/.exec(s.trim())
-  if (m === null || Number(m[1]) === 0) throw new ConfigError(`expected a period like 30d, 12w or 2y (or forever), got '${s}'`)
-  return Number(m[1]) * { d: 1, w: 7, y: 365 }[m[2] as 'd' | 'w' | 'y']
-}
+// The CLI's grammar for a period lives in common (light), so `tapflow gateway --help` does not load the gateway.
+export { parseRetention } from '../../../common/index.js'

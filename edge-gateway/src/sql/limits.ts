@@ -1,26 +1,7 @@
-import { ConfigError } from '../../../common/index.js'
+import { ConfigError, DEFAULT_SQL_LIMITS, type SqlLimits } from '../../../common/index.js'
 
-/** Bounds on every query of the read-only SQL surface (the SQL port and `tapflow sql`). */
-export interface SqlLimits {
-  /** max_execution_time, seconds; the query is cut with code 159 (TIMEOUT_EXCEEDED). Default: 30. */
-  maxSeconds: number
-  /** max_memory_usage, bytes, per query; code 241. Default: 1 GiB. */
-  maxMemoryBytes: number
-  /** max_result_rows with result_overflow_mode=throw; code 396. Default: 10,000,000. */
-  maxResultRows: number
-  /** max_result_bytes, and the bytes actually sent (ClickHouse counts in-memory bytes); code 396. Default: 256 MiB. */
-  maxResultBytes: number
-  /** Queries running at once; one more gets code 202 (HTTP 429). Default: 4. */
-  maxConcurrent: number
-}
-
-export const DEFAULT_SQL_LIMITS: Readonly<SqlLimits> = Object.freeze({
-  maxSeconds: 30,
-  maxMemoryBytes: 1024 ** 3,
-  maxResultRows: 10_000_000,
-  maxResultBytes: 256 * 1024 ** 2,
-  maxConcurrent: 4,
-})
+// The limits and their defaults live in common (light), so `tapflow sql --help` shows them without the gateway.
+export { DEFAULT_SQL_LIMITS, type SqlLimits } from '../../../common/index.js'
 
 /** Defaults → validation → the internal form. */
 export function resolveSqlLimits(l: Partial<SqlLimits> = {}): SqlLimits {

@@ -1,8 +1,8 @@
 import type { Simulator } from './simulator.js'
 import type { TransportStats } from './transport.js'
 
-/** Default freshness sampling: every 100th seq of each device. */
-export const SAMPLE_EVERY = 100
+// Defined in common (light) so `tapflow sim --help` shows it without loading the simulator.
+export { SAMPLE_EVERY } from '../../../common/index.js'
 
 /** What a finished `tapflow sim --result` run reports; `tapflow load` reads it back. */
 export interface SimResult {
