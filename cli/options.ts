@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 import { DURATION_EXAMPLES, parseDuration } from '../common/index.js'
 import type { Speed } from '../firmware-sim/index.js'
 
@@ -46,4 +46,15 @@ export function url(protocols: readonly string[]) {
     if (!protocols.includes(u.protocol)) throw new InvalidArgumentError(`expected ${protocols.map((p) => p + '//').join(' or ')}`)
     return v
   }
+}
+
+/**
+ * Runs `load` before `tapflow <group> … <sub> …` parses or shows its help, for a subcommand whose help text or option
+ * parser needs a heavy module's catalogue: the group's other subcommands, and `tapflow <group> --help`, stay light.
+ * (On the program, since `tapflow <group> help <sub>` skips the group's own hooks.)
+ */
+export function beforeSubcommand(program: Command, group: Command, sub: string, load: () => Promise<unknown>): void {
+  program.hook('preSubcommand', async (p, cmd) => {
+    if (cmd === group && p.args.includes(sub)) await load()
+  })
 }

@@ -1,6 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import { errorMessage } from '../common/index.js'
-import { DEFAULT_SQL_LIMITS, DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, parseByteSize, parseRetention, type FsyncPolicy, type SqlLimits } from '../edge-gateway/index.js'
+import { DEFAULT_SQL_LIMITS, DEFAULT_WAL_MAX_BYTES, FSYNC_POLICIES, errorMessage, parseByteSize, parseRetention, type FsyncPolicy, type SqlLimits } from '../common/index.js'
 import { int, port, url } from './options.js'
 
 /** Flags of the gateway side of the stack, shared by `tapflow up` and `tapflow gateway`. */

@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander'
-import { ConfigError, type Logger } from '../../common/index.js'
-import { openBusiness, parseDatabaseUrl, parseMonth, type Business, type BusinessOptions, type CheckResult, type SimConfig } from '../../cloud/index.js'
+import { ConfigError, parseDatabaseUrl, parseMonth, type Logger } from '../../common/index.js'
+import type { Business, BusinessOptions, CheckResult, SimConfig } from '../../cloud/index.js'
 import { onShutdown } from '../shutdown.js'
-import { businessSql } from '../business-sql.js'
 
 interface CommonOpts {
   dataDir: string
@@ -38,6 +37,7 @@ function common(cmd: Command): Command {
 
 async function withBusiness<T>(o: CommonOpts, logger: Logger, sim: Partial<SimConfig>, fn: (b: Business) => Promise<T>): Promise<T> {
   const opts: BusinessOptions = { dataDir: o.dataDir, databaseUrl: o.databaseUrl, seed: o.seed, startDate: o.start, sim, logger }
+  const { openBusiness } = await import('../../cloud/index.js')
   const b = await openBusiness(opts)
   onShutdown(() => b.close(), logger)
   try {
@@ -127,6 +127,7 @@ Examples:
     .addOption(new Option('--timeout <s>', 'statement timeout in seconds').default(10).argParser(numArg('--timeout', 0.001, 3600)))
     .addOption(new Option('--format <fmt>', 'table, tsv or json (one object per line)').choices(['table', 'tsv', 'json']).default(process.stdout.isTTY ? 'table' : 'tsv'))
     .action(async (query: string, o: { dataDir: string; databaseUrl?: string; maxRows: number; timeout: number; format: 'table' | 'tsv' | 'json' }) => {
+      const { businessSql } = await import('../business-sql.js')
       await businessSql(query, { ...o, logger: deps.logger })
     })
 }

@@ -1,11 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { ConfigError } from '../../common/index.js'
-import { RevocationList } from '../../edge-gateway/index.js'
-import { isValidId, topicFor } from '../../proto/index.js'
+import { ConfigError, isValidId } from '../../common/index.js'
 import { readStackInfo } from '../stack-file.js'
-import { revokedPath } from '../stack.js'
-import { readFleetKey } from './fleet.js'
 import { port } from '../options.js'
+
+/** What every devices subcommand's action needs; loaded when it runs, so defining the commands stays light. */
+async function engines() {
+  const [{ RevocationList }, { topicFor }, { revokedPath }, { readFleetKey }] = await Promise.all([
+    import('../../edge-gateway/index.js'), import('../../proto/index.js'), import('../stack.js'), import('./fleet.js'),
+  ])
+  return { RevocationList, topicFor, revokedPath, readFleetKey }
+}
 
 /** `<venue_id>/<device_id>`, the device's MQTT username. */
 function deviceRef(v: string): { venueId: string; deviceId: string; username: string } {
@@ -33,8 +37,9 @@ export function registerDevices(program: Command): void {
     .addOption(new Option('--host <host>', 'broker host for the printed lines (default: the running stack\'s, else 127.0.0.1)'))
     .addOption(new Option('--port <port>', 'broker port for the printed lines (default: the running stack\'s, else 1883)').argParser(port))
     .option('--json', 'one JSON object: username, password, clientId, host, port')
-    .action((ref: ReturnType<typeof deviceRef>, o: { dataDir: string; fleetKey?: string; host?: string; port?: number; json?: boolean }) => {
-      const creds = readFleetKey(o).device(ref.venueId, ref.deviceId)
+    .action(async (ref: ReturnType<typeof deviceRef>, o: { dataDir: string; fleetKey?: string; host?: string; port?: number; json?: boolean }) => {
+      const { RevocationList, topicFor, revokedPath, readFleetKey } = await engines()
+      const creds = (await readFleetKey(o)).device(ref.venueId, ref.deviceId)
       const running = readStackInfo(o.dataDir)?.mqttUrl
       const url = running === undefined ? undefined : new URL(running)
       const host = o.host ?? url?.hostname ?? '127.0.0.1'
@@ -59,7 +64,8 @@ export function registerDevices(program: Command): void {
     .argument('<venue/device>', 'e.g. ven-0001/tap-0001-01', deviceRef)
     .option('--reason <text>', 'kept in the revocation list')
     .addOption(dataDir())
-    .action((ref: ReturnType<typeof deviceRef>, o: { dataDir: string; reason?: string }) => {
+    .action(async (ref: ReturnType<typeof deviceRef>, o: { dataDir: string; reason?: string }) => {
+      const { RevocationList, revokedPath } = await engines()
       const list = new RevocationList(revokedPath(o.dataDir))
       if (!list.revoke(ref.username, new Date(), o.reason)) {
         process.stdout.write(`${ref.username} was already revoked\n`)
@@ -75,7 +81,8 @@ export function registerDevices(program: Command): void {
     .description('let a revoked device connect again')
     .argument('<venue/device>', 'e.g. ven-0001/tap-0001-01', deviceRef)
     .addOption(dataDir())
-    .action((ref: ReturnType<typeof deviceRef>, o: { dataDir: string }) => {
+    .action(async (ref: ReturnType<typeof deviceRef>, o: { dataDir: string }) => {
+      const { RevocationList, revokedPath } = await engines()
       if (!new RevocationList(revokedPath(o.dataDir)).unrevoke(ref.username)) throw new ConfigError(`${ref.username} is not revoked`)
       process.stdout.write(`${ref.username} may connect again\n`)
     })
@@ -84,7 +91,8 @@ export function registerDevices(program: Command): void {
     .command('ls-revoked')
     .description('list revoked devices')
     .addOption(dataDir())
-    .action((o: { dataDir: string }) => {
+    .action(async (o: { dataDir: string }) => {
+      const { RevocationList, revokedPath } = await engines()
       const list = new RevocationList(revokedPath(o.dataDir)).list()
       for (const r of list) process.stdout.write(`${r.device}  ${r.at}${r.reason === undefined ? '' : `  ${r.reason}`}\n`)
       process.stdout.write(`${list.length} revoked\n`)

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage } from '../../common/index.js'
-import { FeatureStore, detectDrift, driftSummary, readFeatureWindow, tableFromCsv, writeDriftReport, type DriftColumnValues } from '../../cloud/index.js'
+import type { DriftColumnValues } from '../../cloud/index.js'
 import { duration, url } from '../options.js'
-import { openTelemetryClient } from '../telemetry-client.js'
 
 const D = 86_400_000
 /** Id and time columns a training-set CSV carries, never compared. */
@@ -63,7 +62,8 @@ export function registerDrift(program: Command): void {
       if (files && (o.referenceFile === undefined || o.currentFile === undefined)) throw new ConfigError('--reference-file and --current-file go together')
       if (files && (o.reference !== undefined || o.current !== undefined)) throw new ConfigError('compare either two CSV files or two windows, not both')
       if (!(o.every > 0)) throw new ConfigError('--every must be positive')
-      const input = files ? readFiles(o.referenceFile as string, o.currentFile as string) : await readWindows(o)
+      const { detectDrift, driftSummary, writeDriftReport } = await import('../../cloud/index.js')
+      const input = files ? await readFiles(o.referenceFile as string, o.currentFile as string) : await readWindows(o)
       const result = detectDrift({ reference: input.reference, current: input.current, columns: files ? o.features : undefined, options: { prediction: o.prediction } })
       if (result.columns.length === 0) throw new ConfigError(`nothing to compare: ${result.skipped.map((x) => `${x.column} has ${x.reason}`).slice(0, 3).join('; ')}${result.skipped.length > 3 ? '; …' : ''}`)
       const out = writeDriftReport({ result, meta: input.meta, dir: o.outDir })
@@ -79,7 +79,8 @@ interface Input {
   meta: { reference: string; current: string; note?: string }
 }
 
-function readFiles(refPath: string, curPath: string): Input {
+async function readFiles(refPath: string, curPath: string): Promise<Input> {
+  const { tableFromCsv } = await import('../../cloud/index.js')
   const read = (p: string): Record<string, DriftColumnValues> => {
     if (!existsSync(p)) throw new ConfigError(`${p}: no such file`)
     try {
@@ -93,6 +94,7 @@ function readFiles(refPath: string, curPath: string): Input {
 
 /** The feature store's offline values over two windows, defaulting to the data's own last day and the week before. */
 async function readWindows(o: DriftFlags): Promise<Input> {
+  const [{ FeatureStore, readFeatureWindow }, { openTelemetryClient }] = await Promise.all([import('../../cloud/index.js'), import('../telemetry-client.js')])
   const { client, remote } = openTelemetryClient(o)
   try {
     const rs = await client.query({ query: 'SELECT toString(toUnixTimestamp64Milli(max(ts))) AS last, toString(count()) AS n FROM tapflow.health', format: 'JSONEachRow' })

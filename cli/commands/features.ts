@@ -4,11 +4,16 @@ import { finished } from 'node:stream/promises'
 import type { DataFormat } from '@clickhouse/client'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, formatDuration, silentLogger, type Clock } from '../../common/index.js'
-import { FeatureClient, FeatureStore, Registry, openOnlineStore, startEmbeddedPostgres, type EmbeddedPostgresHandle, type EntityRow, type FeatureValue, type OnlineRow, type OnlineStore } from '../../cloud/index.js'
+import type { EmbeddedPostgresHandle, EntityRow, FeatureStore, FeatureValue, OnlineRow, OnlineStore } from '../../cloud/index.js'
 import { instant, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
-import { openTelemetryClient } from '../telemetry-client.js'
 import { readFleetKey } from './fleet.js'
+
+/** The feature store's modules, loaded when a features subcommand runs, so defining the commands stays light. */
+async function engines() {
+  const [cloud, { openTelemetryClient }] = await Promise.all([import('../../cloud/index.js'), import('../telemetry-client.js')])
+  return { ...cloud, openTelemetryClient }
+}
 
 interface SourceFlags {
   dataDir: string
@@ -37,6 +42,7 @@ function sourceOptions(cmd: Command): Command {
 
 /** The sources and stores for one command (through a running stack's SQL port, entity rows go inline in the query). */
 async function openStore(o: SourceFlags, withOnline: boolean, clock?: Clock, entity?: string): Promise<{ store: FeatureStore; close: () => Promise<void> }> {
+  const { FeatureStore, openOnlineStore, openTelemetryClient, startEmbeddedPostgres } = await engines()
   const { client, remote } = openTelemetryClient(o)
   // The SQL port refuses postgresql(): customer features from the business are computed only from the data dir,
   // where a stopped stack's embedded PostgreSQL is started for the command (as `tapflow business sql` does).
@@ -101,7 +107,8 @@ export function registerFeatures(program: Command): void {
     .description('list the features: name, entity, type, TTL, description')
     .option('--entity <name>', 'only this entity (device, venue, customer)')
     .option('--json', 'one JSON array')
-    .action((o: { entity?: string; json?: boolean }) => {
+    .action(async (o: { entity?: string; json?: boolean }) => {
+      const { Registry } = await engines()
       const rows = new Registry().list(o.entity)
       if (o.json === true) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n')
       const w = Math.max(...rows.map((r) => r.name.length))
@@ -119,6 +126,7 @@ export function registerFeatures(program: Command): void {
     .option('--json', 'one JSON object')
     .action(async (o: SourceFlags & { entity: { entity: string; id: string }; at?: number; features?: string[]; json?: boolean }) => {
       const { entity, id } = o.entity
+      const { FeatureClient, Registry } = await engines()
       const registry = new Registry()
       const names = o.features ?? registry.list(entity).map((f) => f.name)
       registry.resolve(names, entity)
@@ -127,7 +135,7 @@ export function registerFeatures(program: Command): void {
       // A running `tapflow up` serves its own online store, judged against its simulated clock.
       const info = o.at === undefined && o.onlineStore === undefined && o.clickhouseUrl === undefined ? readStackInfo(o.dataDir) : undefined
       if (info?.featuresUrl !== undefined) {
-        const client = new FeatureClient({ address: info.featuresUrl, credentials: readFleetKey(o).control('cli.features') })
+        const client = new FeatureClient({ address: info.featuresUrl, credentials: (await readFleetKey(o)).control('cli.features') })
         try {
           const res = await client.getOnlineFeatures({ entity, ids: [id], features: names })
           asOf = res.servedAt

@@ -1,24 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { basename, join } from 'node:path'
-import { status } from '@grpc/grpc-js'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage, type Logger } from '../../common/index.js'
-import { FleetAuthority, RateLimitedLog } from '../../edge-gateway/index.js'
-import {
-  FleetClient, FleetControl, FleetError, FleetService, MqttCommandBus, PROFILES, TIMING_PARAMS, buildFleet, formatDuration, initialFleet, loadManifest,
-  manifestAssignments, type FirmwareCatalogue, type FleetEventMessage, type FleetSpec, type ProfileAssignment, type Simulator,
-} from '../../firmware-sim/index.js'
+import type { FleetAuthority } from '../../edge-gateway/index.js'
+import type { FirmwareCatalogue, FleetClient, FleetControl, FleetEventMessage, FleetSpec, ProfileAssignment, Simulator } from '../../firmware-sim/index.js'
 import { onShutdown } from '../shutdown.js'
-import { duration } from '../options.js'
+import { beforeSubcommand, duration } from '../options.js'
 
 /** The fleet to run: from --manifest when given, else generated from --devices and --seed. */
-export function fleetFromOptions(o: { manifest?: string; devices: number; seed: number }): {
+export async function fleetFromOptions(o: { manifest?: string; devices: number; seed: number }): Promise<{
   fleet: FleetSpec
   profiles: ProfileAssignment[]
   firmware?: FirmwareCatalogue
   label: string
-} {
+}> {
+  const { buildFleet, initialFleet, loadManifest, manifestAssignments } = await import('../../firmware-sim/index.js')
   if (o.manifest === undefined) return { fleet: buildFleet({ devices: o.devices, seed: o.seed }), profiles: [], label: 'generated' }
   const m = loadManifest(o.manifest)
   return { fleet: initialFleet(m), profiles: manifestAssignments(m), firmware: m.firmware, label: `manifest ${o.manifest}` }
@@ -29,6 +26,7 @@ export function fleetFromOptions(o: { manifest?: string; devices: number; seed: 
  * Every call must carry a tool credential derived from `authority` (the fleet key); refusals are logged rate-limited.
  */
 export async function startFleetControl(o: { sim: Simulator; authority: FleetAuthority; mqttUrl: string; host: string; port: number; now: () => number; logger: Logger }): Promise<{ url: string; control: FleetControl; close(): Promise<void> }> {
+  const [{ FleetControl, FleetService, MqttCommandBus }, { RateLimitedLog }] = await Promise.all([import('../../firmware-sim/index.js'), import('../../edge-gateway/index.js')])
   const bus = await MqttCommandBus.connect(o.mqttUrl)
   const control = new FleetControl({ sim: o.sim, bus, now: o.now, logger: o.logger })
   const refusals = new RateLimitedLog({ logger: o.logger.child({ component: 'fleet-service' }) })
@@ -91,7 +89,8 @@ function toolName(v: string): string {
 }
 
 /** The fleet secret for a CLI command: --fleet-key, else <data-dir>/security/fleet.key; missing is one clear line. */
-export function readFleetKey(o: { dataDir: string; fleetKey?: string }): FleetAuthority {
+export async function readFleetKey(o: { dataDir: string; fleetKey?: string }): Promise<FleetAuthority> {
+  const { FleetAuthority } = await import('../../edge-gateway/index.js')
   const file = o.fleetKey ?? join(o.dataDir, 'security', 'fleet.key')
   if (!existsSync(file)) {
     throw new ConfigError(o.fleetKey === undefined
@@ -117,12 +116,13 @@ function stageInterval(v: string): number {
   return duration(v)
 }
 
-function clientFor(o: CallerFlags): FleetClient {
-  return new FleetClient({ url: o.grpcUrl, credentials: readFleetKey(o).control(o.as) })
+async function clientFor(o: CallerFlags): Promise<FleetClient> {
+  const { FleetClient } = await import('../../firmware-sim/index.js')
+  return new FleetClient({ url: o.grpcUrl, credentials: (await readFleetKey(o)).control(o.as) })
 }
 
 async function withClient<T>(o: CallerFlags, fn: (c: FleetClient) => Promise<T>): Promise<T> {
-  const c = clientFor(o)
+  const c = await clientFor(o)
   try {
     return await fn(c)
   } finally {
@@ -164,11 +164,17 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
       process.stdout.write(`  watch: tapflow fleet ls --select 'firmware=${o.firmware}'   or   tapflow sql "SELECT firmware_version, uniqExact(device_id) FROM tapflow.health WHERE ts > now() - INTERVAL 1 HOUR GROUP BY 1"\n`)
     })
 
+  // The profile names are firmware-sim's: loaded only for set-profile.
+  const profile = new Option('--profile <name>', 'one of the failure profiles (tapflow fleet profiles)').makeOptionMandatory()
+  beforeSubcommand(program, fleet, 'set-profile', async () => {
+    const { PROFILES } = await import('../../firmware-sim/index.js')
+    profile.description = `one of: ${[...PROFILES.keys()].join(', ')}`
+  })
   const setProfile = fleet
     .command('set-profile')
     .description('put a failure profile on the selected devices of the running fleet (recorded in tapflow.ground_truth)')
     .requiredOption('--select <selector>', "which devices, e.g. 'venue=ven-0003' or 'device=tap-0001-01,tap-0001-02'")
-    .requiredOption('--profile <name>', `one of: ${[...PROFILES.keys()].join(', ')}`)
+    .addOption(profile)
     .addOption(new Option('--param <key=value>', 'profile parameter, repeatable: onset=2h progression=6h hazard_per_day=0.5 max_rise_c=8 …').argParser(param))
   callerOptions(setProfile).action(async (o: CallerFlags & { select: string; profile: string; param?: Record<string, string> }) => {
       const r = await withClient(o, (c) => c.setFailureProfile(o.select, o.profile, o.param ?? {}))
@@ -200,7 +206,8 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
     .command('events')
     .description('stream fleet events (commands sent and acknowledged, stages, profiles, and who asked) until Ctrl-C')
   callerOptions(events).action(async (o: CallerFlags) => {
-      const c = clientFor(o)
+      const [{ status }, { FleetError }] = await Promise.all([import('@grpc/grpc-js'), import('../../firmware-sim/index.js')])
+      const c = await clientFor(o)
       const stream = c.streamEvents()
       await new Promise<void>((resolve, reject) => {
         onShutdown(async () => {
@@ -222,7 +229,8 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
     .command('check')
     .description('validate a manifest without a running stack and summarise it')
     .requiredOption('--manifest <file>', 'manifest to check')
-    .action((o: { manifest: string }) => {
+    .action(async (o: { manifest: string }) => {
+      const { initialFleet, loadManifest, manifestAssignments } = await import('../../firmware-sim/index.js')
       const m = loadManifest(o.manifest)
       const a = manifestAssignments(m)
       const fw = new Map<string, number>()
@@ -237,7 +245,8 @@ export function registerFleet(program: Command, deps: { logger: Logger }): void 
   fleet
     .command('profiles')
     .description('list the failure-profile library and each profile\'s parameters')
-    .action(() => {
+    .action(async () => {
+      const { PROFILES, TIMING_PARAMS, formatDuration } = await import('../../firmware-sim/index.js')
       const fmt = (s: { default: number; min: number; max: number; unit?: 'ms'; doc: string }): string => {
         const f = (x: number): string => (s.unit === 'ms' ? formatDuration(x) : String(x))
         return `default ${f(s.default)}, ${f(s.min)}..${f(s.max)}: ${s.doc}`

@@ -1,11 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { Logger } from '../../common/index.js'
-import { ChillerBridge, type ChillerEndpoint } from '../../edge-gateway/index.js'
-import { isValidId } from '../../proto/index.js'
+import { isValidId, type Logger } from '../../common/index.js'
+import type { ChillerEndpoint } from '../../edge-gateway/index.js'
 import { url } from '../options.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
 import { onShutdown } from '../shutdown.js'
-import { fleetKeyPath, startGatewayStack } from '../stack.js'
 import { checkDataDir } from '../data-dir.js'
 
 export function registerGateway(program: Command, deps: { logger: Logger }): void {
@@ -15,6 +13,7 @@ export function registerGateway(program: Command, deps: { logger: Logger }): voi
     .addOption(new Option('--broker <url>', 'subscribe to an external broker (Mosquitto, EMQX) via $share/tapflow-gateway/… instead of embedding one').argParser(url(['mqtt:', 'mqtts:'])))
     .addOption(new Option('--opcua <venue=url...>', 'bridge cellar chillers: OPC-UA endpoints, e.g. ven-0001=opc.tcp://10.0.0.5:4840/tapflow (repeatable)').argParser(chillerEndpoint))
   addGatewayStackOptions(cmd).action(async (o: GatewayCliOptions) => {
+      const [{ ChillerBridge }, { fleetKeyPath, startGatewayStack }] = await Promise.all([import('../../edge-gateway/index.js'), import('../stack.js')])
       checkDataDir(o.dataDir)
       const stack = await startGatewayStack({ ...o, sqlLimits: sqlLimits(o), logger: deps.logger })
       const bridge = o.opcua === undefined ? undefined : new ChillerBridge({ chillers: o.opcua, store: (table, record, onDurable) => stack.gateway.store(table, record, onDurable), logger: deps.logger })

@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ConfigError, errorMessage, type Logger } from '../../common/index.js'
-import { migrate, openClickHouse } from '../../edge-gateway/index.js'
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../cloud/index.js'
-import { LakeFollower, Warehouse, buildModels, parseTableRef, tableKey, type TableRef } from '../../cloud/index.js'
-import { int, url } from '../options.js'
+import type { EmbeddedPostgresHandle, LakeFollower, TableRef, Warehouse } from '../../cloud/index.js'
+import { beforeSubcommand, int, url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
 
 interface LakeOpts {
@@ -19,9 +17,21 @@ interface LakeOpts {
   keep: number
 }
 
+/** cloud's table-name grammar, for tableArg: set by engines(), which `lake snapshots` runs before it parses. */
+let parseTableRef: ((s: string) => TableRef) | undefined
+
+/** The lake's modules, loaded when a lake subcommand runs, so defining the commands stays light. */
+async function engines() {
+  const [cloud, gateway] = await Promise.all([import('../../cloud/index.js'), import('../../edge-gateway/index.js')])
+  parseTableRef = cloud.parseTableRef
+  return { ...cloud, migrate: gateway.migrate, openClickHouse: gateway.openClickHouse }
+}
+
 /** `tapflow lake …`: the Iceberg lake of a data directory (ls, query and snapshots also while `tapflow up` runs). */
 export function registerLake(program: Command, deps: { logger: Logger }): void {
   const lake = program.command('lake').description('the Iceberg lake: CDC and telemetry into raw, SQL models up to entity, time travel')
+  // `lake snapshots <table>` checks its argument with cloud's grammar while it parses: load it before.
+  beforeSubcommand(program, lake, 'snapshots', engines)
   const common = (c: Command): Command =>
     c
       .addOption(new Option('--data-dir <dir>', 'data directory (lake in <dir>/lake, ClickHouse in <dir>/clickhouse)').default('./data'))
@@ -39,6 +49,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
     .option('--no-telemetry', 'skip ClickHouse telemetry')
     .addOption(new Option('--interval <ms>', 'with --follow: telemetry export and upkeep interval').default(10_000).argParser(int(100, 86_400_000)))
     .action(async (o: LakeOpts & { follow?: boolean; databaseUrl?: string; cdc: boolean; telemetry: boolean; interval: number }) => {
+      const { LakeFollower, migrate, startEmbeddedPostgres } = await engines()
       await withLake(o, deps.logger, async (wh) => {
         let pgHandle: EmbeddedPostgresHandle | undefined
         let follower: LakeFollower | undefined
@@ -71,6 +82,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--select <models>', 'comma-separated model names (default: all)'))
     .addOption(new Option('--models <dir>', 'models directory (default: the shipped cloud/lake/models)'))
     .action(async (o: LakeOpts & { select?: string; models?: string }) => {
+      const { buildModels } = await engines()
       await withLake(o, deps.logger, async (wh) => {
         const t0 = Date.now()
         // A failing test throws ModelTestError: main prints it (each test with the rows that broke it) and exits 1.
@@ -88,6 +100,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
   common(lake.command('ls'))
     .description('list the lake tables with rows, data files and snapshots')
     .action(async (o: LakeOpts) => {
+      const { tableKey } = await engines()
       await withLake(o, deps.logger, async (wh) => {
         const rows = await wh.list()
         if (rows.length === 0) say(`no tables yet in ${wh.s3?.url ?? wh.root}: run 'tapflow lake sync' then 'tapflow lake build'`)
@@ -115,6 +128,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
     .description('list a table\'s Iceberg snapshots (for --as-of)')
     .argument('<table>', 'namespace.table, e.g. entity.entity_customers', tableArg)
     .action(async (t: TableRef, o: LakeOpts) => {
+      const { tableKey } = await engines()
       await withLake(o, deps.logger, async (wh) => {
         if (!(await wh.discover()).some((x) => tableKey(x) === tableKey(t))) throw new ConfigError(`no table ${tableKey(t)} in the lake (see 'tapflow lake ls')`)
         console.table(await wh.snapshots(t))
@@ -126,6 +140,7 @@ export function registerLake(program: Command, deps: { logger: Logger }): void {
     .argument('[tables...]', 'namespace.table (default: every table with more than --max-files files in a partition)')
     .addOption(new Option('--max-files <n>', 'compact tables with more data files than this in some partition').default(4).argParser(int(1, 1_000_000)))
     .action(async (tables: string[], o: LakeOpts & { maxFiles: number }) => {
+      const { tableKey } = await engines()
       await withLake(o, deps.logger, async (wh) => {
         const targets = tables.length > 0 ? tables.map(tableArg) : await wh.discover()
         for (const t of targets) {
@@ -149,7 +164,7 @@ function say(line: string): void {
 
 function tableArg(v: string): TableRef {
   try {
-    return parseTableRef(v)
+    return parseTableRef!(v)
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message)
   }
@@ -170,6 +185,7 @@ function asOf(v: string): { snapshotId?: string; timestampMs?: number } {
  * (sync, build, compact) are refused then, since the running stack's lake writes itself.
  */
 async function withLake(o: LakeOpts, logger: Logger, fn: (wh: Warehouse) => Promise<void>, mode: 'read' | 'write' = 'write'): Promise<void> {
+  const { Warehouse, openClickHouse } = await engines()
   const running = readStackInfo(o.dataDir)
   if (running?.sqlUrl !== undefined && mode === 'write') {
     throw new ConfigError(`the stack running on ${o.dataDir} (pid ${running.pid}) holds its ClickHouse (and 'tapflow up' keeps the lake itself): stop it first to sync, build or compact by hand ('tapflow lake ls | query | snapshots' work while it runs)`)

@@ -1,9 +1,8 @@
 import { join } from 'node:path'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, Option } from 'commander'
-import type { Logger } from '../../common/index.js'
-import { FSYNC_POLICIES, type FsyncPolicy } from '../../edge-gateway/index.js'
-import { runLoad, writeReport, type CpuPerFrame, type CpuShares } from '../../loadtest/index.js'
+import { FSYNC_POLICIES, type FsyncPolicy, type Logger } from '../../common/index.js'
+import type { CpuPerFrame, CpuShares } from '../../loadtest/index.js'
 import { int, speed, url } from '../options.js'
 
 export function registerLoad(program: Command, deps: { logger: Logger }): void {
@@ -25,6 +24,7 @@ export function registerLoad(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--seed <n>', 'fleet seed').default(42).argParser(int(0, 2 ** 31)))
     .addOption(new Option('--out <dir>', 'report directory (default ./reports/load-<timestamp>)'))
     .action(async (o: LoadCliOptions) => {
+      const { runLoad, writeReport } = await import('../../loadtest/index.js')
       const bar = new SingleBar({ format: ' {phase} |{bar}| {percentage}% · {value}/{total} frames · {rate}/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic)
       let phase = ''
       let t0 = 0

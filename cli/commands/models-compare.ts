@@ -1,12 +1,9 @@
 import { Command, Option } from 'commander'
 import { ConfigError, type Logger } from '../../common/index.js'
-import { FeatureStore, compareOnWindow } from '../../cloud/index.js'
-import { latestComparison, type ModeComparison, type ModelComparison, type WindowScore } from '../../dashboards/index.js'
-import { driftReportDir } from '../drift-up.js'
+import type { ModeComparison, ModelComparison, WindowScore } from '../../dashboards/index.js'
 import { duration, instant, int, url } from '../options.js'
 import { alignRows, isoMinute } from '../text-table.js'
 import { readStackInfo } from '../stack-file.js'
-import { openTelemetryClient } from '../telemetry-client.js'
 import { store, withStore, type StoreFlags } from './models-train.js'
 
 const H = 3_600_000
@@ -35,12 +32,13 @@ in the window has no metrics (n/a), not 0. While 'tapflow up' runs on --data-dir
 prints the comparison it made after its latest drift check (or pass --database-url to compute one).`)
     .action(async (o: CompareFlags) => {
       if (!(o.every > 0)) throw new ConfigError('--every must be positive')
-      const c = o.databaseUrl === undefined && readStackInfo(o.dataDir) !== undefined ? fromRunningStack(o.dataDir) : await compute(o, deps.logger)
+      const c = o.databaseUrl === undefined && readStackInfo(o.dataDir) !== undefined ? await fromRunningStack(o.dataDir) : await compute(o, deps.logger)
       process.stdout.write(o.json === true ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c))
     })
 }
 
-function fromRunningStack(dataDir: string): ModelComparison {
+async function fromRunningStack(dataDir: string): Promise<ModelComparison> {
+  const [{ latestComparison }, { driftReportDir }] = await Promise.all([import('../../dashboards/index.js'), import('../drift-up.js')])
   const c = latestComparison([driftReportDir(dataDir)])
   if (c === null) throw new ConfigError(`tapflow up is running on ${dataDir} and has made no comparison yet (it makes one after each simulated day's drift check): try again later, or pass --database-url`)
   process.stderr.write(`tapflow up is running on ${dataDir}: its comparison after the latest drift check\n`)
@@ -48,6 +46,7 @@ function fromRunningStack(dataDir: string): ModelComparison {
 }
 
 async function compute(o: CompareFlags, logger: Logger): Promise<ModelComparison> {
+  const [{ FeatureStore, compareOnWindow }, { openTelemetryClient }] = await Promise.all([import('../../cloud/index.js'), import('../telemetry-client.js')])
   return withStore(o, logger, false, async (registry) => {
     const { client, remote } = openTelemetryClient(o)
     try {

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander'
 import { ConfigError } from '../../common/index.js'
-import { readLiveReport, type LiveReport, type ModeSummary } from '../../cloud/index.js'
+import type { LiveReport, ModeSummary } from '../../cloud/index.js'
 import { duration, url } from '../options.js'
 import { alignRows, isoMinute } from '../text-table.js'
-import { openTelemetryClient } from '../telemetry-client.js'
 
 interface LiveReportFlags {
   horizon: number
@@ -22,6 +21,7 @@ export function registerLiveReport(models: Command): void {
     .addOption(new Option('--clickhouse-url <url>', 'read a ClickHouse server (or a running stack\'s SQL port) instead').argParser(url(['http:', 'https:'])))
     .action(async (o: LiveReportFlags) => {
       if (!(o.horizon > 0)) throw new ConfigError('--horizon must be positive')
+      const [{ readLiveReport }, { openTelemetryClient }] = await Promise.all([import('../../cloud/index.js'), import('../telemetry-client.js')])
       const { client, remote } = openTelemetryClient(o)
       try {
         const r = await readLiveReport(client, { horizonMs: o.horizon })

@@ -2,14 +2,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Presets, SingleBar } from 'cli-progress'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { ConfigError, errorMessage, formatDuration, type Logger } from '../../common/index.js'
-import {
-  DEFAULT_HORIZON_MS, MODEL_KINDS, ModelRegistry, buildChurnDataset, buildDemandDataset, buildMaintenanceDataset, openDatabase, parseDatabaseUrl,
-  parseModelRef, readGroundTruth, readHistoryInfo, trainModel, type Database, type Dataset, type ModelKind, type ModelVersion, type TrainModelOptions, type TrainProgress,
-} from '../../cloud/index.js'
-import { openClickHouse } from '../../edge-gateway/index.js'
+import { ConfigError, DEFAULT_HORIZON_MS, MODEL_KINDS, errorMessage, formatDuration, parseDatabaseUrl, type Logger, type ModelKind } from '../../common/index.js'
+import type { Database, Dataset, ModelRegistry, ModelVersion, TrainModelOptions, TrainProgress } from '../../cloud/index.js'
 import { checkDataDir } from '../data-dir.js'
-import { writeDriftReference } from '../models-bootstrap-reference.js'
 import { duration, int } from '../options.js'
 
 export interface StoreFlags {
@@ -55,6 +50,7 @@ async function openStore(o: StoreFlags, logger: Logger, create: boolean): Promis
       throw new ConfigError(`no model registry in ${o.dataDir}: train a model first (tapflow models train), or pass --data-dir / --database-url`)
     }
   }
+  const { ModelRegistry, openDatabase } = await import('../../cloud/index.js')
   const db = await openDatabase({ dataDir: o.dataDir, databaseUrl: o.databaseUrl, logger: logger.child({ component: 'models' }, { level: 'error' }) })
   try {
     return { db, registry: await ModelRegistry.open({ db, artifactsDir: join(o.dataDir, 'models') }) }
@@ -92,6 +88,9 @@ type Failures = TrainModelOptions['failures']
 
 /** Builds one model's dataset from the data dir (and the failures' true times); a reason when its source data is not there. */
 async function dataset(kind: ModelKind, o: TrainFlags, db: Database): Promise<{ ds: Dataset; failures?: Failures } | string> {
+  const [{ buildChurnDataset, buildDemandDataset, buildMaintenanceDataset, readGroundTruth, readHistoryInfo }, { openClickHouse }] = await Promise.all([
+    import('../../cloud/index.js'), import('../../edge-gateway/index.js'),
+  ])
   if (kind === 'churn') {
     const t = await db.query<{ ok: boolean }>("SELECT to_regclass('public.accounts') IS NOT NULL AS ok")
     if (t.rows[0]?.ok !== true) return `no business history in the database (run 'tapflow business run --days 120' or 'tapflow up')`
@@ -178,6 +177,7 @@ Reads the history 'tapflow models simulate' wrote (maintenance, demand) and the 
 With --model all, a model whose data is missing is skipped with the reason. Each version's report:
   <data-dir>/models/<name>/<version>/report.html (and report.json)`)
     .action(async (o: TrainFlags) => {
+      const [{ trainModel }, { writeDriftReference }] = await Promise.all([import('../../cloud/index.js'), import('../models-bootstrap-reference.js')])
       const kinds = o.model === 'all' ? MODEL_KINDS : [o.model]
       await withStore(o, deps.logger, true, async (registry, db) => {
         let trained = 0
@@ -246,6 +246,7 @@ With --model all, a model whose data is missing is skipped with the reason. Each
     .argument('<model>', 'name (the latest version), name@<version> or name@<alias>, e.g. maintenance@champion')
     .option('--json', 'one JSON document')
     .action(async (ref: string, o: StoreFlags & { json?: boolean }) => {
+      const { parseModelRef } = await import('../../cloud/index.js')
       const parsed = parseModelRef(ref)
       await withStore(o, deps.logger, false, async (registry) => {
         const v = await registry.getVersion(parsed)
@@ -259,6 +260,7 @@ With --model all, a model whose data is missing is skipped with the reason. Each
     .argument('<model>', 'name@<version> or name@<alias>')
     .addOption(new Option('--alias <alias>', 'the alias to set').default('champion'))
     .action(async (ref: string, o: StoreFlags & { alias: string }) => {
+      const { parseModelRef } = await import('../../cloud/index.js')
       const parsed = parseModelRef(ref)
       if (parsed.version === undefined && parsed.alias === undefined) throw new ConfigError(`promote needs a version: ${ref}@<version> (see tapflow models ls)`)
       await withStore(o, deps.logger, false, async (registry) => {

@@ -4,16 +4,12 @@ import { finished } from 'node:stream/promises'
 import type { DataFormat } from '@clickhouse/client'
 import { Presets, SingleBar } from 'cli-progress'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { parseDocument } from 'yaml'
 import { ConfigError, errorMessage, formatDuration, type Logger } from '../../common/index.js'
-import {
-  MODE_RULES, TARGET_MODES, countFailures, maintenanceRows, readHistoryInfo, simulateHistory, summarizeHistory, writeHistoryInfo, writeMaintenanceDataset,
-  type HistorySummary,
-} from '../../cloud/index.js'
-import { openClickHouse } from '../../edge-gateway/index.js'
-import { parseManifest, type FleetManifest } from '../../firmware-sim/index.js'
+import type { HistorySummary, ModeRule } from '../../cloud/index.js'
+import type { ClickHouseHandle } from '../../edge-gateway/index.js'
+import type { FleetManifest } from '../../firmware-sim/index.js'
 import { checkDataDir } from '../data-dir.js'
-import { duration, instant, int } from '../options.js'
+import { beforeSubcommand, duration, instant, int } from '../options.js'
 import { addModelTrainingCommands } from './models-train.js'
 import { registerDrift } from './drift.js'
 import { registerLiveReport } from './models-live.js'
@@ -37,17 +33,21 @@ function positiveDuration(v: string): number {
   return ms
 }
 
+/** cloud's failure modes, for modeList: loaded before `models dataset` parses (see registerModels). */
+let modeRules: readonly ModeRule[] = []
+
 function modeList(v: string): string[] {
   const modes = v.split(',').map((s) => s.trim()).filter((s) => s !== '')
   for (const m of modes) {
-    if (!MODE_RULES.some((r) => r.mode === m)) throw new InvalidArgumentError(`unknown mode '${m}' (expected some of ${MODE_RULES.map((r) => r.mode).join(', ')})`)
+    if (!modeRules.some((r) => r.mode === m)) throw new InvalidArgumentError(`unknown mode '${m}' (expected some of ${modeRules.map((r) => r.mode).join(', ')})`)
   }
   if (modes.length === 0) throw new InvalidArgumentError('expected a comma-separated list of failure modes')
   return modes
 }
 
 /** The manifest, with --taps and --seed put in before it is validated. */
-function loadTrainingManifest(file: string, taps?: number, seed?: number): FleetManifest {
+async function loadTrainingManifest(file: string, taps?: number, seed?: number): Promise<FleetManifest> {
+  const [{ parseDocument }, { parseManifest }] = await Promise.all([import('yaml'), import('../../firmware-sim/index.js')])
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -88,7 +88,8 @@ interface DatasetFlags {
   modes?: string[]
 }
 
-function printSummary(s: HistorySummary, frames: number, seconds: number): void {
+async function printSummary(s: HistorySummary, frames: number, seconds: number): Promise<void> {
+  const { countFailures } = await import('../../cloud/index.js')
   const w = process.stdout
   w.write(`history ${new Date(s.from).toISOString().slice(0, 10)} .. ${new Date(s.to).toISOString().slice(0, 10)}: ${s.days} days, ${s.devices} devices, ${frames.toLocaleString('en-US')} frames in ${seconds.toFixed(1)} s\n`)
   w.write(`rows: ${Object.entries(s.rows).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}\n`)
@@ -100,6 +101,13 @@ function printSummary(s: HistorySummary, frames: number, seconds: number): void 
 
 export function registerModels(program: Command, deps: { logger: Logger }): Command {
   const models = program.command('models').description('predictive models: training history, labelled datasets, training, evaluation and the registry')
+  // The failure modes are cloud's: loaded only for dataset.
+  const modes = new Option('--modes <list>', 'failure modes to label (default: the targets)').argParser(modeList)
+  beforeSubcommand(program, models, 'dataset', async () => {
+    const cloud = await import('../../cloud/index.js')
+    modeRules = cloud.MODE_RULES
+    modes.description = `failure modes to label (default: the targets, ${cloud.TARGET_MODES.join(', ')})`
+  })
 
   models.command('simulate')
     .description('simulate a labelled training history straight into ClickHouse (device models → gateway decode → rows, no MQTT), with failure profiles at elevated hazard rates')
@@ -113,7 +121,8 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
     .addOption(new Option('--end <time>', 'end of the history (ISO date-time; default: the start of today, UTC)').argParser(instant))
     .addOption(new Option('--data-dir <dir>', 'data directory (ClickHouse under <dir>/clickhouse)').default('./data'))
     .action(async (o: SimulateFlags) => {
-      const manifest = loadTrainingManifest(o.manifest, o.taps, o.seed)
+      const [{ simulateHistory, summarizeHistory, writeHistoryInfo }, { openClickHouse }] = await Promise.all([import('../../cloud/index.js'), import('../../edge-gateway/index.js')])
+      const manifest = await loadTrainingManifest(o.manifest, o.taps, o.seed)
       checkDataDir(o.dataDir)
       const to = o.end ?? Math.floor(Date.now() / D) * D
       const from = to - o.days * D
@@ -143,7 +152,7 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
         writeHistoryInfo(o.dataDir, {
           from, to, manifest: o.manifest, taps: r.devices, seed: manifest.seed, hazardScale: o.hazardScale, repairAfterMs: o.repairAfter, writtenAt: new Date().toISOString(),
         })
-        printSummary(await summarizeHistory(ch.client, from, to), r.frames, seconds)
+        await printSummary(await summarizeHistory(ch.client, from, to), r.frames, seconds)
         process.stdout.write(`${r.repairs} repairs; next: tapflow models dataset --out maintenance.csv\n`)
       } finally {
         bar.stop()
@@ -159,12 +168,13 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
     .addOption(new Option('--step <d>', 'time between prediction times per device').default(H, '1h').argParser(positiveDuration))
     .addOption(new Option('--horizon <d>', 'label horizon: a failure in (t, t + horizon] is positive').default(D, '24h').argParser(positiveDuration))
     .addOption(new Option('--warmup <d>', 'history before the first prediction time, so feature windows are full').default(D, '24h').argParser(duration))
-    .addOption(new Option('--modes <list>', `failure modes to label (default: the targets, ${TARGET_MODES.join(', ')})`).argParser(modeList))
+    .addOption(modes)
     .addOption(new Option('--data-dir <dir>', 'data directory (ClickHouse under <dir>/clickhouse)').default('./data'))
     .action(async (o: DatasetFlags) => {
       const ext = /\.([a-z]+)$/.exec(o.out)?.[1] ?? ''
       const format = OUT_FORMATS[ext]
       if (format === undefined) throw new ConfigError(`--out ${o.out}: the extension must be one of ${Object.keys(OUT_FORMATS).map((e) => `.${e}`).join(', ')}`)
+      const [{ maintenanceRows, readHistoryInfo, writeMaintenanceDataset }, { openClickHouse }] = await Promise.all([import('../../cloud/index.js'), import('../../edge-gateway/index.js')])
       checkDataDir(o.dataDir, { write: false })
       if (!existsSync(join(o.dataDir, 'clickhouse'))) throw new ConfigError(`no TapFlow data in ${o.dataDir}: run 'tapflow models simulate' first (or pass --data-dir)`)
       const info = readHistoryInfo(o.dataDir)
@@ -197,7 +207,7 @@ export function registerModels(program: Command, deps: { logger: Logger }): Comm
 }
 
 /** Whether the data dir's ClickHouse already has telemetry rows (a fresh one has no tables yet). */
-async function holdsTelemetry(client: ReturnType<typeof openClickHouse>['client']): Promise<boolean> {
+async function holdsTelemetry(client: ClickHouseHandle['client']): Promise<boolean> {
   try {
     const rs = await client.query({ query: 'SELECT count() > 0 AS any FROM (SELECT 1 FROM tapflow.pours LIMIT 1 UNION ALL SELECT 1 FROM tapflow.health LIMIT 1)', format: 'JSONEachRow' })
     return Boolean((await rs.json<{ any: number | boolean }>())[0]?.any)

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, Option } from 'commander'
-import { ConfigError, ResourceStack, type Logger } from '../../common/index.js'
-import { FeatureClient, FeatureStore, openDatabase, openOnlineStore, parseDatabaseUrl, type OnlineFeatureReader } from '../../cloud/index.js'
-import { startInference } from '../inference-up.js'
+import { ConfigError, ResourceStack, parseDatabaseUrl, type Logger } from '../../common/index.js'
+import type { OnlineFeatureReader } from '../../cloud/index.js'
 import { duration, port } from '../options.js'
 import { onShutdown } from '../shutdown.js'
 import { readStackInfo } from '../stack-file.js'
@@ -46,7 +45,8 @@ export function registerServe(program: Command, deps: { logger: Logger }): void 
         }
         if (!existsSync(join(o.dataDir, 'postgres', 'PG_VERSION'))) throw new ConfigError(`no model registry in ${o.dataDir}: train a model first (tapflow models train), or pass --data-dir / --database-url`)
       }
-      const auth = readFleetKey(o)
+      const [{ openDatabase }, { startInference }] = await Promise.all([import('../../cloud/index.js'), import('../inference-up.js')])
+      const auth = await readFleetKey(o)
       const res = new ResourceStack({ logger: log })
       try {
         const online = await onlineReader(o, auth.control('inference.serve'), stackInfo?.featuresUrl, res)
@@ -67,6 +67,7 @@ export function registerServe(program: Command, deps: { logger: Logger }): void 
 
 /** A FeatureService when given one (or the running stack's), else the online store read directly. */
 async function onlineReader(o: ServeFlags, credentials: { username: string; password: string }, stackFeatures: string | undefined, res: ResourceStack): Promise<{ reader: OnlineFeatureReader; from: string }> {
+  const { FeatureClient, FeatureStore, openOnlineStore } = await import('../../cloud/index.js')
   const address = o.featuresUrl ?? (o.onlineStore === undefined ? stackFeatures : undefined)
   if (address !== undefined) {
     const client = new FeatureClient({ address, credentials })

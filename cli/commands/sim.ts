@@ -1,12 +1,8 @@
 import { Command, Option } from 'commander'
-import { ConfigError, systemClock, type Clock, type Logger } from '../../common/index.js'
+import { ConfigError, SAMPLE_EVERY, type Logger } from '../../common/index.js'
 import { writeFileSync } from 'node:fs'
-import { MqttTransport, SAMPLE_EVERY, SimClock, Simulator, parseShard, simResult, type Speed } from '../../firmware-sim/index.js'
 import { duration, instant, int, speed, url } from '../options.js'
 import { onShutdown } from '../shutdown.js'
-import { FleetAuthority } from '../../edge-gateway/index.js'
-import { withCredentials } from '../stack.js'
-import { fleetFromOptions, startFleetControl } from './fleet.js'
 
 export function registerSim(program: Command, deps: { logger: Logger }): void {
   program
@@ -29,12 +25,17 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--sample-every <n>', 'with --result: record the publish time of frames whose seq is a multiple of n').default(SAMPLE_EVERY).argParser(int(1, 1_000_000)))
     .addOption(new Option('--result <file>', 'write a JSON result (counts, last seq per device, sampled publish times, CPU, RSS) when done'))
     .action(async (o: SimOptions) => {
+      // Loaded here, not at the top: defining the command (and `tapflow sim --help`) stays light. The gateway's
+      // modules only with --fleet-key: `tapflow load`'s simulators go without.
+      const [{ MqttTransport, Simulator, parseShard, simResult }, { fleetFromOptions, startFleetControl }, { WallBoundClock }] = await Promise.all([
+        import('../../firmware-sim/index.js'), import('./fleet.js'), import('../wall-bound-clock.js'),
+      ])
       const log = deps.logger
       const shard = parseShard(o.shard)
       const start = o.start ?? (o.speed === 'max' || o.speed > 1 ? Date.now() - (o.duration ?? DAY_MS) : Date.now())
       const clock = new WallBoundClock({ start, speed: o.speed })
-      const { fleet, profiles, firmware } = fleetFromOptions(o)
-      const authority = o.fleetKey === undefined ? undefined : FleetAuthority.fromFile(o.fleetKey, { create: false })
+      const { fleet, profiles, firmware } = await fleetFromOptions(o)
+      const authority = o.fleetKey === undefined ? undefined : (await import('../../edge-gateway/index.js')).FleetAuthority.fromFile(o.fleetKey, { create: false })
       if (o.grpcPort !== undefined && authority === undefined) throw new ConfigError('--grpc-port needs --fleet-key: FleetService calls are signed with the fleet key')
       const venueOf = new Map(fleet.devices.map((d) => [d.deviceId, d.venueId]))
       const transport = new MqttTransport({
@@ -52,7 +53,7 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
           if (f.seq % o.sampleEvery === 0) samples.push([f.deviceId, f.seq, performance.timeOrigin + performance.now()])
         },
       })
-      const control = o.grpcPort === undefined || authority === undefined ? undefined : await startFleetControl({ sim, authority, mqttUrl: withCredentials(o.broker, authority.tool('fleet')), host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
+      const control = o.grpcPort === undefined || authority === undefined ? undefined : await startFleetControl({ sim, authority, mqttUrl: (await import('../stack.js')).withCredentials(o.broker, authority.tool('fleet')), host: '127.0.0.1', port: o.grpcPort, now: () => clock.now(), logger: log })
       const progress = setInterval(() => log.info({ sent: transport.stats.sent, acked: transport.stats.acked, simTime: new Date(clock.now()).toISOString() }, 'progress'), 10_000)
       let stopped: Promise<void> | undefined
       const stop = (): Promise<void> =>
@@ -73,29 +74,6 @@ export function registerSim(program: Command, deps: { logger: Logger }): void {
 }
 
 const DAY_MS = 86_400_000
-
-/**
- * A separate gateway judges frames against its own clock, as it must for real devices (a frame more than 5 min
- * ahead is a `future_timestamp` dead letter). So a separate fleet behaves like real devices: faster than real
- * time it replays the past, and once it catches up with the real clock it runs live. (`tapflow up` shares one
- * simulated clock with its gateway, so nothing it sends is ever ahead of that gateway's clock either.)
- */
-export class WallBoundClock extends SimClock {
-  private readonly wall: Clock
-  constructor(opts: { start: number; speed: Speed; wall?: Clock }) {
-    const wall = opts.wall ?? systemClock
-    super({ start: opts.start, speed: opts.speed, realClock: wall })
-    this.wall = wall
-  }
-
-  override now(): number {
-    return Math.min(super.now(), this.wall.now())
-  }
-
-  override realDelayUntil(t: number): number {
-    return Math.max(super.realDelayUntil(t), t - this.wall.now())
-  }
-}
 
 interface SimOptions {
   fleetKey?: string

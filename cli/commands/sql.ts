@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createClient, ClickHouseLogLevel, type DataFormat } from '@clickhouse/client'
+import type { DataFormat } from '@clickhouse/client'
 import { Command, Option } from 'commander'
 import { TapflowClickHouseError, ConfigError, errorMessage, type Logger } from '../../common/index.js'
-import { asClickHouseError, ReadOnlySql } from '../../edge-gateway/index.js'
 import { url } from '../options.js'
 import { readStackInfo } from '../stack-file.js'
 import { addSqlLimitOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
@@ -36,6 +35,7 @@ export function registerSql(program: Command, deps: { logger: Logger }): void {
     if (!existsSync(join(o.dataDir, 'clickhouse'))) {
       throw new ConfigError(`no TapFlow data in ${o.dataDir}: start the stack with 'make up' (or pass --data-dir / --clickhouse-url)`)
     }
+    const { ReadOnlySql } = await import('../../edge-gateway/index.js')
     const sql = await ReadOnlySql.open({ path: join(o.dataDir, 'clickhouse'), limits: { ...sqlLimits(o), maxConcurrent: 1 }, logger: deps.logger })
     try {
       await sql.run(query, { format: o.format, onChunk: write })
@@ -50,6 +50,7 @@ export function registerSql(program: Command, deps: { logger: Logger }): void {
  * readonly=1 either way.
  */
 async function viaHttp(target: string, query: string, format: string, write: (chunk: Buffer) => Promise<void> | void): Promise<void> {
+  const [{ createClient, ClickHouseLogLevel }, { asClickHouseError }] = await Promise.all([import('@clickhouse/client'), import('../../edge-gateway/index.js')])
   const client = createClient({ url: target, log: { level: ClickHouseLogLevel.OFF } })
   try {
     const rs = await client.exec({ query: query.replace(/;\s*$/, ''), clickhouse_settings: { readonly: '1', default_format: format as DataFormat } })

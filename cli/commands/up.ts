@@ -1,25 +1,10 @@
 import { Command, Option } from 'commander'
 import type { Logger } from '../../common/index.js'
-import { writeFleetDimensions } from '../../dashboards/index.js'
-import { MqttTransport, SimClock, Simulator } from '../../firmware-sim/index.js'
-import { fleetFromOptions, startFleetControl } from './fleet.js'
 import { duration, instant, int, port, speed } from '../options.js'
 import { onShutdown } from '../shutdown.js'
-import { startGatewayStack, withCredentials } from '../stack.js'
-import { readHighestSeqs } from '../../edge-gateway/index.js'
 import { addGatewayStackOptions, sqlLimits, type GatewayStackFlags } from '../stack-options.js'
-import { startChillers } from '../chillers.js'
 import { checkDataDir } from '../data-dir.js'
-import { startStackAndCompany } from '../company.js'
-import { LakeUp, lakeBanner, lakeUnreachable } from '../lake-up.js'
-import { startFeatures } from '../features-up.js'
-import { demandChampion } from '../models-up.js'
-import { startInference } from '../inference-up.js'
-import { ModelBootstrap } from '../models-bootstrap.js'
-import { DriftUp } from '../drift-up.js'
 import { readStackInfo } from '../stack-file.js'
-import { startWebsite, websiteBanner } from '../website-up.js'
-import { startLive } from '../live-up.js'
 
 export function registerUp(program: Command, deps: { logger: Logger }): void {
   const cmd = program
@@ -43,11 +28,21 @@ export function registerUp(program: Command, deps: { logger: Logger }): void {
     .addOption(new Option('--no-models', 'do not train a maintenance model in the background when the registry has no champion, nor check drift after each simulated day'))
     .addOption(new Option('--features-every <d>', 'materialize the feature store every this much simulated time (and at least every real minute), besides after each business day (0: only then)').default(3_600_000, '1h').argParser(duration))
   addGatewayStackOptions(cmd).action(async (o: UpOptions) => {
+      // The whole stack's modules, loaded when it starts, so defining the command (and `tapflow up --help`) stays light.
+      const [
+        { writeFleetDimensions }, { MqttTransport, SimClock, Simulator }, { fleetFromOptions, startFleetControl }, { startGatewayStack, withCredentials },
+        { readHighestSeqs }, { startChillers }, { startStackAndCompany }, { LakeUp, lakeBanner, lakeUnreachable }, { startFeatures }, { demandChampion },
+        { startInference }, { ModelBootstrap }, { DriftUp }, { startWebsite, websiteBanner }, { startLive },
+      ] = await Promise.all([
+        import('../../dashboards/index.js'), import('../../firmware-sim/index.js'), import('./fleet.js'), import('../stack.js'),
+        import('../../edge-gateway/index.js'), import('../chillers.js'), import('../company.js'), import('../lake-up.js'), import('../features-up.js'), import('../models-up.js'),
+        import('../inference-up.js'), import('../models-bootstrap.js'), import('../drift-up.js'), import('../website-up.js'), import('../live-up.js'),
+      ])
       const log = deps.logger
       const start = typeof o.start === 'number' ? o.start : Date.now()
       const clock = new SimClock({ start, speed: o.speed })
       // A bad manifest fails here, before any port or data directory is touched.
-      const synthetic = fleetFromOptions(o)
+      const synthetic = await fleetFromOptions(o)
       checkDataDir(o.dataDir)
       const noLake = !o.lake ? '--no-lake' : o.manifest !== undefined || !o.business ? 'no business to follow' : o.clickhouseUrl !== undefined ? 'it needs the embedded ClickHouse' : lakeUnreachable(o.dataDir)
       // One company: unless the fleet is synthetic, it is the business's installed base, and the business runs beside

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { WallBoundClock } from '../commands/sim.js'
+import { WallBoundClock } from '../wall-bound-clock.js'
 
 describe('tapflow sim: simulated time never passes the real clock', () => {
   const wall = { t: 1_000_000_000_000, now(): number { return this.t } }
